@@ -1,0 +1,24 @@
+/**
+ * The registrar's commands. Each lives in its own module, imported only when run so that
+ * `check-config` does not pay for the SPIRE or Kubernetes clients of `serve`. To add a command
+ * (`plan`, `serve`, `generate-config`), add a module exporting `run` and `usage` and one entry here.
+ */
+import type { CommandRun } from "../cli-io.js";
+
+export interface CommandModule {
+  readonly run: CommandRun;
+  readonly usage: string;
+}
+
+export interface CommandEntry {
+  readonly summary: string;
+  readonly load: () => Promise<CommandModule>;
+}
+
+export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
+  "check-config": {
+    summary: "validate a configuration file and print the effective configuration",
+    load: () => import("./check-config.js"),
+  },
+  version: { summary: "print the version", load: () => import("./version.js") },
+};

@@ -1,0 +1,70 @@
+/**
+ * The registrar's effective configuration: every key of the file with its default filled in.
+ * One flat shape for all modes, because the original accepted the keys of every mode in any
+ * mode; code reads the fields its mode uses. Built only by `parseConfig`/`loadConfig`.
+ */
+
+/** The three ways the registrar keeps SPIRE in step with the cluster. */
+export type Mode = "webhook" | "reconcile" | "crd";
+
+/** logrus level names the original accepted, lowercased. */
+export type LogLevelName = "panic" | "fatal" | "error" | "warn" | "warning" | "info" | "debug" | "trace";
+
+/** Log record encoding: one JSON object a line, or one logrus-style `key=value` line. */
+export type LogFormat = "json" | "text";
+
+export interface Config {
+  // common
+  readonly mode: Mode;
+  readonly logLevel: LogLevelName;
+  /** Empty: log to stdout. */
+  readonly logPath: string;
+  readonly logFormat: LogFormat;
+  readonly trustDomain: string;
+  /** `server_address`, or `unix://` + `server_socket_path` when absent. */
+  readonly serverAddress: string;
+  readonly serverSocketPath: string;
+  readonly agentSocketPath: string;
+  readonly cluster: string;
+  readonly podLabel: string;
+  readonly podAnnotation: string;
+  readonly disabledNamespaces: readonly string[];
+  // webhook mode
+  readonly addr: string;
+  readonly certPath: string;
+  readonly keyPath: string;
+  readonly caCertPath: string;
+  readonly insecureSkipClientVerification: boolean;
+  /** Deny a pod's admission when SPIRE fails (the original always admitted). */
+  readonly webhookFailClosed: boolean;
+  // reconcile and crd modes
+  readonly leaderElection: boolean;
+  readonly leaderElectionResourceLock: string;
+  /** Empty: the namespace the function runs in. */
+  readonly leaderElectionNamespace: string;
+  // reconcile mode
+  readonly metricsAddr: string;
+  readonly controllerName: string;
+  readonly addPodDnsNames: boolean;
+  readonly clusterDnsZone: string;
+  // crd mode
+  readonly addSvcDnsName: boolean;
+  readonly metricsBindAddr: string;
+  readonly podController: boolean;
+  readonly webhookEnabled: boolean;
+  readonly webhookCertDir: string;
+  readonly webhookPort: number;
+  readonly webhookServiceName: string;
+  // identity templates (every mode)
+  readonly identityTemplate: string;
+  readonly identityTemplateLabel: string;
+  readonly context: Readonly<Record<string, string>>;
+  readonly dnsNameTemplates: readonly string[];
+  // SPIRE client tuning (new in this project)
+  /** `spire_timeout` as written (Go duration syntax, e.g. "5s"). */
+  readonly spireTimeout: string;
+  /** `spire_timeout` in milliseconds. */
+  readonly spireTimeoutMs: number;
+  readonly entryBatchSize: number;
+  readonly entryConcurrency: number;
+}

@@ -1,0 +1,142 @@
+/**
+ * Config text -> validated, frozen `Config`. Order: syntax, repeated keys, value types (all
+ * reported together), then the original's semantic checks (`checks.ts`). Unknown keys are
+ * warnings naming the closest known key; keys of another mode are accepted silently, as the
+ * original accepted them.
+ */
+import { readFileSync } from "node:fs";
+import * as v from "valibot";
+import { checkDraft, type DraftConfig } from "./checks.js";
+import { closestKey } from "./closest-key.js";
+import { type DecodedValue, decodeValue, parseDurationMs } from "./coerce.js";
+import type { Config, LogFormat, LogLevelName, Mode } from "./config.js";
+import { type HclParserLoader, requireHclParser } from "./hcl-parser.js";
+import type { KeyPosition } from "./hcl-scan.js";
+import { CONFIG_KEYS, findKey, type KeySpec } from "./keys.js";
+import { readSource } from "./read-source.js";
+import type { Result } from "./result.js";
+import { ConfigSchema } from "./schema.js";
+
+/** A loaded config and the warnings (unknown keys) to show the operator. */
+export interface LoadedConfig {
+  readonly config: Config;
+  readonly warnings: readonly string[];
+}
+
+/** Errors are complete messages, each prefixed with the file path. */
+export type ConfigResult = Result<LoadedConfig, string[]>;
+
+export interface ParseOptions {
+  /** Supplies hcl2-parser; defaults to requiring the package. Only called for HCL text. */
+  readonly loadHclParser?: HclParserLoader;
+}
+
+const DECODE = "unable to decode configuration: ";
+const COMMON_DECODE = `error parsing common config: ${DECODE}`;
+const KNOWN_KEYS = CONFIG_KEYS.map((spec) => spec.key);
+
+/** Read and parse the config file at `path` (the CLI's `-config`). */
+export function loadConfig(path: string, options: ParseOptions = {}): ConfigResult {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    return { ok: false, error: [`${path}: unable to load configuration: ${reason}`] };
+  }
+  return parseConfig(text, path, options);
+}
+
+/** Parse config `text`; `path` only names the file in messages. Pure apart from loading hcl2-parser. */
+export function parseConfig(text: string, path: string, options: ParseOptions = {}): ConfigResult {
+  const fail = (messages: string[]): ConfigResult => ({
+    ok: false,
+    error: messages.map((message) => `${path}: ${message}`),
+  });
+
+  const source = readSource(text, options.loadHclParser ?? requireHclParser);
+  if (!source.ok) return fail([COMMON_DECODE + source.error]);
+  const { values, keys } = source.value;
+  const lineOf = (key: string) => keys.find((position) => position.name.toLowerCase() === key)?.line;
+  const at = (key: string) => {
+    const line = lineOf(key);
+    return line === undefined ? "" : ` (line ${line})`;
+  };
+
+  const repeated = repeatedKeyErrors(keys);
+  if (repeated.length > 0) return fail(repeated.map((message) => COMMON_DECODE + message));
+
+  const warnings: string[] = [];
+  const errors: string[] = [];
+  const decoded = new Map<KeySpec, DecodedValue>();
+  for (const [name, raw] of Object.entries(values)) {
+    const spec = findKey(name);
+    if (!spec) {
+      const suggestion = closestKey(name, KNOWN_KEYS);
+      const hint = suggestion === undefined ? "" : `; did you mean "${suggestion}"?`;
+      warnings.push(`${path}: unknown key "${name}"${at(name.toLowerCase())}${hint}`);
+      continue;
+    }
+    if (raw === null) continue;
+    const value = decodeValue(spec.kind, raw);
+    if (value.ok) decoded.set(spec, value.value);
+    else {
+      const prefix = spec.scope === "common" ? COMMON_DECODE : DECODE;
+      errors.push(`${prefix}${spec.key}: ${value.error}${at(spec.key)}`);
+    }
+  }
+  if (errors.length > 0) return fail(errors);
+
+  const draft = Object.fromEntries(
+    CONFIG_KEYS.map((spec) => [spec.field, withDefault(spec, decoded.get(spec))]),
+  ) as unknown as DraftConfig;
+  const rawMode = draft.mode as string;
+  const rawLogLevel = draft.logLevel as string;
+  const rawLogFormat = draft.logFormat as string;
+  const checkErrors = checkDraft(draft, {
+    hasContext: decoded.has(findKey("context") as KeySpec),
+    rawMode,
+    rawLogLevel,
+    rawLogFormat,
+    lineOf,
+  });
+  if (checkErrors.length > 0) return fail(checkErrors);
+
+  draft.mode = rawMode as Mode;
+  draft.logLevel = rawLogLevel.toLowerCase() as LogLevelName;
+  draft.logFormat = (rawLogFormat.toLowerCase() || "json") as LogFormat;
+  draft.spireTimeoutMs = parseDurationMs(draft.spireTimeout) as number;
+  return { ok: true, value: { config: freeze(v.parse(ConfigSchema, draft)), warnings } };
+}
+
+/** The value of a key after the original's defaulting rules (see `KeySpec.default`). */
+function withDefault(spec: KeySpec, value: DecodedValue | undefined): unknown {
+  const isEmpty = value === undefined || value === "" || (spec.kind === "int" && value === 0);
+  if (spec.kind === "bool" || spec.kind === "stringList" || spec.kind === "stringMap") {
+    return value ?? spec.default;
+  }
+  return isEmpty ? spec.default : value;
+}
+
+/** One message per key written more than once (case-insensitively), naming every line. */
+function repeatedKeyErrors(keys: readonly KeyPosition[]): string[] {
+  const linesByKey = new Map<string, number[]>();
+  for (const { name, line } of keys) {
+    const lower = name.toLowerCase();
+    linesByKey.set(lower, [...(linesByKey.get(lower) ?? []), line]);
+  }
+  const messages: string[] = [];
+  for (const [key, lines] of linesByKey) {
+    if (lines.length < 2) continue;
+    const listed = `${lines.slice(0, -1).join(", ")} and ${lines.at(-1)}`;
+    messages.push(`key "${key}" is repeated on lines ${listed}`);
+  }
+  return messages;
+}
+
+function freeze(config: Config): Config {
+  Object.freeze(config.disabledNamespaces);
+  Object.freeze(config.dnsNameTemplates);
+  Object.freeze(config.context);
+  return Object.freeze(config);
+}

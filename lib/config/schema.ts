@@ -1,0 +1,54 @@
+/**
+ * The valibot schema of a finished `Config`. `parseConfig` has already reported every user error
+ * with the original's messages; this schema guards the shape handed to the rest of the program,
+ * so a failure here is a bug in the config code, not in the file.
+ */
+import * as v from "valibot";
+import type { Config } from "./config.js";
+
+const text = v.string();
+const flag = v.boolean();
+const positiveInteger = v.pipe(v.number(), v.integer(), v.minValue(1));
+
+export const ConfigSchema: v.GenericSchema<unknown, Config> = v.strictObject({
+  mode: v.picklist(["webhook", "reconcile", "crd"]),
+  logLevel: v.picklist(["panic", "fatal", "error", "warn", "warning", "info", "debug", "trace"]),
+  logPath: text,
+  logFormat: v.picklist(["json", "text"]),
+  trustDomain: v.pipe(v.string(), v.regex(/^[a-z0-9._-]+$/)),
+  serverAddress: v.pipe(v.string(), v.nonEmpty()),
+  serverSocketPath: text,
+  agentSocketPath: text,
+  cluster: v.pipe(v.string(), v.nonEmpty()),
+  podLabel: text,
+  podAnnotation: text,
+  disabledNamespaces: v.array(text),
+  addr: text,
+  certPath: text,
+  keyPath: text,
+  caCertPath: text,
+  insecureSkipClientVerification: flag,
+  webhookFailClosed: flag,
+  leaderElection: flag,
+  leaderElectionResourceLock: text,
+  leaderElectionNamespace: text,
+  metricsAddr: text,
+  controllerName: text,
+  addPodDnsNames: flag,
+  clusterDnsZone: text,
+  addSvcDnsName: flag,
+  metricsBindAddr: text,
+  podController: flag,
+  webhookEnabled: flag,
+  webhookCertDir: text,
+  webhookPort: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(65535)),
+  webhookServiceName: text,
+  identityTemplate: text,
+  identityTemplateLabel: text,
+  context: v.record(v.string(), v.string()),
+  dnsNameTemplates: v.array(text),
+  spireTimeout: v.pipe(v.string(), v.nonEmpty()),
+  spireTimeoutMs: v.pipe(v.number(), v.minValue(Number.MIN_VALUE)),
+  entryBatchSize: positiveInteger,
+  entryConcurrency: positiveInteger,
+});

@@ -1,0 +1,111 @@
+/**
+ * Interprets Knative ApiServerSource events (Reference and Resource modes) as hints about one
+ * Kubernetes object. A hint only names the object: handlers re-read it from the API server
+ * (events are hints, the API server is the truth), so a forged or stale event is at worst a no-op.
+ */
+import type { CloudEvent } from "./cloudevent.js";
+
+export type ObjectAction = "add" | "update" | "delete";
+
+/** The object an event is about. `namespace` is undefined for cluster-scoped kinds. */
+export interface ObjectHint {
+  readonly action: ObjectAction;
+  readonly mode: "ref" | "resource";
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly namespace?: string;
+  readonly name: string;
+}
+
+/** An expected failure: `malformed` is a broken event, `foreign` one that is not for this function. */
+export type HintResult =
+  | { ok: true; hint: ObjectHint }
+  | { ok: false; reason: "malformed" | "foreign"; message: string };
+
+const TYPE_PATTERN = /^dev\.knative\.apiserver\.(ref|resource)\.(add|update|delete)$/;
+
+/** The CloudEvent type a PingSource sends. */
+export const PING_EVENT_TYPE = "dev.knative.sources.ping";
+
+/**
+ * Reads the object hint of an ApiServerSource event and checks that its kind is one of `kinds`
+ * (e.g. ["Pod"]). The object is named by the event data (an ObjectReference in Reference mode, the
+ * object in Resource mode); the `kind`/`name`/`namespace` extensions, when present, must agree.
+ */
+export function readObjectHint(event: CloudEvent, kinds: readonly string[]): HintResult {
+  const match = TYPE_PATTERN.exec(event.type);
+  if (!match) {
+    return {
+      ok: false,
+      reason: "foreign",
+      message: `unexpected CloudEvent type "${event.type}": want dev.knative.apiserver.ref.* or dev.knative.apiserver.resource.*`,
+    };
+  }
+  const mode = match[1] as "ref" | "resource";
+  const action = match[2] as ObjectAction;
+  const named = mode === "ref" ? fromReference(event.data) : fromResource(event.data);
+  if (typeof named === "string")
+    return { ok: false, reason: "malformed", message: `${event.type} event ${event.id}: ${named}` };
+
+  for (const [extension, value] of [
+    ["kind", named.kind],
+    ["name", named.name],
+    ["namespace", named.namespace ?? ""],
+  ] as const) {
+    const given = event.extensions[extension];
+    if (given !== undefined && given !== value) {
+      return {
+        ok: false,
+        reason: "malformed",
+        message: `event ${event.id}: extension ${extension}="${given}" does not match the data's "${value}"`,
+      };
+    }
+  }
+  if (!kinds.includes(named.kind)) {
+    return {
+      ok: false,
+      reason: "foreign",
+      message: `event ${event.id} is about a ${named.kind}; this function handles ${kinds.join(", ")}`,
+    };
+  }
+  return { ok: true, hint: { action, mode, ...named } };
+}
+
+type Named = Omit<ObjectHint, "action" | "mode">;
+
+function fromReference(data: unknown): Named | string {
+  if (!isRecord(data)) return "data must be an ObjectReference JSON object";
+  return named(data.apiVersion, data.kind, data.namespace, data.name, "data");
+}
+
+function fromResource(data: unknown): Named | string {
+  if (!isRecord(data)) return "data must be the Kubernetes object as a JSON object";
+  const metadata = data.metadata;
+  if (!isRecord(metadata)) return "data.metadata is missing";
+  return named(data.apiVersion, data.kind, metadata.namespace, metadata.name, "data.metadata");
+}
+
+function named(
+  apiVersion: unknown,
+  kind: unknown,
+  namespace: unknown,
+  name: unknown,
+  where: string,
+): Named | string {
+  if (typeof kind !== "string" || kind === "") return "data.kind is missing";
+  if (typeof apiVersion !== "string" || apiVersion === "") return "data.apiVersion is missing";
+  if (typeof name !== "string" || name === "") return `${where}.name is missing`;
+  if (namespace !== undefined && namespace !== null && typeof namespace !== "string") {
+    return `${where}.namespace must be a string`;
+  }
+  return {
+    apiVersion,
+    kind,
+    name,
+    ...(typeof namespace === "string" && namespace !== "" ? { namespace } : {}),
+  };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,32 @@
+/**
+ * The names of structured log fields, shared by all code so that the same fact is always logged
+ * under the same key (operators query by these). Add a field here before logging it.
+ */
+export const LogField = {
+  component: "component",
+  function: "function",
+  mode: "mode",
+  spiffeId: "spiffe_id",
+  parentId: "parent_id",
+  entryId: "entry_id",
+  selectors: "selectors",
+  namespace: "namespace",
+  pod: "pod",
+  podUid: "pod_uid",
+  node: "node",
+  kind: "kind",
+  name: "name",
+  eventType: "event_type",
+  eventId: "event_id",
+  admissionUid: "admission_uid",
+  operation: "operation",
+  created: "created",
+  updated: "updated",
+  deleted: "deleted",
+  durationMs: "duration_ms",
+  address: "address",
+  path: "path",
+  error: "err",
+} as const;
+
+export type LogFieldName = (typeof LogField)[keyof typeof LogField];

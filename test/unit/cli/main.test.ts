@@ -1,0 +1,152 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { main } from "../../../bin/main.js";
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+async function run(argv: string[], env: Record<string, string> = {}): Promise<Run> {
+  let stdout = "";
+  let stderr = "";
+  const code = await main(argv, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env,
+  });
+  return { code, stdout, stderr };
+}
+
+const directory = mkdtempSync(join(tmpdir(), "registrar-cli-"));
+function configFile(name: string, text: string): string {
+  const path = join(directory, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const MINIMAL =
+  'trust_domain = "domain.test"\ncluster = "CLUSTER"\nserver_socket_path = "/run/spire/sockets/registration.sock"\n';
+const LINE_7_UNTERMINATED = `${MINIMAL}mode = "reconcile"\nlog_level = "debug"\n# comment\ncluster = "a\n`;
+const packageVersion = (JSON.parse(readFileSync("package.json", "utf8")) as { version: string }).version;
+
+describe("registrar check-config", () => {
+  it.each([
+    ["-config", (path: string) => ["-config", path]],
+    ["--config", (path: string) => ["--config", path]],
+    ["-config=", (path: string) => [`-config=${path}`]],
+    ["--config=", (path: string) => [`--config=${path}`]],
+  ])("prints the effective configuration for %s", async (_form, flags) => {
+    const result = await run(["check-config", ...flags(configFile("ok.conf", MINIMAL))]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe("");
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      mode: "webhook",
+      server_address: "unix:///run/spire/sockets/registration.sock",
+      disabled_namespaces: ["kube-system", "kube-public"],
+      webhook_port: 9443,
+    });
+  });
+
+  it("prints warnings on stderr and still succeeds", async () => {
+    const path = configFile("warn.conf", `${MINIMAL}add_svc_dns_names = true\n`);
+    const result = await run(["check-config", "-config", path]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(
+      `warning: ${path}: unknown key "add_svc_dns_names" (line 4); did you mean "add_svc_dns_name"?\n`,
+    );
+  });
+
+  it("prints each error on stderr and exits 1", async () => {
+    const path = configFile("bad.conf", 'mode = "x"\n');
+    const result = await run(["check-config", "-config", path]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr.trim().split("\n")).toEqual([
+      `${path}: error parsing common config: server_address or server_socket_path must be specified`,
+      `${path}: error parsing common config: trust_domain must be specified`,
+      `${path}: error parsing common config: cluster must be specified`,
+      `${path}: error parsing common config: invalid mode "x", valid values are crd, webhook and reconcile`,
+    ]);
+  });
+
+  it("names the line of an unterminated string (line 7)", async () => {
+    const path = configFile("line7.conf", LINE_7_UNTERMINATED);
+    const result = await run(["check-config", "-config", path]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `${path}: error parsing common config: unable to decode configuration: line 7: unterminated string\n`,
+    );
+  });
+
+  it("defaults to k8s-workload-registrar.conf in the working directory", async () => {
+    const result = await run(["check-config"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/^k8s-workload-registrar\.conf: unable to load configuration: /);
+  });
+
+  it("prints a startup probe on stderr when asked", async () => {
+    const result = await run(["check-config", "-config", configFile("probe.conf", MINIMAL)], {
+      REGISTRAR_STARTUP_PROBE: "1",
+    });
+    expect(JSON.parse(result.stderr)).toEqual({ loadedMs: expect.any(Number), rssBytes: expect.any(Number) });
+  });
+
+  it.each([
+    [["check-config", "-bogus"], "unknown flag: -bogus"],
+    [["check-config", "-config"], "flag needs an argument: -config"],
+    [["check-config", "extra"], "unexpected argument: extra"],
+  ])("rejects %j as a usage error", async (argv, reason) => {
+    const result = await run(argv);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      `registrar check-config: ${reason}\nusage: registrar <command> [flags]\n`,
+    );
+  });
+});
+
+describe("registrar", () => {
+  it.each([["--help"], ["-help"], ["-h"], ["help"]])("prints help for %s", async (word) => {
+    const result = await run([word]);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^usage: registrar <command> \[flags\]\n/);
+    expect(result.stdout).toContain("check-config");
+  });
+
+  it("prints a command's usage for help <command>", async () => {
+    const result = await run(["help", "check-config"]);
+    expect(result.stdout).toMatch(/^usage: registrar check-config \[-config FILE\]/);
+  });
+
+  it.each([["version"], ["-version"], ["--version"]])("prints the package version for %s", async (word) => {
+    expect(await run([word])).toEqual({ code: 0, stdout: `${packageVersion}\n`, stderr: "" });
+  });
+
+  it.each([
+    [["serve-forever"], "registrar: unknown command: serve-forever"],
+    [["--bogus"], "registrar: unknown flag: --bogus"],
+    [[], "usage: registrar <command> [flags]"],
+  ])("exits 2 for %j", async (argv, message) => {
+    const result = await run(argv);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).toContain("usage: registrar <command> [flags]");
+  });
+});
+
+describe.runIf(existsSync("dist/bin/registrar.js"))("the built CLI", () => {
+  it("reports the line-7 unterminated string and exits 1", () => {
+    const path = configFile("built-line7.conf", LINE_7_UNTERMINATED);
+    const child = spawnSync(process.execPath, ["dist/bin/registrar.js", "check-config", "-config", path], {
+      encoding: "utf8",
+    });
+    expect({ status: child.status, stderr: child.stderr }).toEqual({
+      status: 1,
+      stderr: `${path}: error parsing common config: unable to decode configuration: line 7: unterminated string\n`,
+    });
+  });
+});

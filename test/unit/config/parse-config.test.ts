@@ -1,0 +1,540 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it, vi } from "vitest";
+import type { Config } from "../../../lib/config/config.js";
+import { configToJson } from "../../../lib/config/config-to-json.js";
+import { type HclParserLoader, requireHclParser } from "../../../lib/config/hcl-parser.js";
+import { CONFIG_KEYS } from "../../../lib/config/keys.js";
+import { loadConfig, parseConfig } from "../../../lib/config/parse-config.js";
+
+const PATH = "registrar.conf";
+const MINIMAL = 'trust_domain = "domain.test"\ncluster = "CLUSTER"\nserver_socket_path = "SOCKETPATH"\n';
+
+function ok(text: string): { config: Config; warnings: readonly string[] } {
+  const result = parseConfig(text, PATH);
+  if (!result.ok) throw new Error(`expected a valid config, got ${result.error.join("\n")}`);
+  return result.value;
+}
+
+function errors(text: string): string[] {
+  const result = parseConfig(text, PATH);
+  if (result.ok) throw new Error("expected errors, got a valid config");
+  return result.error;
+}
+
+const WEBHOOK_DEFAULTS: Config = {
+  mode: "webhook",
+  logLevel: "info",
+  logPath: "",
+  logFormat: "json",
+  trustDomain: "domain.test",
+  serverAddress: "unix://SOCKETPATH",
+  serverSocketPath: "SOCKETPATH",
+  agentSocketPath: "",
+  cluster: "CLUSTER",
+  podLabel: "",
+  podAnnotation: "",
+  disabledNamespaces: ["kube-system", "kube-public"],
+  addr: ":8443",
+  certPath: "cert.pem",
+  keyPath: "key.pem",
+  caCertPath: "cacert.pem",
+  insecureSkipClientVerification: false,
+  webhookFailClosed: false,
+  leaderElection: false,
+  leaderElectionResourceLock: "leases",
+  leaderElectionNamespace: "",
+  metricsAddr: ":8080",
+  controllerName: "spire-k8s-registrar",
+  addPodDnsNames: false,
+  clusterDnsZone: "cluster.local",
+  addSvcDnsName: true,
+  metricsBindAddr: ":8080",
+  podController: true,
+  webhookEnabled: false,
+  webhookCertDir: "/run/spire/serving-certs",
+  webhookPort: 9443,
+  webhookServiceName: "k8s-workload-registrar",
+  identityTemplate: "",
+  identityTemplateLabel: "",
+  context: {},
+  dnsNameTemplates: ["{{.Pod.Name}}"],
+  spireTimeout: "5s",
+  spireTimeoutMs: 5000,
+  entryBatchSize: 50,
+  entryConcurrency: 4,
+};
+
+describe("defaults (reference §6.1, §6.10)", () => {
+  it("fills every default of the webhook mode for the minimal config", () => {
+    expect(ok(MINIMAL)).toEqual({ config: WEBHOOK_DEFAULTS, warnings: [] });
+  });
+
+  it("fills the reconcile defaults", () => {
+    const { config } = ok(`${MINIMAL}mode = "reconcile"\n`);
+    expect(config).toEqual({ ...WEBHOOK_DEFAULTS, mode: "reconcile" });
+  });
+
+  it("fills the crd defaults", () => {
+    const { config } = ok(`${MINIMAL}mode = "crd"\nidentity_template = "IDENTITYTEMPLATE"\n`);
+    expect(config).toEqual({ ...WEBHOOK_DEFAULTS, mode: "crd", identityTemplate: "IDENTITYTEMPLATE" });
+  });
+
+  it.each([
+    ["log_level", '""', "logLevel", "info"],
+    ["mode", '""', "mode", "webhook"],
+    ["addr", '""', "addr", ":8443"],
+    ["metrics_addr", '""', "metricsAddr", ":8080"],
+    ["controller_name", '""', "controllerName", "spire-k8s-registrar"],
+    ["cluster_dns_zone", '""', "clusterDnsZone", "cluster.local"],
+    ["leader_election_resource_lock", '""', "leaderElectionResourceLock", "leases"],
+    ["webhook_port", "0", "webhookPort", 9443],
+    ["webhook_cert_dir", '""', "webhookCertDir", "/run/spire/serving-certs"],
+    ["entry_batch_size", "0", "entryBatchSize", 50],
+    ["spire_timeout", '""', "spireTimeout", "5s"],
+  ] as const)("an empty or zero %s = %s takes the default", (key, value, field, expected) => {
+    expect(ok(`${MINIMAL}${key} = ${value}\n`).config[field]).toEqual(expected);
+  });
+
+  it.each([
+    ["disabled_namespaces", "disabledNamespaces"],
+    ["dns_name_templates", "dnsNameTemplates"],
+  ] as const)("an explicit empty %s stays empty", (key, field) => {
+    expect(ok(`${MINIMAL}${key} = []\n`).config[field]).toEqual([]);
+  });
+
+  it("keeps an explicit false for the crd booleans preset to true", () => {
+    const { config } = ok(`${MINIMAL}mode = "crd"\nadd_svc_dns_name = false\npod_controller = false\n`);
+    expect([config.addSvcDnsName, config.podController]).toEqual([false, false]);
+  });
+
+  it("lets server_address win over server_socket_path", () => {
+    const { config } = ok(`${MINIMAL}server_address = "unix:///other.sock"\n`);
+    expect(config.serverAddress).toBe("unix:///other.sock");
+  });
+
+  it("accepts a remote server_address with an agent socket", () => {
+    const text =
+      'trust_domain = "domain.test"\ncluster = "C"\nserver_address = "spire:8081"\nagent_socket_path = "/a.sock"\n';
+    expect(ok(text).config.serverAddress).toBe("spire:8081");
+  });
+});
+
+describe("overrides (reference §6.1, §6.10)", () => {
+  it("keeps every webhook override; mode and disabled namespaces keep their defaults", () => {
+    const text = [
+      'log_level = "debug"',
+      'log_path = "PATHOVERRIDE"',
+      'addr = ":1234"',
+      'cert_path = "CERTOVERRIDE"',
+      'key_path = "KEYOVERRIDE"',
+      'cacert_path = "CACERTOVERRIDE"',
+      "insecure_skip_client_verification = true",
+      'server_socket_path = "SOCKETPATHOVERRIDE"',
+      'trust_domain = "override.test"',
+      'cluster = "CLUSTEROVERRIDE"',
+      'pod_label = "PODLABEL"',
+    ].join("\n");
+    expect(ok(text).config).toEqual({
+      ...WEBHOOK_DEFAULTS,
+      logLevel: "debug",
+      logPath: "PATHOVERRIDE",
+      addr: ":1234",
+      certPath: "CERTOVERRIDE",
+      keyPath: "KEYOVERRIDE",
+      caCertPath: "CACERTOVERRIDE",
+      insecureSkipClientVerification: true,
+      serverSocketPath: "SOCKETPATHOVERRIDE",
+      serverAddress: "unix://SOCKETPATHOVERRIDE",
+      trustDomain: "override.test",
+      cluster: "CLUSTEROVERRIDE",
+      podLabel: "PODLABEL",
+    });
+  });
+
+  it("keeps the reconcile overrides", () => {
+    const text = `${MINIMAL}mode = "reconcile"\ncontroller_name = "override"\ncluster_dns_zone = "override.local"
+leader_election_resource_lock = "endpointsleases"\nmetrics_addr = ":8081"\npod_label = "L"\nlog_level = "warning"\nlog_path = "P"\n`;
+    expect(ok(text).config).toMatchObject({
+      controllerName: "override",
+      clusterDnsZone: "override.local",
+      leaderElectionResourceLock: "endpointsleases",
+      metricsAddr: ":8081",
+      podLabel: "L",
+      logLevel: "warning",
+      logPath: "P",
+    });
+  });
+
+  it("keeps the crd overrides and accepts webhook keys silently", () => {
+    const text = `${MINIMAL}mode = "crd"\nidentity_template = "T"\nadd_svc_dns_name = false\nleader_election = true
+metrics_bind_addr = "addr"\ndns_name_templates = ["DNSNAMETEMPLATE"]\naddr = ":1"\ncert_path = "c"\nkey_path = "k"\ncacert_path = "ca"\n`;
+    const { config, warnings } = ok(text);
+    expect(warnings).toEqual([]);
+    expect(config).toMatchObject({
+      addSvcDnsName: false,
+      leaderElection: true,
+      metricsBindAddr: "addr",
+      dnsNameTemplates: ["DNSNAMETEMPLATE"],
+    });
+  });
+
+  it("accepts identity_template with a context block and identity_template_label", () => {
+    const text = `${MINIMAL}mode = "crd"\nidentity_template = "region/{{.Context.region}}/{{.Context.cluster_name}}"
+identity_template_label = "enable_identity"\ncontext {\n  region = "EU-DE"\n  cluster_name = "MYCLUSTER"\n}\n`;
+    expect(ok(text).config).toMatchObject({
+      identityTemplateLabel: "enable_identity",
+      context: { region: "EU-DE", cluster_name: "MYCLUSTER" },
+    });
+  });
+
+  it("keeps a list of two dns_name_templates", () => {
+    const text = `${MINIMAL}dns_name_templates = ["{{.Pod.Name}}.svc", "{{.Pod.ServiceAccount}}.{{.Pod.Namespace}}"]\n`;
+    expect(ok(text).config.dnsNameTemplates).toEqual([
+      "{{.Pod.Name}}.svc",
+      "{{.Pod.ServiceAccount}}.{{.Pod.Namespace}}",
+    ]);
+  });
+
+  it("sets the keys new in this project", () => {
+    const text = `${MINIMAL}leader_election_namespace = "spire"\nwebhook_fail_closed = true\nspire_timeout = "1m30s"
+entry_batch_size = 200\nentry_concurrency = 8\n`;
+    expect(ok(text).config).toMatchObject({
+      leaderElectionNamespace: "spire",
+      webhookFailClosed: true,
+      spireTimeout: "1m30s",
+      spireTimeoutMs: 90_000,
+      entryBatchSize: 200,
+      entryConcurrency: 8,
+    });
+  });
+});
+
+describe("validation messages (reference §1.4, §1.6)", () => {
+  const COMMON = `${PATH}: error parsing common config: `;
+  it.each([
+    [
+      "td + cluster only",
+      'trust_domain = "domain.test"\ncluster = "C"',
+      `${COMMON}server_address or server_socket_path must be specified`,
+    ],
+    [
+      "remote server without agent socket",
+      'trust_domain = "domain.test"\ncluster = "C"\nserver_address = "spire:8081"',
+      `${COMMON}agent_socket_path must be specified if the server is not a local socket`,
+    ],
+    [
+      "cluster + socket",
+      'cluster = "C"\nserver_socket_path = "S"',
+      `${COMMON}trust_domain must be specified`,
+    ],
+    [
+      "uppercase trust domain",
+      'trust_domain = "TRUSTDOMAIN"\ncluster = "C"\nserver_socket_path = "S"',
+      `${COMMON}malformed trust domain: trust domain characters are limited to lowercase letters, numbers, dots, dashes, and underscores`,
+    ],
+    [
+      "td + socket",
+      'trust_domain = "domain.test"\nserver_socket_path = "S"',
+      `${COMMON}cluster must be specified`,
+    ],
+    [
+      "pod_label + pod_annotation",
+      `${MINIMAL}pod_label = "L"\npod_annotation = "A"`,
+      `${COMMON}workload registration mode specification is incorrect, can't specify both pod_label and pod_annotation`,
+    ],
+    [
+      "invalid mode",
+      `${MINIMAL}mode = "x"`,
+      `${COMMON}invalid mode "x", valid values are crd, webhook and reconcile`,
+    ],
+    [
+      "invalid log level",
+      `${MINIMAL}log_level = "LEVELOVERRIDE"`,
+      `${PATH}: error setting up logging: not a valid logrus Level: "LEVELOVERRIDE"`,
+    ],
+    [
+      "invalid log format",
+      `${MINIMAL}log_format = "xml"`,
+      `${PATH}: error setting up logging: unknown logger format: "xml"`,
+    ],
+    [
+      "identity_template + pod_label",
+      `${MINIMAL}mode = "crd"\npod_label = "L"\nidentity_template = "T"`,
+      `${PATH}: workload registration configuration is incorrect, can only use one of identity_template, pod_annotation, or pod_label`,
+    ],
+    [
+      "identity_template + pod_annotation",
+      `${MINIMAL}mode = "crd"\npod_annotation = "A"\nidentity_template = "T"`,
+      `${PATH}: workload registration configuration is incorrect, can only use one of identity_template, pod_annotation, or pod_label`,
+    ],
+    [
+      "template context, spaced",
+      `${MINIMAL}identity_template = "region/{{ .Context.region}}"`,
+      `${PATH}: identity_template references non-existing context`,
+    ],
+    [
+      "template context",
+      `${MINIMAL}identity_template = "region/{{.Context.region}}"`,
+      `${PATH}: identity_template references non-existing context`,
+    ],
+    [
+      "dns context, spaced",
+      `${MINIMAL}dns_name_templates = ["{{ .Context.namespace}}"]`,
+      `${PATH}: dns_name_template references non-existing context`,
+    ],
+    [
+      "dns context",
+      `${MINIMAL}dns_name_templates = ["{{.Context.namespace}}"]`,
+      `${PATH}: dns_name_template references non-existing context`,
+    ],
+    [
+      "configmaps lock in reconcile",
+      `${MINIMAL}mode = "reconcile"\nleader_election = true\nleader_election_resource_lock = "configmaps"`,
+      `${PATH}: the "configmaps" leader election resource lock type is no longer supported`,
+    ],
+    [
+      "configmaps lock in crd",
+      `${MINIMAL}mode = "crd"\nleader_election = true\nleader_election_resource_lock = "configmaps"`,
+      `${PATH}: the "configmaps" leader election resource lock type is no longer supported`,
+    ],
+    [
+      "negative batch size",
+      `${MINIMAL}entry_batch_size = -1`,
+      `${PATH}: entry_batch_size: expected a positive number, got -1 (line 4)`,
+    ],
+    [
+      "port out of range",
+      `${MINIMAL}webhook_port = 70000`,
+      `${PATH}: webhook_port: expected a port number, got 70000 (line 4)`,
+    ],
+  ])("%s", (_name, text, message) => {
+    expect(errors(text)).toEqual([message]);
+  });
+
+  it("accepts the configmaps lock when leader election is off", () => {
+    expect(
+      ok(`${MINIMAL}mode = "crd"\nleader_election_resource_lock = "configmaps"\n`).config.leaderElection,
+    ).toBe(false);
+  });
+
+  it("accepts an empty context block as present for template references", () => {
+    expect(ok(`${MINIMAL}identity_template = "r/{{.Context.r}}"\ncontext {\n}\n`).config.context).toEqual({});
+  });
+
+  it("reports every failing check in the original's order", () => {
+    expect(errors('mode = "x"\npod_label = "L"\npod_annotation = "A"\n')).toEqual([
+      `${COMMON}server_address or server_socket_path must be specified`,
+      `${COMMON}trust_domain must be specified`,
+      `${COMMON}cluster must be specified`,
+      `${COMMON}workload registration mode specification is incorrect, can't specify both pod_label and pod_annotation`,
+      `${COMMON}invalid mode "x", valid values are crd, webhook and reconcile`,
+    ]);
+  });
+
+  it("reports a missing file as the original did", () => {
+    const result = loadConfig(join(tmpdir(), "does-not-exist.conf"));
+    expect(result.ok ? [] : result.error).toEqual([expect.stringContaining("unable to load configuration:")]);
+  });
+
+  it("loads a file from disk", () => {
+    const file = join(mkdtempSync(join(tmpdir(), "registrar-config-")), "registrar.conf");
+    writeFileSync(file, MINIMAL);
+    const result = loadConfig(file);
+    expect(result.ok && result.value.config.cluster).toBe("CLUSTER");
+  });
+});
+
+describe("decoding beyond the original", () => {
+  it("warns about an unknown key with its line and the closest known key", () => {
+    const { warnings } = ok(`${MINIMAL}mode = "crd"\nadd_svc_dns_names = true\n`);
+    expect(warnings).toEqual([
+      `${PATH}: unknown key "add_svc_dns_names" (line 5); did you mean "add_svc_dns_name"?`,
+    ]);
+  });
+
+  it("warns without a suggestion when no key is close", () => {
+    expect(ok(`${MINIMAL}completely_unrelated = 1\n`).warnings).toEqual([
+      `${PATH}: unknown key "completely_unrelated" (line 4)`,
+    ]);
+  });
+
+  it("matches keys case-insensitively", () => {
+    const { config, warnings } = ok(
+      'Trust_Domain = "domain.test"\nCLUSTER = "C"\nServer_Socket_Path = "S"\n',
+    );
+    expect([config.trustDomain, config.cluster, config.serverAddress, warnings]).toEqual([
+      "domain.test",
+      "C",
+      "unix://S",
+      [],
+    ]);
+  });
+
+  it.each([
+    ['"true"', true],
+    ['"1"', true],
+    ["1", true],
+    ['"0"', false],
+    ['"false"', false],
+  ])("accepts %s as a boolean", (value, expected) => {
+    expect(ok(`${MINIMAL}leader_election = ${value}\n`).config.leaderElection).toBe(expected);
+  });
+
+  it("accepts quoted numbers and numbers for strings", () => {
+    const { config } = ok(`${MINIMAL}webhook_port = "9444"\npod_label = 42\n`);
+    expect([config.webhookPort, config.podLabel]).toEqual([9444, "42"]);
+  });
+
+  it.each([
+    [
+      "webhook_port",
+      '"abc"',
+      'unable to decode configuration: webhook_port: expected a number, got "abc" (line 4)',
+    ],
+    [
+      "webhook_port",
+      "1.5",
+      "unable to decode configuration: webhook_port: expected a number, got 1.5 (line 4)",
+    ],
+    [
+      "leader_election",
+      '"yes"',
+      'unable to decode configuration: leader_election: expected a boolean, got "yes" (line 4)',
+    ],
+    [
+      "disabled_namespaces",
+      '"kube-system"',
+      'error parsing common config: unable to decode configuration: disabled_namespaces: expected a list of strings, got "kube-system" (line 4)',
+    ],
+    [
+      "cluster_dns_zone",
+      '["a"]',
+      'unable to decode configuration: cluster_dns_zone: expected a string, got ["a"] (line 4)',
+    ],
+    [
+      "spire_timeout",
+      '"5"',
+      'error parsing common config: unable to decode configuration: spire_timeout: expected a duration like "5s", got "5" (line 4)',
+    ],
+    [
+      "context",
+      '"x"',
+      'unable to decode configuration: context: expected a block of string values, got "x" (line 4)',
+    ],
+  ])("rejects %s = %s naming key, type and line", (key, value, message) => {
+    expect(errors(`${MINIMAL}${key} = ${value}\n`)).toEqual([`${PATH}: ${message}`]);
+  });
+
+  it("rejects a repeated key naming both lines, case-insensitively", () => {
+    const text = `${MINIMAL}identity_template = "A"\nmode = "crd"\nIdentity_Template = "IDENTITYTEMPLATE"\n`;
+    expect(errors(text)).toEqual([
+      `${PATH}: error parsing common config: unable to decode configuration: key "identity_template" is repeated on lines 4 and 6`,
+    ]);
+  });
+
+  it("rejects a repeated context block", () => {
+    expect(errors(`${MINIMAL}context {\n a = "b"\n}\ncontext {\n c = "d"\n}\n`)).toEqual([
+      `${PATH}: error parsing common config: unable to decode configuration: key "context" is repeated on lines 4 and 7`,
+    ]);
+  });
+
+  it.each([
+    ["INVALID", "INVALID", 1, 'expected "key = value" or a block, got "INVALID"'],
+    ["an unterminated string", `${MINIMAL}a = 1\nb = 2\nc = 3\ncluster = "a\n`, 7, "unterminated string"],
+    ["an unclosed block", `${MINIMAL}context {\n a = "b"\n`, 4, '"{" is never closed'],
+    ["a stray closer", `${MINIMAL}}\n`, 4, 'unexpected "}"'],
+    ["a missing value", `${MINIMAL}cluster =\n`, 4, 'missing value for "cluster"'],
+    ["an unclosed list", `${MINIMAL}disabled_namespaces = ["a",\n`, 4, '"[" is never closed'],
+  ])("reports %s with its line", (_name, text, line, reason) => {
+    expect(errors(text)).toEqual([
+      `${PATH}: error parsing common config: unable to decode configuration: line ${line}: ${reason}`,
+    ]);
+  });
+
+  it("finds the line of an error the scanner cannot see by parsing prefixes", () => {
+    // Hex literals are valid lexically but hcl2-parser rejects them.
+    expect(errors(`${MINIMAL}webhook_port = 0x10\n`)).toEqual([
+      `${PATH}: error parsing common config: unable to decode configuration: line 4: syntax error`,
+    ]);
+  });
+});
+
+describe("the JSON form", () => {
+  const JSON_MINIMAL =
+    '{\n  "trust_domain": "domain.test",\n  "cluster": "CLUSTER",\n  "server_socket_path": "SOCKETPATH"';
+
+  it("gives the same config as HCL without loading hcl2-parser", () => {
+    const loader = vi.fn<HclParserLoader>(requireHclParser);
+    const result = parseConfig(`${JSON_MINIMAL}\n}\n`, PATH, { loadHclParser: loader });
+    expect(result).toEqual({ ok: true, value: { config: WEBHOOK_DEFAULTS, warnings: [] } });
+    expect(loader).not.toHaveBeenCalled();
+  });
+
+  it("loads hcl2-parser for HCL text", () => {
+    const loader = vi.fn<HclParserLoader>(requireHclParser);
+    parseConfig(MINIMAL, PATH, { loadHclParser: loader });
+    expect(loader).toHaveBeenCalledOnce();
+  });
+
+  it("accepts a context object or a block array", () => {
+    const object = ok(`${JSON_MINIMAL},\n"context": {"a": "b"}\n}`).config.context;
+    const blocks = ok(`${JSON_MINIMAL},\n"context": [{"a": "b"}]\n}`).config.context;
+    expect([object, blocks]).toEqual([{ a: "b" }, { a: "b" }]);
+  });
+
+  it("reports repeated and unknown keys with lines", () => {
+    expect(errors(`${JSON_MINIMAL},\n  "Cluster": "X"\n}`)).toEqual([
+      `${PATH}: error parsing common config: unable to decode configuration: key "cluster" is repeated on lines 3 and 5`,
+    ]);
+    expect(ok(`${JSON_MINIMAL},\n  "clustr": "X"\n}`).warnings).toEqual([
+      `${PATH}: unknown key "clustr" (line 5); did you mean "cluster"?`,
+    ]);
+  });
+
+  it("reports invalid JSON as a decode error", () => {
+    expect(errors('{\n"a": 1,\n}')).toEqual([
+      expect.stringMatching(/unable to decode configuration: .*invalid JSON/),
+    ]);
+  });
+});
+
+describe("the result", () => {
+  it("is frozen", () => {
+    const { config } = ok(MINIMAL);
+    expect(
+      Object.isFrozen(config) &&
+        Object.isFrozen(config.disabledNamespaces) &&
+        Object.isFrozen(config.context),
+    ).toBe(true);
+  });
+
+  it("prints as snake_case keys with every default", () => {
+    const json = configToJson(ok(MINIMAL).config);
+    expect(Object.keys(json)).toEqual(CONFIG_KEYS.map((spec) => spec.key));
+    expect(json).toMatchObject({
+      trust_domain: "domain.test",
+      server_address: "unix://SOCKETPATH",
+      spire_timeout: "5s",
+    });
+  });
+
+  it("round-trips through its own JSON output", () => {
+    const { config } = ok(`${MINIMAL}mode = "crd"\ncontext {\n a = "b"\n}\n`);
+    expect(ok(JSON.stringify(configToJson(config))).config).toEqual(config);
+  });
+});
+
+describe("requireHclParser", () => {
+  it("restores Error.stackTraceLimit after loading", () => {
+    const saved = Error.stackTraceLimit;
+    Error.stackTraceLimit = 7;
+    try {
+      requireHclParser();
+      expect(Error.stackTraceLimit).toBe(7);
+    } finally {
+      Error.stackTraceLimit = saved;
+    }
+  });
+});
