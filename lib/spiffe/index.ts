@@ -1,0 +1,5 @@
+export { formatSpiffeId, joinPath, parseSpiffeId, type SpiffeId } from "./id.js";
+export { isUnder } from "./is-under.js";
+export { parsePath, parseRelativePath, pathError, segmentError } from "./path.js";
+export { fail, ok, type Result } from "./result.js";
+export { trustDomainError } from "./trust-domain.js";
