@@ -1,0 +1,188 @@
+/**
+ * An in-memory SPIRE server (Entry and Bundle services) served with connect over HTTP/2 on a Unix
+ * socket in a temp dir, for component tests. Counts RPCs and batch sizes per method, tracks the
+ * most concurrent calls, and injects faults (unavailable, slow, fail the Nth call, lose a response).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import * as http2 from "node:http2";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { create } from "@bufbuild/protobuf";
+import type { ConnectRouter } from "@connectrpc/connect";
+import { type Code, ConnectError } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { Bundle as BundleService } from "../../proto/gen/spire/api/server/bundle/v1/bundle_pb.js";
+import { Entry as EntryService } from "../../proto/gen/spire/api/server/entry/v1/entry_pb.js";
+import { BundleSchema, X509CertificateSchema } from "../../proto/gen/spire/api/types/bundle_pb.js";
+import type { Entry as EntryMessage } from "../../proto/gen/spire/api/types/entry_pb.js";
+import type { EntryStoreOptions } from "./spire-entry-store.js";
+import { EntryStore, StoreRpcError } from "./spire-entry-store.js";
+
+export type FakeSpireMethod =
+  | "CountEntries"
+  | "ListEntries"
+  | "GetEntry"
+  | "BatchCreateEntry"
+  | "BatchUpdateEntry"
+  | "BatchDeleteEntry"
+  | "GetBundle";
+
+/** A fault for matching calls. Without `onCall` it applies to the next `times` matching calls. */
+export interface Fault {
+  /** Only this method (default: any). */
+  readonly method?: FakeSpireMethod;
+  /** Fail with this code (omit for a pure delay). */
+  readonly code?: Code;
+  /** Wait this long before answering (a "slow server"; the client's deadline may fire first). */
+  readonly delayMs?: number;
+  /** Apply the request first, then fail: the client never sees the response (a lost reply). */
+  readonly afterApplying?: boolean;
+  /** Apply only to the Nth call (1-based) of `method` counted since the server started. */
+  readonly onCall?: number;
+  /** How many matching calls it affects (default 1). */
+  readonly times?: number;
+}
+
+export interface FakeSpireServerOptions extends Partial<EntryStoreOptions> {
+  /** DER CA certificates GetBundle returns (default none). */
+  readonly x509Authorities?: readonly Uint8Array[];
+}
+
+export interface FakeSpireServer {
+  readonly socketPath: string;
+  readonly trustDomain: string;
+  readonly store: EntryStore;
+  /** RPCs received per method, faulted ones included. */
+  readonly rpcCounts: Readonly<Record<string, number>>;
+  /** Items per Batch* request, in arrival order. */
+  readonly batchSizes: Readonly<Record<string, readonly number[]>>;
+  /** The most RPCs that were in progress at the same time. */
+  readonly maxInFlight: number;
+  injectFault(fault: Fault): void;
+  clearFaults(): void;
+  /** Seeds entries directly (bypasses RPC counting); returns the create results. */
+  seed(entries: readonly EntryMessage[]): void;
+  stop(): Promise<void>;
+}
+
+interface ActiveFault extends Fault {
+  remaining: number;
+}
+
+/** Starts the fake on a fresh socket; always `stop()` it (sessions are closed so close() cannot hang). */
+export async function startFakeSpireServer(options: FakeSpireServerOptions = {}): Promise<FakeSpireServer> {
+  const trustDomain = options.trustDomain ?? "example.org";
+  const store = new EntryStore({ ...options, trustDomain });
+  const dir = mkdtempSync(join(tmpdir(), "fake-spire-"));
+  const socketPath = join(dir, "api.sock");
+  const rpcCounts: Record<string, number> = {};
+  const batchSizes: Record<string, number[]> = {};
+  let faults: ActiveFault[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+
+  /** Counts the call, applies matching faults around `handle`, and maps store errors to gRPC errors. */
+  async function serve<T>(method: FakeSpireMethod, handle: () => T, batchSize?: number): Promise<T> {
+    const callNumber = (rpcCounts[method] ?? 0) + 1;
+    rpcCounts[method] = callNumber;
+    if (batchSize !== undefined) batchSizes[method] = [...(batchSizes[method] ?? []), batchSize];
+    inFlight++;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    try {
+      const fault = faults.find(
+        (f) =>
+          f.remaining > 0 &&
+          (f.method === undefined || f.method === method) &&
+          (f.onCall === undefined || f.onCall === callNumber),
+      );
+      if (fault) fault.remaining--;
+      if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+      if (fault?.code !== undefined && !fault.afterApplying)
+        throw new ConnectError(`injected fault in ${method}`, fault.code);
+      const result = handle();
+      if (fault?.code !== undefined)
+        throw new ConnectError(`injected fault after applying ${method}`, fault.code);
+      return result;
+    } catch (error) {
+      if (error instanceof StoreRpcError) throw new ConnectError(error.message, error.code);
+      throw error;
+    } finally {
+      inFlight--;
+    }
+  }
+
+  const routes = (router: ConnectRouter) => {
+    router.service(EntryService, {
+      countEntries: (req) => serve("CountEntries", () => ({ count: store.count(req.filter) })),
+      listEntries: (req) =>
+        serve("ListEntries", () => store.list(req.filter, req.pageSize, req.pageToken, req.outputMask)),
+      getEntry: (req) => serve("GetEntry", () => store.get(req.id, req.outputMask)),
+      batchCreateEntry: (req) =>
+        serve(
+          "BatchCreateEntry",
+          () => ({ results: req.entries.map((e) => store.create(e, req.outputMask)) }),
+          req.entries.length,
+        ),
+      batchUpdateEntry: (req) =>
+        serve(
+          "BatchUpdateEntry",
+          () => ({ results: req.entries.map((e) => store.update(e, req.inputMask, req.outputMask)) }),
+          req.entries.length,
+        ),
+      batchDeleteEntry: (req) =>
+        serve("BatchDeleteEntry", () => ({ results: req.ids.map((id) => store.delete(id)) }), req.ids.length),
+    });
+    router.service(BundleService, {
+      getBundle: () =>
+        serve("GetBundle", () =>
+          create(BundleSchema, {
+            trustDomain,
+            x509Authorities: (options.x509Authorities ?? []).map((asn1) =>
+              create(X509CertificateSchema, { asn1 }),
+            ),
+          }),
+        ),
+    });
+  };
+
+  const server = http2.createServer(
+    connectNodeAdapter({ routes, grpc: true, connect: false, grpcWeb: false }),
+  );
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on("session", (session) => {
+    sessions.add(session);
+    session.on("close", () => sessions.delete(session));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(socketPath, () => resolve());
+  });
+
+  return {
+    socketPath,
+    trustDomain,
+    store,
+    rpcCounts,
+    batchSizes,
+    get maxInFlight() {
+      return maxInFlight;
+    },
+    injectFault(fault) {
+      faults.push({ ...fault, remaining: fault.times ?? 1 });
+    },
+    clearFaults() {
+      faults = [];
+    },
+    seed(entries) {
+      for (const entry of entries) {
+        const result = store.create(entry, undefined);
+        if (result.status?.code !== 0) throw new Error(`seed entry rejected: ${result.status?.message}`);
+      }
+    },
+    async stop() {
+      for (const session of sessions) session.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
