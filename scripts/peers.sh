@@ -120,7 +120,7 @@ kube() {
 }
 
 # ---- spire-server and spire-agent (cgo for sqlite) -----------------------------------------
-spire_pin() { echo "spire from $SPIRE_VERSIONS"; }
+spire_pin() { echo "spire from $SPIRE_VERSIONS (gittag without v)"; }
 spire() {
   local dir v ok=
   dir=$(wrapper spire); cd "$dir"
@@ -130,7 +130,8 @@ spire() {
   done
   [[ -n $ok ]] || { echo "no github.com/spiffe/spire version of [$SPIRE_VERSIONS] is served"; return 1; }
   mkdir -p .out
-  CGO_ENABLED=1 go build -trimpath -ldflags "-s -w -X github.com/spiffe/spire/pkg/common/version.gittag=$ok" \
+  # SPIRE parses its own version as semver without the "v" (its Makefile strips it too).
+  CGO_ENABLED=1 go build -trimpath -ldflags "-s -w -X github.com/spiffe/spire/pkg/common/version.gittag=${ok#v}" \
     -o .out/ github.com/spiffe/spire/cmd/spire-server github.com/spiffe/spire/cmd/spire-agent
   install_bin .out/spire-server spire-server
   install_bin .out/spire-agent spire-agent
