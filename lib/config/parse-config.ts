@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import * as v from "valibot";
+import { validatePlannerConfig } from "../planner/validate-config.js";
 import { checkDraft, type DraftConfig } from "./checks.js";
 import { closestKey } from "./closest-key.js";
 import { type DecodedValue, decodeValue, parseDurationMs } from "./coerce.js";
@@ -106,7 +107,12 @@ export function parseConfig(text: string, path: string, options: ParseOptions = 
   draft.logLevel = rawLogLevel.toLowerCase() as LogLevelName;
   draft.logFormat = (rawLogFormat.toLowerCase() || "json") as LogFormat;
   draft.spireTimeoutMs = parseDurationMs(draft.spireTimeout) as number;
-  return { ok: true, value: { config: freeze(v.parse(ConfigSchema, draft)), warnings } };
+  const config = v.parse(ConfigSchema, draft);
+  // What the original only found at run time (an ID that cannot be built, a template that does
+  // not parse) is a configuration error here, so a bad file never reaches the planner.
+  const plannerErrors = validatePlannerConfig(config);
+  if (!plannerErrors.ok) return fail(plannerErrors.error);
+  return { ok: true, value: { config: freeze(config), warnings } };
 }
 
 /** The value of a key after the original's defaulting rules (see `KeySpec.default`). */

@@ -319,8 +319,16 @@ describe("validation messages (reference §1.4, §1.6)", () => {
     ).toBe(false);
   });
 
-  it("accepts an empty context block as present for template references", () => {
-    expect(ok(`${MINIMAL}identity_template = "r/{{.Context.r}}"\ncontext {\n}\n`).config.context).toEqual({});
+  it("counts an empty context block as present, but still needs the referenced key", () => {
+    expect(
+      ok(`${MINIMAL}identity_template = "r/{{.Context.r}}"\ncontext {\n r = "eu"\n}\n`).config.context,
+    ).toEqual({
+      r: "eu",
+    });
+    // The original rendered "<no value>" at run time; here the missing key is a config error.
+    expect(errors(`${MINIMAL}identity_template = "r/{{.Context.r}}"\ncontext {\n}\n`)).toEqual([
+      `${PATH}: identity_template: parsing identity template: context has no key "r" in template "r/{{.Context.r}}"`,
+    ]);
   });
 
   it("reports every failing check in the original's order", () => {
@@ -536,5 +544,29 @@ describe("requireHclParser", () => {
     } finally {
       Error.stackTraceLimit = saved;
     }
+  });
+});
+
+describe("values the planner cannot build IDs from", () => {
+  it.each([
+    [
+      "a cluster with a slash",
+      'cluster = "a/b"',
+      `${PATH}: cluster: not usable in a SPIFFE ID: path segment characters are limited to letters, numbers, dots, dashes, and underscores`,
+    ],
+    [
+      "a controller name with a space (reconcile)",
+      'cluster = "c"\nmode = "reconcile"\ncontroller_name = "my registrar"',
+      `${PATH}: controller_name: not usable in a SPIFFE ID: path segment characters are limited to letters, numbers, dots, dashes, and underscores`,
+    ],
+    [
+      "an identity template with an unknown field",
+      'cluster = "c"\nmode = "crd"\nidentity_template = "ns/{{.Pod.Nope}}"',
+      `${PATH}: identity_template: `,
+    ],
+  ])("rejects %s", (_name, keys, message) => {
+    const text = `trust_domain = "domain.test"\nserver_socket_path = "S"\n${keys}\n`;
+    const all = errors(text.replace(/^cluster = "CLUSTER"\n/m, ""));
+    expect(all.some((m) => m.startsWith(message))).toBe(true);
   });
 });
