@@ -1,0 +1,69 @@
+/**
+ * `k8s-events`: receives Knative ApiServerSource CloudEvents for Pods, Nodes and Endpoints
+ * (Reference or Resource mode, binary or structured) and reconciles the scope each names. The
+ * event only says which object to look at: the handler re-reads it from the API server.
+ * Replies: 204 when done, 400 for a malformed event, 422 for an event this function does not
+ * handle, 503 when SPIRE or the API server is unavailable (the sender retries), 500 otherwise.
+ */
+import { Hono } from "hono";
+import type { Logger } from "pino";
+import { type ObjectHint, readObjectHint } from "../../lib/events/apiserver-source.js";
+import { parseCloudEvent } from "../../lib/events/cloudevent.js";
+import { failureResponse } from "../../lib/http/failure.js";
+import { addHealthRoutes, type ReadinessCheck } from "../../lib/http/health.js";
+import { LogField } from "../../lib/log/log-fields.js";
+import type { ApplyResult } from "../../lib/reconcile/apply-plan.js";
+import type { ReconcileContext } from "../../lib/reconcile/context.js";
+import { reconcileEndpoints, reconcileNode, reconcilePod } from "../../lib/reconcile/scoped.js";
+
+export interface K8sEventsDeps {
+  readonly reconcile: ReconcileContext;
+  readonly logger: Logger;
+  readonly readiness: ReadinessCheck;
+}
+
+const KINDS = ["Pod", "Node", "Endpoints"] as const;
+
+export function createApp(deps: K8sEventsDeps): Hono {
+  const app = new Hono();
+  addHealthRoutes(app, deps.readiness);
+
+  app.post("/", async (c) => {
+    const parsed = parseCloudEvent(c.req.raw.headers, await c.req.text());
+    if (!parsed.ok) return c.json({ error: parsed.message }, 400);
+    const event = parsed.event;
+    const read = readObjectHint(event, KINDS);
+    if (!read.ok) {
+      deps.logger.warn({ [LogField.eventId]: event.id, [LogField.eventType]: event.type }, read.message);
+      return c.json({ error: read.message }, read.reason === "malformed" ? 400 : 422);
+    }
+    const hint = read.hint;
+    const logger = deps.logger.child({
+      [LogField.eventId]: event.id,
+      [LogField.eventType]: event.type,
+      [LogField.kind]: hint.kind,
+      [LogField.namespace]: hint.namespace,
+      [LogField.name]: hint.name,
+    });
+    try {
+      const result = await reconcileHint({ ...deps.reconcile, logger }, hint);
+      if (!result.ok) return failureResponse(c, result.error, logger);
+      logger.info({ ...result.summary }, "reconciled");
+      return c.body(null, 204);
+    } catch (error) {
+      return failureResponse(c, error, logger);
+    }
+  });
+  return app;
+}
+
+function reconcileHint(context: ReconcileContext, hint: ObjectHint): Promise<ApplyResult> {
+  switch (hint.kind) {
+    case "Pod":
+      return reconcilePod(context, { namespace: hint.namespace ?? "", name: hint.name });
+    case "Node":
+      return reconcileNode(context, hint.name);
+    default:
+      return reconcileEndpoints(context, hint.namespace ?? "", hint.name);
+  }
+}

@@ -1,0 +1,97 @@
+/**
+ * Writes a plan to SPIRE with the client's batched RPCs and counts what happened. A refused item
+ * (e.g. SPIRE rejects one DNS name) is counted as failed and logged, and never stops the rest; a
+ * whole RPC that still fails after the client's retries ends the apply with that error, so the
+ * caller can answer "retry later".
+ */
+import type { Logger } from "pino";
+import { LogField } from "../log/log-fields.js";
+import type { Plan } from "../planner/diff.js";
+import type { Entry, EntrySpec } from "../planner/entry.js";
+import type { SpireClient } from "../spire/client.js";
+import type { SpireError } from "../spire/errors.js";
+
+export interface ApplySummary {
+  created: number;
+  updated: number;
+  deleted: number;
+  failed: number;
+}
+
+export type ApplyResult =
+  | { ok: true; summary: ApplySummary }
+  | { ok: false; error: SpireError; summary: ApplySummary };
+
+export function emptySummary(): ApplySummary {
+  return { created: 0, updated: 0, deleted: 0, failed: 0 };
+}
+
+/** Adds `more` into `total`. */
+export function addSummary(total: ApplySummary, more: ApplySummary): void {
+  total.created += more.created;
+  total.updated += more.updated;
+  total.deleted += more.deleted;
+  total.failed += more.failed;
+}
+
+/** Creates, then updates, then deletes: a pod never loses its old entry before its new one exists. */
+export async function applyPlan(spire: SpireClient, plan: Plan, logger: Logger): Promise<ApplyResult> {
+  const summary = emptySummary();
+  if (plan.create.length > 0) {
+    const results = await spire.createEntries(plan.create);
+    if (!results.ok) return { ok: false, error: results.error, summary };
+    results.value.forEach((result, i) => {
+      const spec = plan.create[i] as EntrySpec;
+      if (result.ok) {
+        summary.created++;
+        logger.debug(
+          {
+            [LogField.spiffeId]: spec.spiffeId,
+            [LogField.entryId]: result.entry.id,
+            existed: result.existed,
+          },
+          "created entry",
+        );
+      } else {
+        summary.failed++;
+        logger.warn(
+          { [LogField.spiffeId]: spec.spiffeId, [LogField.parentId]: spec.parentId, code: result.code },
+          `SPIRE refused to create entry: ${result.message}`,
+        );
+      }
+    });
+  }
+  if (plan.update.length > 0) {
+    const results = await spire.updateEntries(plan.update);
+    if (!results.ok) return { ok: false, error: results.error, summary };
+    for (const [i, result] of results.value.entries()) {
+      countChange(result, plan.update[i] as Entry, "update", summary, logger);
+    }
+  }
+  if (plan.delete.length > 0) {
+    const results = await spire.deleteEntries(plan.delete.map((entry) => entry.id));
+    if (!results.ok) return { ok: false, error: results.error, summary };
+    for (const [i, result] of results.value.entries()) {
+      countChange(result, plan.delete[i] as Entry, "delete", summary, logger);
+    }
+  }
+  return { ok: true, summary };
+}
+
+function countChange(
+  result: { ok: true } | { ok: false; code: number; message: string },
+  entry: Entry,
+  verb: "update" | "delete",
+  summary: ApplySummary,
+  logger: Logger,
+): void {
+  const fields = { [LogField.spiffeId]: entry.spiffeId, [LogField.entryId]: entry.id };
+  if (result.ok) {
+    if (verb === "update") summary.updated++;
+    else summary.deleted++;
+    logger.debug(fields, `${verb}d entry`);
+  } else {
+    summary.failed++;
+    logger.warn({ ...fields, code: result.code }, `SPIRE refused to ${verb} entry: ${result.message}`);
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The full resync (DESIGN §2.5): list everything the mode derives from and every SPIRE entry,
+ * plan, apply. It repairs whatever events missed: entries of objects deleted while nothing was
+ * listening, entries deleted by hand, changes made during a watch gap.
+ */
+import { diff } from "../planner/index.js";
+import type { SpireError } from "../spire/errors.js";
+import { type ApplySummary, applyPlan } from "./apply-plan.js";
+import { deriveDesired, logWarnings, type ReconcileContext } from "./context.js";
+
+export interface ResyncSummary extends ApplySummary {
+  /** Objects and entries read. */
+  pods: number;
+  nodes: number;
+  entries: number;
+  /** Objects skipped with a warning (e.g. an invalid SPIFFE ID). */
+  warnings: number;
+  durationMs: number;
+}
+
+export type ResyncResult =
+  | { ok: true; summary: ResyncSummary }
+  | { ok: false; error: SpireError; summary: ResyncSummary };
+
+/** Runs one resync. Kubernetes failures throw KubeApiError; SPIRE failures are returned. */
+export async function resync(context: ReconcileContext, now: () => number): Promise<ResyncResult> {
+  const started = now();
+  const { config, cluster, spire, logger } = context;
+  const needsNodes = config.mode === "reconcile";
+  const needsEndpoints = config.mode === "reconcile" && config.addPodDnsNames;
+  const [pods, nodes, endpoints, entries] = await Promise.all([
+    cluster.listPods(),
+    needsNodes ? cluster.listNodes() : [],
+    needsEndpoints ? cluster.listEndpoints() : [],
+    spire.listEntries(),
+  ]);
+  const summary: ResyncSummary = {
+    created: 0,
+    updated: 0,
+    deleted: 0,
+    failed: 0,
+    pods: pods.length,
+    nodes: nodes.length,
+    entries: entries.ok ? entries.value.length : 0,
+    warnings: 0,
+    durationMs: 0,
+  };
+  const finish = () => {
+    summary.durationMs = now() - started;
+    return summary;
+  };
+  if (!entries.ok) return { ok: false, error: entries.error, summary: finish() };
+
+  const derivation = deriveDesired({ pods, nodes, endpoints }, config);
+  logWarnings(derivation, logger);
+  summary.warnings = derivation.warnings.length;
+  const plan = diff(derivation.desired, entries.value, context.isOwned);
+  const applied = await applyPlan(spire, plan, logger);
+  Object.assign(summary, applied.summary);
+  return applied.ok
+    ? { ok: true, summary: finish() }
+    : { ok: false, error: applied.error, summary: finish() };
+}

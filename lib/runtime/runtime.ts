@@ -1,0 +1,134 @@
+/**
+ * Builds what every function needs from its configuration file: the logger, the Kubernetes
+ * client, the SPIRE client and the reconcile context. This is the I/O edge; the apps take these as
+ * dependencies, so tests build them from fakes instead.
+ */
+import { hostname } from "node:os";
+import type { KubeConfig } from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import type { Config } from "../config/config.js";
+import { loadConfig } from "../config/parse-config.js";
+import type { ReadinessCheck } from "../http/health.js";
+import { loadKubeConfig } from "../k8s/kubeconfig.js";
+import { createLeaseLock, type LeaseLock } from "../k8s/lease.js";
+import { type ClusterReader, createClusterReader } from "../k8s/reader.js";
+import { createLogger } from "../log/create-logger.js";
+import { LogField } from "../log/log-fields.js";
+import { ownershipFor } from "../planner/ownership.js";
+import type { ReconcileContext } from "../reconcile/context.js";
+import { createSpireClient, type SpireClient } from "../spire/client.js";
+import { ownNamespace } from "./namespace.js";
+import { createSpireTransport } from "./spire-transport.js";
+
+export interface Runtime {
+  readonly config: Config;
+  readonly logger: Logger;
+  readonly kubeConfig: KubeConfig;
+  readonly cluster: ClusterReader;
+  readonly spire: SpireClient;
+  readonly readiness: ReadinessCheck;
+  close(): void;
+}
+
+/** Thrown for problems an operator must fix before the function can start; `messages` say what. */
+export class StartupError extends Error {
+  readonly messages: readonly string[];
+  constructor(messages: readonly string[]) {
+    super(messages.join("\n"));
+    this.name = "StartupError";
+    this.messages = messages;
+  }
+}
+
+export interface RuntimeOptions {
+  readonly functionName: string;
+  readonly configPath: string;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** A kubeconfig file; absent: KUBECONFIG, ~/.kube/config, then in-cluster. */
+  readonly kubeconfigPath?: string;
+}
+
+export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
+  const loaded = loadConfig(options.configPath);
+  if (!loaded.ok) throw new StartupError(loaded.error);
+  const { config } = loaded.value;
+  let logger: Logger;
+  try {
+    logger = createLogger({ level: config.logLevel, path: config.logPath, format: config.logFormat }).child({
+      [LogField.function]: options.functionName,
+      [LogField.mode]: config.mode,
+    });
+  } catch (error) {
+    throw new StartupError([
+      `error setting up logging: ${error instanceof Error ? error.message : String(error)}`,
+    ]);
+  }
+  for (const warning of loaded.value.warnings) logger.warn(warning);
+
+  const kubeConfig = loadKubeConfig(options.kubeconfigPath);
+  const transport = await createSpireTransport(config, logger);
+  const spire = createSpireClient({
+    transport,
+    logger,
+    timeoutMs: config.spireTimeoutMs,
+    batchSize: { create: config.entryBatchSize, update: config.entryBatchSize },
+    concurrency: config.entryConcurrency,
+  });
+  const readiness = cachedReadiness(async () => {
+    const bundle = await spire.getBundle();
+    return bundle.ok ? { ready: true } : { ready: false, reason: bundle.error.message };
+  }, 10_000);
+  return {
+    config,
+    logger,
+    kubeConfig,
+    cluster: createClusterReader(kubeConfig),
+    spire,
+    readiness,
+    close: () => spire.close(),
+  };
+}
+
+/** The reconcile context of a reconcile- or webhook-mode runtime. */
+export function reconcileContext(runtime: Runtime): ReconcileContext {
+  return {
+    config: runtime.config,
+    cluster: runtime.cluster,
+    spire: runtime.spire,
+    isOwned: ownershipFor(runtime.config),
+    logger: runtime.logger,
+  };
+}
+
+/** The resync Lease when `leader_election` is on; its name is the Go registrar's lock name. */
+export function resyncLease(
+  runtime: Runtime,
+  env: Readonly<Record<string, string | undefined>>,
+): LeaseLock | undefined {
+  const { config } = runtime;
+  if (!config.leaderElection) return undefined;
+  const namespace = ownNamespace(config.leaderElectionNamespace, env);
+  if (!namespace) {
+    throw new StartupError([
+      "leader_election is on but the namespace for its Lease is unknown: set leader_election_namespace or MY_POD_NAMESPACE",
+    ]);
+  }
+  return createLeaseLock(runtime.kubeConfig, {
+    namespace,
+    name: `${config.controllerName}-leader-election`,
+    identity: `${hostname()}_${Math.random().toString(36).slice(2, 10)}`,
+    leaseDurationSeconds: 60,
+    now: Date.now,
+  });
+}
+
+/** A readiness check that asks again at most every `ttlMs` (Knative probes readiness aggressively). */
+function cachedReadiness(check: ReadinessCheck, ttlMs: number): ReadinessCheck {
+  let last: { at: number; result: Awaited<ReturnType<ReadinessCheck>> } | undefined;
+  return async () => {
+    if (last && Date.now() - last.at < ttlMs) return last.result;
+    const result = await check();
+    last = { at: Date.now(), result };
+    return result;
+  };
+}

@@ -1,0 +1,186 @@
+import { Code } from "@connectrpc/connect";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createApp } from "../../../functions/k8s-events/app.js";
+import { KubeApiError } from "../../../lib/k8s/errors.js";
+import type { PlannerConfig } from "../../../lib/planner/planner-config.js";
+import { podObject, type Rig, reconcileConfig, refEvent, silentLogger, startRig, TD } from "./harness.js";
+
+const ROOT = `spiffe://${TD}/spire-k8s-registrar/c1/node`;
+const ready = async () => ({ ready: true as const });
+
+describe("k8s-events (reconcile mode)", () => {
+  let rig: Rig;
+  let app: ReturnType<typeof createApp>;
+  const start = async (config: PlannerConfig = reconcileConfig()) => {
+    rig = await startRig(config);
+    app = createApp({ reconcile: rig.context, logger: silentLogger, readiness: ready });
+  };
+  beforeEach(() => start());
+  afterEach(() => rig.stop());
+
+  it("creates a pod's entry from a Reference-mode event, parented to its node", async () => {
+    rig.cluster.putPod(podObject({ name: "web-1", node: "n1", serviceAccount: "web" }));
+    const response = await app.request(refEvent("add", "Pod", "web-1", "default"));
+    expect(response.status).toBe(204);
+    expect(await rig.entries()).toMatchObject([
+      {
+        spiffeId: `spiffe://${TD}/ns/default/sa/web`,
+        parentId: `${ROOT}/n1`,
+        selectors: [
+          { type: "k8s", value: "ns:default" },
+          { type: "k8s", value: "pod-name:web-1" },
+        ],
+      },
+    ]);
+  });
+
+  it("changes nothing when an event is replayed or arrives out of order", async () => {
+    rig.cluster.putPod(podObject({ name: "web-1", node: "n1" }));
+    await app.request(refEvent("add", "Pod", "web-1", "default"));
+    const before = await rig.entries();
+    const creates = rig.spireServer.rpcCounts.BatchCreateEntry;
+    // a stale delete (the pod still exists), then the add again
+    expect((await app.request(refEvent("delete", "Pod", "web-1", "default"))).status).toBe(204);
+    expect((await app.request(refEvent("add", "Pod", "web-1", "default"))).status).toBe(204);
+    expect(await rig.entries()).toEqual(before);
+    expect(rig.spireServer.rpcCounts.BatchCreateEntry).toBe(creates);
+  });
+
+  it("deletes the entry of a pod that is gone, and of a terminal pod", async () => {
+    rig.cluster.putPod(podObject({ name: "a", node: "n1" }));
+    rig.cluster.putPod(podObject({ name: "b", node: "n1" }));
+    await app.request(refEvent("add", "Pod", "a", "default"));
+    await app.request(refEvent("add", "Pod", "b", "default"));
+    rig.cluster.pods.delete("default/a");
+    rig.cluster.putPod(podObject({ name: "b", node: "n1", phase: "Succeeded" }));
+    await app.request(refEvent("delete", "Pod", "a", "default"));
+    await app.request(refEvent("update", "Pod", "b", "default"));
+    expect(await rig.entries()).toEqual([]);
+  });
+
+  it("never touches an entry it does not own, even with the pod's selectors", async () => {
+    const foreign = {
+      spiffeId: `spiffe://${TD}/ns/default/sa/default`,
+      parentId: `spiffe://${TD}/spire-k8s-registrar/c1/node-extra/n1`,
+      selectors: [
+        { type: "k8s", value: "ns:default" },
+        { type: "k8s", value: "pod-name:web-1" },
+      ],
+      dnsNames: [],
+      federatesWith: [],
+      admin: false,
+      downstream: false,
+    };
+    rig.seed(foreign);
+    await app.request(refEvent("delete", "Pod", "web-1", "default"));
+    expect(await rig.entries()).toMatchObject([{ parentId: foreign.parentId }]);
+  });
+
+  it("follows a pod's identity when its label changes (label mode)", async () => {
+    await rig.stop();
+    await start(reconcileConfig({ podLabel: "spiffe-id" }));
+    rig.cluster.putPod(podObject({ name: "p", node: "n1", labels: { "spiffe-id": "team/one" } }));
+    await app.request(refEvent("add", "Pod", "p", "default"));
+    rig.cluster.putPod(podObject({ name: "p", node: "n1", labels: { "spiffe-id": "team/two" } }));
+    await app.request(refEvent("update", "Pod", "p", "default"));
+    expect((await rig.entries()).map((e) => e.spiffeId)).toEqual([`spiffe://${TD}/team/two`]);
+    rig.cluster.putPod(podObject({ name: "p", node: "n1" }));
+    await app.request(refEvent("update", "Pod", "p", "default"));
+    expect(await rig.entries()).toEqual([]);
+  });
+
+  it("keeps a node entry in step with its Node", async () => {
+    rig.cluster.putNode({ metadata: { name: "n1" } });
+    await app.request(refEvent("add", "Node", "n1"));
+    expect(await rig.entries()).toMatchObject([
+      {
+        spiffeId: `${ROOT}/n1`,
+        parentId: `spiffe://${TD}/spire/server`,
+        selectors: [
+          { type: "k8s_psat", value: "agent_node_name:n1" },
+          { type: "k8s_psat", value: "cluster:c1" },
+        ],
+      },
+    ]);
+    rig.cluster.nodes.delete("n1");
+    await app.request(refEvent("delete", "Node", "n1"));
+    expect(await rig.entries()).toEqual([]);
+  });
+
+  it("adds and removes Service DNS names from Endpoints events", async () => {
+    await rig.stop();
+    await start(reconcileConfig({ addPodDnsNames: true }));
+    rig.cluster.putPod(podObject({ name: "web-1", node: "n1", podIP: "10.0.0.5" }));
+    await app.request(refEvent("add", "Pod", "web-1", "default"));
+    rig.cluster.putEndpoints({
+      metadata: { name: "web", namespace: "default" },
+      subsets: [
+        { addresses: [{ ip: "10.0.0.5", targetRef: { kind: "Pod", name: "web-1", namespace: "default" } }] },
+      ],
+    });
+    await app.request(refEvent("add", "Endpoints", "web", "default"));
+    const [withService] = await rig.entries();
+    expect(withService?.dnsNames[0]).toBe("10-0-0-5.default.pod.cluster.local");
+    expect(withService?.dnsNames).toContain("web.default.svc");
+
+    rig.cluster.endpoints.delete("default/web");
+    await app.request(refEvent("delete", "Endpoints", "web", "default"));
+    const [without] = await rig.entries();
+    expect(without?.dnsNames).toEqual(["10-0-0-5.default.pod.cluster.local", "10-0-0-5.default.pod"]);
+  });
+
+  it("ignores pods in disabled namespaces", async () => {
+    rig.cluster.putPod(podObject({ name: "dns", namespace: "kube-system", node: "n1" }));
+    expect((await app.request(refEvent("add", "Pod", "dns", "kube-system"))).status).toBe(204);
+    expect(await rig.entries()).toEqual([]);
+  });
+
+  it("answers 400 for a malformed event and 422 for one it does not handle", async () => {
+    const plain = await app.request("/", {
+      method: "POST",
+      body: "{}",
+      headers: { "content-type": "application/json" },
+    });
+    expect(plain.status).toBe(400);
+    expect(await plain.json()).toEqual({ error: expect.stringContaining("not a CloudEvent") });
+    const secret = await app.request(refEvent("add", "Secret", "s", "default"));
+    expect(secret.status).toBe(422);
+    expect(await secret.json()).toEqual({ error: expect.stringContaining("is about a Secret") });
+  });
+
+  it("answers 503 when SPIRE is unavailable, so the event is retried, and converges on retry", async () => {
+    rig.cluster.putPod(podObject({ name: "web-1", node: "n1" }));
+    rig.spireServer.injectFault({ method: "ListEntries", code: Code.Unavailable, times: 2 });
+    const failed = await app.request(refEvent("add", "Pod", "web-1", "default"));
+    expect(failed.status).toBe(503);
+    expect(await failed.json()).toMatchObject({ retryable: true });
+    expect((await app.request(refEvent("add", "Pod", "web-1", "default"))).status).toBe(204);
+    expect(await rig.entries()).toHaveLength(1);
+  });
+
+  it("answers 500 naming the missing permission when RBAC forbids the read", async () => {
+    rig.cluster.failWith = new KubeApiError(
+      'forbidden: cannot get pods "web-1" in namespace "default": the registrar\'s service account needs RBAC permission "get" on "pods"',
+      "forbidden",
+      403,
+    );
+    const response = await app.request(refEvent("add", "Pod", "web-1", "default"));
+    expect(response.status).toBe(500);
+    expect(await response.json()).toEqual({
+      error: expect.stringContaining('needs RBAC permission "get" on "pods"'),
+      retryable: false,
+    });
+  });
+
+  it("serves /healthz and /readyz", async () => {
+    expect((await app.request("/healthz")).status).toBe(200);
+    const notReady = createApp({
+      reconcile: rig.context,
+      logger: silentLogger,
+      readiness: async () => ({ ready: false, reason: "SPIRE server socket missing" }),
+    });
+    const response = await notReady.request("/readyz");
+    expect(response.status).toBe(503);
+    expect(await response.text()).toBe("not ready: SPIRE server socket missing");
+  });
+});
