@@ -20,5 +20,9 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: "validate a configuration file and print the effective configuration",
     load: () => import("./check-config.js"),
   },
+  plan: {
+    summary: "print what a resync would create, update and delete (dry run)",
+    load: () => import("./plan.js"),
+  },
   version: { summary: "print the version", load: () => import("./version.js") },
 };

@@ -1,0 +1,128 @@
+/**
+ * Reads the inputs of `registrar plan` from files: the cluster as `kubectl get
+ * pods,nodes,endpoints -A -o json` prints it (a v1 List), and SPIRE's entries as `spire-server
+ * entry show -output json` prints them. Expected problems are results naming the file and item.
+ */
+import type { Entry, Selector } from "../planner/entry.js";
+import type { ClusterSnapshot, Endpoints, Node, Pod } from "../planner/k8s-objects.js";
+
+export type FileResult<T> = { ok: true; value: T } | { ok: false; error: string };
+
+/** Cluster objects by kind; unknown kinds are counted so the caller can mention them. */
+export interface ClusterState extends ClusterSnapshot {
+  /** Other objects in the list (e.g. SpiffeIDs for crd mode), by kind. */
+  readonly others: ReadonlyMap<string, readonly unknown[]>;
+}
+
+export function parseClusterState(text: string, path: string): FileResult<ClusterState> {
+  const json = parseJson(text, path);
+  if (!json.ok) return json;
+  const items = listItems(json.value);
+  if (!items)
+    return {
+      ok: false,
+      error: `${path}: expected a Kubernetes List ({"kind":"List","items":[...]}) or an object list`,
+    };
+  const pods: Pod[] = [];
+  const nodes: Node[] = [];
+  const endpoints: Endpoints[] = [];
+  const others = new Map<string, unknown[]>();
+  for (const [index, item] of items.entries()) {
+    if (!isRecord(item) || typeof item.kind !== "string") {
+      return { ok: false, error: `${path}: items[${index}] has no "kind"` };
+    }
+    if (item.kind === "Pod") pods.push(item as Pod);
+    else if (item.kind === "Node") nodes.push(item as Node);
+    else if (item.kind === "Endpoints") endpoints.push(item as Endpoints);
+    else others.set(item.kind, [...(others.get(item.kind) ?? []), item]);
+  }
+  return { ok: true, value: { pods, nodes, endpoints, others } };
+}
+
+/** `spire-server entry show -output json`: `{"entries":[...]}` with protojson field names. */
+export function parseEntries(text: string, path: string): FileResult<Entry[]> {
+  const json = parseJson(text, path);
+  if (!json.ok) return json;
+  const list = isRecord(json.value) ? json.value.entries : undefined;
+  if (list === undefined || list === null) return { ok: true, value: [] };
+  if (!Array.isArray(list)) return { ok: false, error: `${path}: "entries" must be a list` };
+  const entries: Entry[] = [];
+  for (const [index, raw] of list.entries()) {
+    const entry = toEntry(raw);
+    if (typeof entry === "string") return { ok: false, error: `${path}: entries[${index}]: ${entry}` };
+    entries.push(entry);
+  }
+  return { ok: true, value: entries };
+}
+
+function toEntry(raw: unknown): Entry | string {
+  if (!isRecord(raw)) return "not an object";
+  const id = field(raw, "id");
+  if (typeof id !== "string" || id === "") return "missing id";
+  const spiffeId = toId(field(raw, "spiffe_id", "spiffeId"));
+  const parentId = toId(field(raw, "parent_id", "parentId"));
+  if (!spiffeId) return "missing spiffe_id";
+  if (!parentId) return "missing parent_id";
+  const selectors = field(raw, "selectors");
+  if (!Array.isArray(selectors)) return "missing selectors";
+  const parsedSelectors: Selector[] = [];
+  for (const selector of selectors) {
+    if (!isRecord(selector) || typeof selector.type !== "string" || typeof selector.value !== "string") {
+      return "a selector is not {type, value}";
+    }
+    parsedSelectors.push({ type: selector.type, value: selector.value });
+  }
+  return {
+    id,
+    spiffeId,
+    parentId,
+    selectors: parsedSelectors,
+    dnsNames: strings(field(raw, "dns_names", "dnsNames")),
+    federatesWith: strings(field(raw, "federates_with", "federatesWith")),
+    admin: field(raw, "admin") === true,
+    downstream: field(raw, "downstream") === true,
+    x509SvidTtl: Number(field(raw, "x509_svid_ttl", "x509SvidTtl") ?? 0),
+    jwtSvidTtl: Number(field(raw, "jwt_svid_ttl", "jwtSvidTtl") ?? 0),
+    hint: typeof field(raw, "hint") === "string" ? (field(raw, "hint") as string) : "",
+  };
+}
+
+/** `{trust_domain, path}` (protojson) or an already formatted `spiffe://` string. */
+function toId(value: unknown): string | undefined {
+  if (typeof value === "string" && value.startsWith("spiffe://")) return value;
+  if (!isRecord(value)) return undefined;
+  const trustDomain = field(value, "trust_domain", "trustDomain");
+  const path = value.path;
+  if (typeof trustDomain !== "string" || trustDomain === "" || typeof path !== "string") return undefined;
+  return `spiffe://${trustDomain}${path}`;
+}
+
+function field(record: Record<string, unknown>, ...names: string[]): unknown {
+  for (const name of names) if (record[name] !== undefined) return record[name];
+  return undefined;
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === "string") : [];
+}
+
+function listItems(value: unknown): unknown[] | undefined {
+  if (Array.isArray(value)) return value;
+  if (isRecord(value) && Array.isArray(value.items)) return value.items;
+  return undefined;
+}
+
+function parseJson(text: string, path: string): FileResult<unknown> {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (error) {
+    return {
+      ok: false,
+      error: `${path}: not valid JSON: ${error instanceof Error ? error.message : String(error)}`,
+    };
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
