@@ -1,15 +1,18 @@
 /** Container entry point of `resync` (see app.ts). */
-
-import { runFunction } from "../../lib/runtime/main.js";
+import { runFunction, serveHttp } from "../../lib/runtime/main.js";
 import { reconcileContext, resyncLease } from "../../lib/runtime/runtime.js";
 import { createApp } from "./app.js";
 
 await runFunction("resync", (runtime) =>
-  createApp({
-    reconcile: reconcileContext(runtime),
-    logger: runtime.logger,
-    readiness: runtime.readiness,
-    now: Date.now,
-    lease: resyncLease(runtime, process.env),
-  }),
+  serveHttp(
+    runtime,
+    "resync",
+    createApp({
+      reconcile: reconcileContext(runtime),
+      logger: runtime.logger,
+      readiness: runtime.readiness,
+      now: Date.now,
+      lease: resyncLease(runtime, process.env),
+    }),
+  ),
 );

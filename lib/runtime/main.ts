@@ -1,25 +1,26 @@
 /**
  * The shared `main` of a function's container entry point: build the runtime from the config file,
- * build the app, serve it on the runtime's port, and stop cleanly on SIGTERM. A configuration
+ * let the function start its servers, and stop cleanly on SIGTERM. A configuration or start-up
  * error is printed (one line per problem) and the process exits 1, as the Go registrar did.
  */
 import type { Hono } from "hono";
 import { listenPort } from "../http/listen-port.js";
-import { exitOnSignal, serveApp } from "../http/serve.js";
+import { exitOnSignal, type ServedApp, serveApp } from "../http/serve.js";
 import { configPathFrom } from "./config-path.js";
 import { createRuntime, type Runtime, StartupError } from "./runtime.js";
 
-export async function runFunction(name: string, buildApp: (runtime: Runtime) => Hono): Promise<void> {
+export async function runFunction(
+  name: string,
+  start: (runtime: Runtime) => Promise<ServedApp[]>,
+): Promise<void> {
   const env = process.env;
-  let runtime: Runtime;
   try {
-    runtime = await createRuntime({
+    const runtime = await createRuntime({
       functionName: name,
       configPath: configPathFrom(process.argv.slice(2), env),
       env,
     });
-    const served = await serveApp(buildApp(runtime), { port: listenPort(env), logger: runtime.logger, name });
-    exitOnSignal([served], runtime.logger, () => runtime.close());
+    exitOnSignal(await start(runtime), runtime.logger, () => runtime.close());
   } catch (error) {
     const messages =
       error instanceof StartupError
@@ -28,4 +29,9 @@ export async function runFunction(name: string, buildApp: (runtime: Runtime) => 
     for (const message of messages) process.stderr.write(`${message}\n`);
     process.exit(1);
   }
+}
+
+/** Serves an event or resync function over plain HTTP on the runtime's port (`PORT`, of-watchdog). */
+export async function serveHttp(runtime: Runtime, name: string, app: Hono): Promise<ServedApp[]> {
+  return [await serveApp(app, { port: listenPort(process.env), logger: runtime.logger, name })];
 }

@@ -26,6 +26,8 @@ export interface Runtime {
   readonly kubeConfig: KubeConfig;
   readonly cluster: ClusterReader;
   readonly spire: SpireClient;
+  /** A client on the same connection with a shorter deadline and no retries (for admission). */
+  spireWithTimeout(timeoutMs: number): SpireClient;
   readonly readiness: ReadinessCheck;
   close(): void;
 }
@@ -84,6 +86,13 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     kubeConfig,
     cluster: createClusterReader(kubeConfig),
     spire,
+    spireWithTimeout: (timeoutMs) =>
+      createSpireClient({
+        transport,
+        logger,
+        timeoutMs: Math.min(timeoutMs, config.spireTimeoutMs),
+        retry: { maxAttempts: 1 },
+      }),
     readiness,
     close: () => spire.close(),
   };

@@ -1,0 +1,115 @@
+import { describe, expect, it } from "vitest";
+import { decidePodAdmission } from "../../../lib/admission/pod-decision.js";
+import type { AdmissionRequest } from "../../../lib/admission/review.js";
+import { readAdmissionReview, reviewResponse } from "../../../lib/admission/review.js";
+import type { PlannerConfig } from "../../../lib/planner/planner-config.js";
+
+const config: PlannerConfig = {
+  mode: "webhook",
+  trustDomain: "example.org",
+  cluster: "c1",
+  controllerName: "spire-k8s-registrar",
+  podLabel: "",
+  podAnnotation: "",
+  identityTemplate: "",
+  identityTemplateLabel: "",
+  context: {},
+  dnsNameTemplates: [],
+  addPodDnsNames: false,
+  clusterDnsZone: "cluster.local",
+  disabledNamespaces: ["kube-system"],
+  addSvcDnsName: false,
+};
+const podKind = { group: "", version: "v1", kind: "Pod" };
+const pod = (extra: object = {}) => ({
+  metadata: { name: "p", namespace: "ns" },
+  spec: { nodeName: "n1", serviceAccountName: "sa" },
+  ...extra,
+});
+const del = (oldObject: object, options?: object): AdmissionRequest => ({
+  uid: "u",
+  kind: podKind,
+  namespace: "ns",
+  name: "p",
+  operation: "DELETE",
+  oldObject,
+  ...(options ? { options } : {}),
+});
+
+describe("decidePodAdmission", () => {
+  it("creates the pod's entry under the cluster node alias", () => {
+    expect(
+      decidePodAdmission(
+        { uid: "u", kind: podKind, namespace: "ns", operation: "CREATE", object: pod() },
+        config,
+      ),
+    ).toEqual({
+      action: "create",
+      warnings: [],
+      entry: {
+        spiffeId: "spiffe://example.org/ns/ns/sa/sa",
+        parentId: "spiffe://example.org/k8s-workload-registrar/c1/node",
+        selectors: [
+          { type: "k8s", value: "ns:ns" },
+          { type: "k8s", value: "pod-name:p" },
+        ],
+        dnsNames: [],
+        federatesWith: [],
+        admin: false,
+        downstream: false,
+      },
+    });
+  });
+
+  it("takes the namespace from the request when the object omits it", () => {
+    const object = { metadata: { name: "p" }, spec: { serviceAccountName: "sa" } };
+    const decision = decidePodAdmission(
+      { uid: "u", kind: podKind, namespace: "ns", operation: "CREATE", object },
+      config,
+    );
+    expect(decision).toMatchObject({
+      action: "create",
+      entry: { spiffeId: "spiffe://example.org/ns/ns/sa/sa" },
+    });
+  });
+
+  it.each([
+    ["graceful delete of a running pod", del(pod(), { gracePeriodSeconds: 30 }), "allow"],
+    ["delete with grace period 0", del(pod(), { gracePeriodSeconds: 0 }), "delete"],
+    [
+      "the final delete of a terminating pod",
+      del(pod({ metadata: { name: "p", namespace: "ns", deletionTimestamp: "t" } })),
+      "delete",
+    ],
+    ["delete of an unscheduled pod", del({ metadata: { name: "p" }, spec: {} }), "delete"],
+    ["delete of a finished pod", del(pod({ status: { phase: "Succeeded" } })), "delete"],
+    ["delete of a failed pod", del(pod({ status: { phase: "Failed" } })), "delete"],
+  ])("%s -> %s", (_what, request, action) => {
+    expect(decidePodAdmission(request, config).action).toBe(action);
+  });
+});
+
+describe("AdmissionReview", () => {
+  it("echoes apiVersion, kind and uid, with warnings only when there are some", () => {
+    expect(reviewResponse("admission.k8s.io/v1", "u1", { allowed: true, warnings: [] })).toEqual({
+      apiVersion: "admission.k8s.io/v1",
+      kind: "AdmissionReview",
+      response: { uid: "u1", allowed: true },
+    });
+    expect(reviewResponse("admission.k8s.io/v1beta1", "u2", { allowed: false, message: "no" })).toEqual({
+      apiVersion: "admission.k8s.io/v1beta1",
+      kind: "AdmissionReview",
+      response: { uid: "u2", allowed: false, status: { code: 403, reason: "Forbidden", message: "no" } },
+    });
+  });
+
+  it.each([
+    [[], "Malformed JSON body: an AdmissionReview must be a JSON object"],
+    [
+      { apiVersion: "admission.k8s.io/v1", kind: "Pod", request: { uid: "u" } },
+      'unexpected kind "Pod": want AdmissionReview',
+    ],
+  ])("rejects %j", (body, message) => {
+    expect(readAdmissionReview(body)).toEqual({ ok: false, message });
+  });
+});
