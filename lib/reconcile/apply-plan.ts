@@ -6,6 +6,7 @@
  */
 import type { Logger } from "pino";
 import { LogField } from "../log/log-fields.js";
+import type { Metrics } from "../metrics/metrics.js";
 import type { Plan } from "../planner/diff.js";
 import type { Entry, EntrySpec } from "../planner/entry.js";
 import type { SpireClient } from "../spire/client.js";
@@ -35,7 +36,21 @@ export function addSummary(total: ApplySummary, more: ApplySummary): void {
 }
 
 /** Creates, then updates, then deletes: a pod never loses its old entry before its new one exists. */
-export async function applyPlan(spire: SpireClient, plan: Plan, logger: Logger): Promise<ApplyResult> {
+export async function applyPlan(
+  spire: SpireClient,
+  plan: Plan,
+  logger: Logger,
+  metrics?: Metrics,
+): Promise<ApplyResult> {
+  const result = await applyInOrder(spire, plan, logger);
+  if (metrics) {
+    for (const action of ["created", "updated", "deleted", "failed"] as const)
+      metrics.entries(action, result.summary[action]);
+  }
+  return result;
+}
+
+async function applyInOrder(spire: SpireClient, plan: Plan, logger: Logger): Promise<ApplyResult> {
   const summary = emptySummary();
   if (plan.create.length > 0) {
     const results = await spire.createEntries(plan.create);

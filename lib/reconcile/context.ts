@@ -5,6 +5,7 @@
 import type { Logger } from "pino";
 import type { ClusterReader } from "../k8s/reader.js";
 import { LogField } from "../log/log-fields.js";
+import type { Metrics } from "../metrics/metrics.js";
 import type { EntrySpec } from "../planner/entry.js";
 import { deriveReconcileEntries, deriveWebhookEntries } from "../planner/index.js";
 import type { ClusterSnapshot } from "../planner/k8s-objects.js";
@@ -20,6 +21,7 @@ export interface ReconcileContext {
   readonly spire: SpireClient;
   readonly isOwned: IsOwned;
   readonly logger: Logger;
+  readonly metrics?: Metrics;
 }
 
 /** The entries a reconcile- or webhook-mode registrar wants for a snapshot (or part of one). */

@@ -55,7 +55,7 @@ export async function resync(context: ReconcileContext, now: () => number): Prom
   logWarnings(derivation, logger);
   summary.warnings = derivation.warnings.length;
   const plan = diff(derivation.desired, entries.value, context.isOwned);
-  const applied = await applyPlan(spire, plan, logger);
+  const applied = await applyPlan(spire, plan, logger, context.metrics);
   Object.assign(summary, applied.summary);
   return applied.ok
     ? { ok: true, summary: finish() }

@@ -39,6 +39,7 @@ export async function reconcilePod(context: ReconcileContext, ref: PodRef): Prom
     spire,
     plan,
     logger.child({ [LogField.namespace]: ref.namespace, [LogField.pod]: ref.name }),
+    context.metrics,
   );
 }
 
@@ -58,7 +59,7 @@ export async function reconcileNode(context: ReconcileContext, name: string): Pr
     context.isOwned,
     nodeScope(name, config.cluster),
   );
-  return applyPlan(spire, plan, logger.child({ [LogField.node]: name }));
+  return applyPlan(spire, plan, logger.child({ [LogField.node]: name }), context.metrics);
 }
 
 /**

@@ -1,0 +1,76 @@
+/**
+ * The registrar's Prometheus metrics. One `Metrics` per process, created by the entry point and
+ * injected into the apps (tests create their own), so nothing registers into a global registry.
+ */
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+
+export type EventOutcome = "done" | "malformed" | "foreign" | "retry" | "error";
+export type EntryAction = "created" | "updated" | "deleted" | "failed";
+
+export interface Metrics {
+  readonly registry: Registry;
+  /** A Kubernetes or SpiffeID event handled, by object kind, CloudEvent type and outcome. */
+  event(kind: string, type: string, outcome: EventOutcome): void;
+  /** Entry writes, as counted by apply-plan (failed = refused by SPIRE). */
+  entries(action: EntryAction, count: number): void;
+  /** One SPIRE RPC: gRPC method name and status code name (e.g. "OK", "Unavailable"). */
+  spireRpc(method: string, code: string, seconds: number): void;
+  /** One finished resync; a successful one also sets the last-success time. */
+  resync(seconds: number, succeeded: boolean, nowSeconds: number): void;
+  /** One admission review, by operation and verdict. */
+  admission(operation: string, outcome: "allowed" | "denied" | "malformed"): void;
+}
+
+export function createMetrics(): Metrics {
+  const registry = new Registry();
+  const events = new Counter({
+    name: "registrar_events_total",
+    help: "Kubernetes and SpiffeID events handled, by kind, CloudEvent type and outcome.",
+    labelNames: ["kind", "type", "outcome"],
+    registers: [registry],
+  });
+  const entries = new Counter({
+    name: "registrar_entries_total",
+    help: "SPIRE entries written, by action (failed: refused by SPIRE).",
+    labelNames: ["action"],
+    registers: [registry],
+  });
+  const rpcs = new Histogram({
+    name: "registrar_spire_rpc_duration_seconds",
+    help: "SPIRE server RPC latency, by method and gRPC status code.",
+    labelNames: ["method", "code"],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const resyncDuration = new Histogram({
+    name: "registrar_resync_duration_seconds",
+    help: "Duration of full resyncs, by result.",
+    labelNames: ["result"],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [registry],
+  });
+  const lastResync = new Gauge({
+    name: "registrar_last_successful_resync_timestamp_seconds",
+    help: "Unix time of the last resync that finished without a SPIRE or API server failure.",
+    registers: [registry],
+  });
+  const admissions = new Counter({
+    name: "registrar_admission_reviews_total",
+    help: "Admission reviews answered, by operation and outcome.",
+    labelNames: ["operation", "outcome"],
+    registers: [registry],
+  });
+  return {
+    registry,
+    event: (kind, type, outcome) => events.inc({ kind, type, outcome }),
+    entries: (action, count) => {
+      if (count > 0) entries.inc({ action }, count);
+    },
+    spireRpc: (method, code, seconds) => rpcs.observe({ method, code }, seconds),
+    resync: (seconds, succeeded, nowSeconds) => {
+      resyncDuration.observe({ result: succeeded ? "success" : "failure" }, seconds);
+      if (succeeded) lastResync.set(nowSeconds);
+    },
+    admission: (operation, outcome) => admissions.inc({ operation, outcome }),
+  };
+}

@@ -1,0 +1,40 @@
+import { Hono } from "hono";
+import { describe, expect, it } from "vitest";
+import { createMetrics } from "../../../lib/metrics/metrics.js";
+import { addMetricsRoute, metricsEnabled } from "../../../lib/metrics/routes.js";
+
+describe("metrics", () => {
+  it("exposes every registrar metric in the Prometheus text format", async () => {
+    const metrics = createMetrics();
+    metrics.event("Pod", "dev.knative.apiserver.ref.add", "done");
+    metrics.entries("created", 3);
+    metrics.entries("failed", 0);
+    metrics.spireRpc("BatchCreateEntry", "OK", 0.004);
+    metrics.resync(1.5, true, 1_700_000_000);
+    metrics.admission("CREATE", "allowed");
+    const app = new Hono();
+    addMetricsRoute(app, metrics);
+    const response = await app.request("/metrics");
+    expect(response.headers.get("content-type")).toContain("text/plain");
+    const text = await response.text();
+    expect(text).toContain(
+      'registrar_events_total{kind="Pod",type="dev.knative.apiserver.ref.add",outcome="done"} 1',
+    );
+    expect(text).toContain('registrar_entries_total{action="created"} 3');
+    expect(text).not.toContain('action="failed"');
+    expect(text).toContain(
+      'registrar_spire_rpc_duration_seconds_bucket{le="0.005",method="BatchCreateEntry",code="OK"} 1',
+    );
+    expect(text).toContain('registrar_resync_duration_seconds_count{result="success"} 1');
+    expect(text).toContain("registrar_last_successful_resync_timestamp_seconds 1700000000");
+    expect(text).toContain('registrar_admission_reviews_total{operation="CREATE",outcome="allowed"} 1');
+  });
+
+  it('is off for metrics_addr "0" and on for any address', async () => {
+    expect(metricsEnabled("0")).toBe(false);
+    expect(metricsEnabled(":8080")).toBe(true);
+    const app = new Hono();
+    addMetricsRoute(app, undefined);
+    expect((await app.request("/metrics")).status).toBe(404);
+  });
+});
