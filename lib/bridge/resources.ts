@@ -1,0 +1,29 @@
+/**
+ * The Kubernetes collections the event bridge can watch, each across all namespaces. They are read
+ * as raw JSON (not through client-node's typed models), so Resource-mode events carry the objects
+ * exactly as the API server serves them, the way the Knative adapter's unstructured client does.
+ */
+
+/** One watched collection. `apiVersion` and `kind` are stamped on list items, which lack them. */
+export interface WatchedResource {
+  readonly name: ResourceName;
+  readonly apiVersion: string;
+  readonly kind: string;
+  /** The collection across all namespaces, e.g. `/api/v1/pods` (list and watch). */
+  readonly path: string;
+}
+
+export type ResourceName = "pods" | "nodes" | "endpoints" | "spiffeids";
+
+/** The resources the registrar's functions react to (spiffeids only in crd mode). */
+export const WATCHED_RESOURCES: Readonly<Record<ResourceName, WatchedResource>> = {
+  pods: { name: "pods", apiVersion: "v1", kind: "Pod", path: "/api/v1/pods" },
+  nodes: { name: "nodes", apiVersion: "v1", kind: "Node", path: "/api/v1/nodes" },
+  endpoints: { name: "endpoints", apiVersion: "v1", kind: "Endpoints", path: "/api/v1/endpoints" },
+  spiffeids: {
+    name: "spiffeids",
+    apiVersion: "spiffeid.spiffe.io/v1beta1",
+    kind: "SpiffeID",
+    path: "/apis/spiffeid.spiffe.io/v1beta1/spiffeids",
+  },
+};

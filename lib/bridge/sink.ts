@@ -1,0 +1,135 @@
+/**
+ * Delivers CloudEvents to a sink URL the way the Knative adapter's HTTP client does: one POST per
+ * event in binary mode, any 2xx is an ACK, anything else (or a connection error, or a timeout) is
+ * retried with exponential backoff a few times. At most `concurrency` requests are in flight; the
+ * rest wait in order.
+ */
+import type { Logger } from "pino";
+import { LogField } from "../log/log-fields.js";
+import type { OutgoingEvent } from "./to-cloudevent.js";
+
+/** What happened to one event: `status` is the last HTTP status (undefined: no response). */
+export interface Delivery {
+  readonly event: OutgoingEvent;
+  readonly ok: boolean;
+  readonly status: number | undefined;
+  readonly attempts: number;
+}
+
+export interface SinkOptions {
+  readonly url: string;
+  readonly logger: Logger;
+  /** Requests in flight at once (default 8). */
+  readonly concurrency?: number;
+  /** Retries after the first attempt (default 5, as the adapter) and the first backoff (default 50 ms, doubling). */
+  readonly retries?: number;
+  readonly baseDelayMs?: number;
+  /** Deadline of one attempt (default 10 s). */
+  readonly timeoutMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+export interface Sink {
+  /** Queues `event`; resolves once it is delivered or given up on (never rejects). */
+  send(event: OutgoingEvent): Promise<Delivery>;
+  /** Resolves when nothing is queued or in flight. */
+  idle(): Promise<void>;
+  /** Drops queued events (they resolve as not delivered), stops retrying, waits for requests in flight. */
+  close(): Promise<void>;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function createSink(options: SinkOptions): Sink {
+  const concurrency = options.concurrency ?? 8;
+  const retries = options.retries ?? 5;
+  const baseDelayMs = options.baseDelayMs ?? 50;
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  const sleep = options.sleep ?? defaultSleep;
+  const queue: Array<() => Promise<void>> = [];
+  let active = 0;
+  let closed = false;
+  let idleWaiters: Array<() => void> = [];
+
+  const settleIfIdle = () => {
+    if (active > 0 || queue.length > 0) return;
+    const waiters = idleWaiters;
+    idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  };
+
+  const pump = () => {
+    while (active < concurrency && queue.length > 0) {
+      const job = queue.shift() as () => Promise<void>;
+      active++;
+      void job().finally(() => {
+        active--;
+        pump();
+        settleIfIdle();
+      });
+    }
+  };
+
+  async function attempt(event: OutgoingEvent): Promise<{ status?: number; error?: unknown }> {
+    try {
+      const response = await fetch(options.url, {
+        method: "POST",
+        headers: event.headers,
+        body: event.body,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      await response.arrayBuffer().catch(() => undefined);
+      return { status: response.status };
+    } catch (error) {
+      return { error };
+    }
+  }
+
+  async function deliver(event: OutgoingEvent): Promise<Delivery> {
+    let last: { status?: number; error?: unknown } = {};
+    for (let attempts = 1; ; attempts++) {
+      last = await attempt(event);
+      const ok = last.status !== undefined && last.status >= 200 && last.status < 300;
+      if (ok || attempts > retries || closed) {
+        if (!ok) {
+          options.logger.warn(
+            {
+              [LogField.eventId]: event.headers["ce-id"],
+              [LogField.eventType]: event.headers["ce-type"],
+              [LogField.address]: options.url,
+              status: last.status,
+              [LogField.error]: last.error,
+            },
+            `event not delivered after ${attempts} attempts`,
+          );
+        }
+        return { event, ok, status: last.status, attempts };
+      }
+      await sleep(baseDelayMs * 2 ** (attempts - 1));
+    }
+  }
+
+  return {
+    send(event) {
+      if (closed) return Promise.resolve({ event, ok: false, status: undefined, attempts: 0 });
+      return new Promise<Delivery>((resolve) => {
+        queue.push(async () => {
+          if (closed) return resolve({ event, ok: false, status: undefined, attempts: 0 });
+          resolve(await deliver(event));
+        });
+        pump();
+      });
+    },
+    idle() {
+      return new Promise<void>((resolve) => {
+        idleWaiters.push(resolve);
+        settleIfIdle();
+      });
+    },
+    async close() {
+      closed = true;
+      for (const job of queue.splice(0)) void job();
+      await this.idle();
+    },
+  };
+}
