@@ -1,0 +1,101 @@
+/**
+ * Creates and deletes the objects an e2e test needs on a bare kube-apiserver, where no scheduler,
+ * kubelet, service-account or endpoints controller runs: pods get `spec.nodeName` and
+ * `serviceAccountName` up front, pod IPs are written through the status subresource, Endpoints are
+ * made by hand, and pod deletion is immediate (grace period 0) and checked.
+ */
+import { CoreV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
+import { eventually } from "./eventually.js";
+
+export interface PodSpecInput {
+  readonly namespace: string;
+  readonly name: string;
+  readonly node: string;
+  readonly serviceAccount?: string;
+  readonly labels?: Record<string, string>;
+  readonly annotations?: Record<string, string>;
+}
+
+export interface KubeObjects {
+  readonly core: CoreV1Api;
+  createNamespace(name: string): Promise<void>;
+  createNode(name: string): Promise<void>;
+  deleteNode(name: string): Promise<void>;
+  createPod(input: PodSpecInput): Promise<V1Pod>;
+  /** Sets status.podIP (and podIPs) through the status subresource. */
+  setPodIp(namespace: string, name: string, ip: string): Promise<void>;
+  /** Deletes with grace period 0 and waits until the API server no longer has the pod. */
+  deletePod(namespace: string, name: string): Promise<void>;
+  /** Endpoints `name` whose addresses target the given pods (by IP and targetRef). */
+  createEndpoints(
+    namespace: string,
+    name: string,
+    targets: ReadonlyArray<{ pod: string; ip: string; hostname?: string }>,
+  ): Promise<void>;
+}
+
+export function kubeObjects(kubeConfig: KubeConfig): KubeObjects {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  return {
+    core,
+    async createNamespace(name) {
+      await core.createNamespace({ body: { metadata: { name } } });
+    },
+    async createNode(name) {
+      await core.createNode({ body: { metadata: { name } } });
+    },
+    async deleteNode(name) {
+      await core.deleteNode({ name });
+    },
+    createPod(input) {
+      return core.createNamespacedPod({
+        namespace: input.namespace,
+        body: {
+          metadata: { name: input.name, labels: input.labels, annotations: input.annotations },
+          spec: {
+            nodeName: input.node,
+            serviceAccountName: input.serviceAccount ?? "default",
+            containers: [{ name: "app", image: "registry.invalid/app:1" }],
+          },
+        },
+      });
+    },
+    async setPodIp(namespace, name, ip) {
+      const pod = await core.readNamespacedPodStatus({ namespace, name });
+      pod.status = { ...pod.status, phase: "Running", podIP: ip, podIPs: [{ ip }] };
+      await core.replaceNamespacedPodStatus({ namespace, name, body: pod });
+    },
+    async deletePod(namespace, name) {
+      await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: 0 });
+      await eventually(
+        async () => {
+          const remaining = await core.listNamespacedPod({
+            namespace,
+            fieldSelector: `metadata.name=${name}`,
+          });
+          if (remaining.items.length > 0) throw new Error(`pod ${namespace}/${name} still exists`);
+        },
+        { what: `pod ${namespace}/${name} to disappear` },
+      );
+    },
+    async createEndpoints(namespace, name, targets) {
+      const pods = await Promise.all(targets.map((t) => core.readNamespacedPod({ namespace, name: t.pod })));
+      await core.createNamespacedEndpoints({
+        namespace,
+        body: {
+          metadata: { name },
+          subsets: [
+            {
+              addresses: targets.map((t, i) => ({
+                ip: t.ip,
+                hostname: t.hostname,
+                targetRef: { kind: "Pod", namespace, name: t.pod, uid: pods[i]?.metadata?.uid },
+              })),
+              ports: [{ name: "http", port: 8080, protocol: "TCP" }],
+            },
+          ],
+        },
+      });
+    },
+  };
+}
