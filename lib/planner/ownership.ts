@@ -4,7 +4,7 @@
  * `.../node-extra/...` is not owned (the Go registrar's string prefix claimed it).
  */
 import { parseSpiffeId, type SpiffeId } from "../spiffe/id.js";
-import { isUnder } from "../spiffe/is-under.js";
+import { underRoot } from "../spiffe/is-under.js";
 import { requireConfigId } from "./derive-shared.js";
 import type { Entry } from "./entry.js";
 import type { PlannerConfig } from "./planner-config.js";
@@ -18,7 +18,8 @@ export function reconcileOwnership(
   config: Pick<PlannerConfig, "trustDomain" | "cluster" | "controllerName">,
 ): IsOwned {
   const root = parsedConfigId(requireConfigId(reconcileRootId(config), "controller_name or cluster"));
-  return (entry) => isUnder(entry.parentId, root) || isUnder(entry.spiffeId, root);
+  const isBelowRoot = underRoot(root);
+  return (entry) => isBelowRoot(entry.parentId) || isBelowRoot(entry.spiffeId);
 }
 
 /** Webhook mode: the parent is the cluster node alias, or the entry is the alias entry itself. */

@@ -4,22 +4,25 @@
  */
 import { formatSpiffeId, parseSpiffeId, type SpiffeId } from "./id.js";
 
+/** One or more valid path segments (`[A-Za-z0-9._-]+`, never `.` or `..`), separated by `/`. */
+const SEGMENTS = /^(?!\.\.?(?:\/|$))[A-Za-z0-9._-]+(?:\/(?!\.\.?(?:\/|$))[A-Za-z0-9._-]+)*$/;
+
+/**
+ * A predicate "is strictly below `root`", prepared once: ownership checks run it on every entry of a
+ * resync. A descendant's canonical form is the root's form, `/`, then valid segments, so no parsing is
+ * needed per entry. An invalid `root` has no descendants.
+ */
+export function underRoot(root: string | SpiffeId): (id: string) => boolean {
+  const parsed = typeof root === "string" ? parseSpiffeId(root) : { ok: true as const, value: root };
+  if (!parsed.ok) return () => false;
+  const prefix = `${formatSpiffeId(parsed.value)}/`;
+  return (id) => id.startsWith(prefix) && SEGMENTS.test(id.slice(prefix.length));
+}
+
 /**
  * True when `id` is strictly below `root`: same trust domain and `root`'s segments are a proper prefix of
  * `id`'s. `root` itself is not under itself. An unparsable `id` is never under anything.
  */
 export function isUnder(id: string | SpiffeId, root: string | SpiffeId): boolean {
-  // Necessary condition, and cheap: the canonical form of a descendant extends the root's form by "/...".
-  // It rejects almost every entry before any parsing, which matters when classifying thousands of entries.
-  const idText = typeof id === "string" ? id : formatSpiffeId(id);
-  const rootText = typeof root === "string" ? root : formatSpiffeId(root);
-  if (!idText.startsWith(`${rootText}/`)) return false;
-  const child = typeof id === "string" ? parseSpiffeId(id) : { ok: true as const, value: id };
-  const parent = typeof root === "string" ? parseSpiffeId(root) : { ok: true as const, value: root };
-  if (!child.ok || !parent.ok) return false;
-  if (child.value.trustDomain !== parent.value.trustDomain) return false;
-  const rootSegments = parent.value.segments;
-  const childSegments = child.value.segments;
-  if (childSegments.length <= rootSegments.length) return false;
-  return rootSegments.every((segment, index) => childSegments[index] === segment);
+  return underRoot(root)(typeof id === "string" ? id : formatSpiffeId(id));
 }
