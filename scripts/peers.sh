@@ -14,6 +14,7 @@ set -euo pipefail
 ETCD_VERSION=v3.6.16
 KUBE_VERSIONS="v1.36.3 v1.34.4"          # first one the proxy serves wins
 SPIRE_VERSIONS="v1.15.3 v1.13.3"
+KUSTOMIZE_VERSIONS="v5.8.2 v5.8.1"       # renders knative/ overlays in the end-to-end suite
 REGISTRAR_VERSION=v1.5.6                 # optional: reconcile and crd modes
 REGISTRAR_WEBHOOK_VERSION=v1.3.6         # optional: webhook mode
 SCM_VERSION=v0.6.6                       # optional: spire-controller-manager
@@ -138,6 +139,20 @@ spire() {
   echo "$ok" >"$BIN/spire.version"
 }
 
+# ---- kustomize (renders the knative/ overlays, as `kubectl kustomize` does) ----------------
+kustomize_pin() { echo "kustomize from $KUSTOMIZE_VERSIONS"; }
+kustomize() {
+  local dir v ok=
+  dir=$(wrapper kustomize); cd "$dir"
+  for v in $KUSTOMIZE_VERSIONS; do
+    if go get -tool "sigs.k8s.io/kustomize/kustomize/v5@$v"; then ok=$v; break; fi
+    echo "sigs.k8s.io/kustomize/kustomize/v5@$v not usable here; trying the next pin"
+  done
+  [[ -n $ok ]] || { echo "no kustomize version of [$KUSTOMIZE_VERSIONS] is usable"; return 1; }
+  CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$BIN/.kustomize.tmp" sigs.k8s.io/kustomize/kustomize/v5
+  install_bin "$BIN/.kustomize.tmp" kustomize
+}
+
 # ---- optional peers ------------------------------------------------------------------------
 registrar_build() { # version output-name
   local dir; dir=$(wrapper "registrar-$1"); cd "$dir"
@@ -178,6 +193,7 @@ status=0
 peer etcd etcd etcd || status=1
 peer spire spire spire-server spire-agent || status=1
 peer kube-apiserver kube kube-apiserver || status=1
+peer kustomize kustomize kustomize || status=1
 if [[ ${PEERS:-} == all ]]; then
   # optional peers: a failure is reported, not fatal
   peer registrar registrar k8s-workload-registrar || true
