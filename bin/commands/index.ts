@@ -20,6 +20,10 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: "validate a configuration file and print the effective configuration",
     load: () => import("./check-config.js"),
   },
+  "generate-config": {
+    summary: "make webhook mode's certificates, webhook configuration and API server files",
+    load: () => import("./generate-config.js"),
+  },
   plan: {
     summary: "print what a resync would create, update and delete (dry run)",
     load: () => import("./plan.js"),
