@@ -44,6 +44,8 @@ the ValidatingWebhookConfiguration and the API server's AdmissionConfiguration.
                                    disabled_namespaces instead
   --admission-kubeconfig-path PATH where API servers will find the admission kubeconfig
                                    (default "${DEFAULTS.admissionKubeconfigPath}")
+  --webhook-url URL                the API server calls this https URL instead of the Service (a
+                                   registrar outside the cluster); the serving certificate names its host
   --out-dir DIR                    also write cacert.pem, cert.pem, key.pem (the registrar's files),
                                    ${ADMISSION_KUBECONFIG_FILE} and admission-configuration.yaml into DIR
 `;
@@ -58,6 +60,7 @@ const VALUE_FLAGS = [
   "failure-policy",
   "timeout-seconds",
   "disabled-namespaces",
+  "webhook-url",
   "config",
   "admission-kubeconfig-path",
   "out-dir",
@@ -118,6 +121,7 @@ export const run: CommandRun = async (args, io) => {
     timeoutSeconds: text("timeout-seconds"),
     disabledNamespaces,
     admissionKubeconfigPath: text("admission-kubeconfig-path"),
+    webhookUrl: text("webhook-url"),
   });
   if (!options.ok)
     return fail(

@@ -10,7 +10,7 @@ import type { webcrypto } from "node:crypto";
 import type { KeyAlgorithm } from "./key-algorithm.js";
 import { loadX509, type X509Module } from "./load-x509.js";
 import { toPem } from "./pem.js";
-import { servingDnsNames } from "./service-names.js";
+import { servingNames, type WebhookEndpoint } from "./service-names.js";
 import type { Validity } from "./validity.js";
 
 export const CA_COMMON_NAME = "K8S WORKLOAD REGISTRAR CA";
@@ -29,9 +29,7 @@ export interface WebhookCertificates {
   readonly client: CertificateAndKey;
 }
 
-export interface CertificateRequest {
-  readonly service: string;
-  readonly namespace: string;
+export interface CertificateRequest extends WebhookEndpoint {
   readonly caKey: KeyAlgorithm;
   readonly serverKey: KeyAlgorithm;
   readonly clientKey: KeyAlgorithm;
@@ -77,7 +75,7 @@ export async function generateCertificates(
       new x509.KeyUsagesExtension(leafUsages, true),
       new x509.ExtendedKeyUsageExtension([ExtendedKeyUsage.serverAuth]),
       new x509.SubjectAlternativeNameExtension(
-        servingDnsNames(request.service, request.namespace).map((value) => ({ type: "dns" as const, value })),
+        servingNames(request).map(({ type, value }) => ({ type, value })),
       ),
     ],
   });

@@ -42,6 +42,7 @@ export async function generateConfig(
     {
       service: options.service,
       namespace: options.namespace,
+      ...(options.url ? { url: options.url } : {}),
       caKey: options.caKey,
       serverKey: options.serverKey,
       clientKey: options.clientKey,

@@ -82,7 +82,7 @@ export function serverKeySecret(namespace: string, server: CertificateAndKey) {
  * picks the one named after the webhook's host (or host:port), so there are no clusters or contexts.
  */
 export function admissionKubeconfig(
-  options: Pick<GenerateConfigOptions, "service" | "namespace">,
+  options: Pick<GenerateConfigOptions, "service" | "namespace" | "url">,
   client: CertificateAndKey,
 ) {
   const user = {
@@ -92,7 +92,7 @@ export function admissionKubeconfig(
   return {
     apiVersion: "v1",
     kind: "Config",
-    users: admissionUserNames(options.service, options.namespace).map((name) => ({
+    users: admissionUserNames(options).map((name) => ({
       name,
       user: { ...user },
     })),
@@ -107,7 +107,9 @@ export function webhookConfiguration(options: GenerateConfigOptions, ca: Certifi
   const webhook: Record<string, unknown> = {
     name: serviceHost(options.service, options.namespace),
     clientConfig: {
-      service: { name: options.service, namespace: options.namespace, path: "/validate", port: 443 },
+      ...(options.url
+        ? { url: options.url.href }
+        : { service: { name: options.service, namespace: options.namespace, path: "/validate", port: 443 } }),
       caBundle: base64(ca.certificatePem),
     },
     admissionReviewVersions: ["v1", "v1beta1"],

@@ -22,6 +22,8 @@ export interface GenerateConfigOptions {
   readonly disabledNamespaces: readonly string[];
   /** Where the API server will find the admission kubeconfig (the AdmissionConfiguration's path). */
   readonly admissionKubeconfigPath: string;
+  /** `--webhook-url`: the API server calls this URL instead of the Service. */
+  readonly url?: URL;
 }
 
 /** Flag values as given; absent ones take the defaults below. */
@@ -37,6 +39,7 @@ export interface GenerateConfigFlags {
   /** The names, from `--disabled-namespaces` (split) or the config file; `source` names which, for messages. */
   readonly disabledNamespaces?: { readonly names: readonly string[]; readonly source: string } | undefined;
   readonly admissionKubeconfigPath?: string | undefined;
+  readonly webhookUrl?: string | undefined;
 }
 
 export const DEFAULTS = {
@@ -85,7 +88,18 @@ export function resolveOptions(flags: GenerateConfigFlags): Result<GenerateConfi
     flags.admissionKubeconfigPath ?? DEFAULTS.admissionKubeconfigPath,
   );
 
-  const results = [namespace, service, caKey, serverKey, clientKey, ttlMs, failurePolicy, timeoutSeconds];
+  const url = parseWebhookUrl(flags.webhookUrl);
+  const results = [
+    namespace,
+    service,
+    caKey,
+    serverKey,
+    clientKey,
+    ttlMs,
+    failurePolicy,
+    timeoutSeconds,
+    url,
+  ];
   const errors = [...results, ...disabledNames, admissionKubeconfigPath].flatMap((result) =>
     result.ok ? [] : [result.error],
   );
@@ -99,6 +113,7 @@ export function resolveOptions(flags: GenerateConfigFlags): Result<GenerateConfi
     !ttlMs.ok ||
     !failurePolicy.ok ||
     !timeoutSeconds.ok ||
+    !url.ok ||
     !admissionKubeconfigPath.ok
   ) {
     return { ok: false, error: errors };
@@ -116,8 +131,28 @@ export function resolveOptions(flags: GenerateConfigFlags): Result<GenerateConfi
       timeoutSeconds: timeoutSeconds.value,
       disabledNamespaces: [...new Set(disabled.names)],
       admissionKubeconfigPath: admissionKubeconfigPath.value,
+      ...(url.value ? { url: url.value } : {}),
     },
   };
+}
+
+function parseWebhookUrl(text: string | undefined): Result<URL | undefined, string> {
+  if (text === undefined) return { ok: true, value: undefined };
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return { ok: false, error: `invalid --webhook-url ${JSON.stringify(text)}: not a URL` };
+  }
+  // The API server only calls webhooks over HTTPS, and the registrar serves /validate.
+  if (url.protocol !== "https:" || url.username || url.password || url.search || url.hash) {
+    return {
+      ok: false,
+      error: `invalid --webhook-url ${JSON.stringify(text)}: want https://host[:port]/validate`,
+    };
+  }
+  if (url.pathname === "/") url.pathname = "/validate";
+  return { ok: true, value: url };
 }
 
 function prefixed<T>(prefix: string, result: Result<T, string>): Result<T, string> {

@@ -317,3 +317,39 @@ describe("registrar generate-config", () => {
     expect((await run(["help"])).stdout).toContain("generate-config");
   });
 });
+
+describe("registrar generate-config --webhook-url", () => {
+  it("points the webhook at the URL, names its host in the certificate and the admission users", async () => {
+    const result = await run(["generate-config", "--webhook-url", "https://127.0.0.1:9443"]);
+    expect(result.code).toBe(0);
+    const [configMap, , kubeconfig, webhooks] = documentsOf(result.stdout);
+    const server = new X509Certificate(configMap.data["server-cert.pem"]);
+    expect(server.subjectAltName).toBe("IP Address:127.0.0.1");
+    expect(server.checkIP("127.0.0.1")).toBe("127.0.0.1");
+    expect(webhooks.webhooks[0].clientConfig).toEqual({
+      url: "https://127.0.0.1:9443/validate",
+      caBundle: expect.any(String),
+    });
+    expect(kubeconfig.users.map((user: { name: string }) => user.name)).toEqual([
+      "127.0.0.1",
+      "127.0.0.1:9443",
+    ]);
+  });
+
+  it("uses a DNS name as a DNS SAN", async () => {
+    const result = await run(["generate-config", "--webhook-url", "https://registrar.example.org/validate"]);
+    const [configMap] = documentsOf(result.stdout);
+    expect(new X509Certificate(configMap.data["server-cert.pem"]).subjectAltName).toBe(
+      "DNS:registrar.example.org",
+    );
+  });
+
+  it.each(["http://127.0.0.1:9443/validate", "not a url", "https://127.0.0.1/validate?x=1"])(
+    "rejects %s",
+    async (url) => {
+      const result = await run(["generate-config", "--webhook-url", url]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain(`invalid --webhook-url ${JSON.stringify(url)}`);
+    },
+  );
+});
