@@ -69,6 +69,12 @@ export interface TlsServeOptions {
   readonly name: string;
   /** How often the files are checked for changes (default 5 s). */
   readonly reloadIntervalMs?: number;
+  /**
+   * Why no client certificates are verified when `files.caCertPath` is absent: an operator's
+   * `insecure_skip_client_verification` (warned about loudly), or a webhook the API server calls
+   * without one by design (the SpiffeID validation webhook).
+   */
+  readonly withoutClientCa?: "insecure-skip" | "not-requested";
 }
 
 export async function serveTls(app: Hono, options: TlsServeOptions): Promise<ServedApp> {
@@ -76,7 +82,7 @@ export async function serveTls(app: Hono, options: TlsServeOptions): Promise<Ser
   const { host, port } = parseAddr(options.addr);
   const material = loadTlsMaterial(files);
   const verifyClients = files.caCertPath !== undefined;
-  if (!verifyClients) {
+  if (!verifyClients && (options.withoutClientCa ?? "insecure-skip") === "insecure-skip") {
     logger.warn(
       "insecure_skip_client_verification is set: ANY client that can reach this port can call the webhook; do not run like this in production",
     );

@@ -1,7 +1,8 @@
 /**
- * An in-memory SPIRE server (Entry and Bundle services) served with connect over HTTP/2 on a Unix
- * socket in a temp dir, for component tests. Counts RPCs and batch sizes per method, tracks the
- * most concurrent calls, and injects faults (unavailable, slow, fail the Nth call, lose a response).
+ * An in-memory SPIRE server (Entry and Bundle services, and the SVID service's MintX509SVID when
+ * given a minter) served with connect over HTTP/2 on a Unix socket in a temp dir, for component
+ * tests. Counts RPCs and batch sizes per method, tracks the most concurrent calls, and injects
+ * faults (unavailable, slow, fail the Nth call, lose a response).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import * as http2 from "node:http2";
@@ -9,14 +10,17 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import type { ConnectRouter } from "@connectrpc/connect";
-import { type Code, ConnectError } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
+import { spiffeIdToProto } from "../../lib/spire/convert.js";
 import { Bundle as BundleService } from "../../proto/gen/spire/api/server/bundle/v1/bundle_pb.js";
 import { Entry as EntryService } from "../../proto/gen/spire/api/server/entry/v1/entry_pb.js";
+import { SVID as SvidService } from "../../proto/gen/spire/api/server/svid/v1/svid_pb.js";
 import { BundleSchema, X509CertificateSchema } from "../../proto/gen/spire/api/types/bundle_pb.js";
 import type { Entry as EntryMessage } from "../../proto/gen/spire/api/types/entry_pb.js";
 import type { EntryStoreOptions } from "./spire-entry-store.js";
 import { EntryStore, StoreRpcError } from "./spire-entry-store.js";
+import type { SvidMinter } from "./spire-svid-ca.js";
 
 export type FakeSpireMethod =
   | "CountEntries"
@@ -25,7 +29,8 @@ export type FakeSpireMethod =
   | "BatchCreateEntry"
   | "BatchUpdateEntry"
   | "BatchDeleteEntry"
-  | "GetBundle";
+  | "GetBundle"
+  | "MintX509SVID";
 
 /** A fault for matching calls. Without `onCall` it applies to the next `times` matching calls. */
 export interface Fault {
@@ -46,6 +51,8 @@ export interface Fault {
 export interface FakeSpireServerOptions extends Partial<EntryStoreOptions> {
   /** DER CA certificates GetBundle returns (default none). */
   readonly x509Authorities?: readonly Uint8Array[];
+  /** Signs MintX509SVID requests (see spire-svid-ca.ts); without one the RPC is Unimplemented. */
+  readonly svidMinter?: SvidMinter;
 }
 
 export interface FakeSpireServer {
@@ -82,7 +89,11 @@ export async function startFakeSpireServer(options: FakeSpireServerOptions = {})
   let maxInFlight = 0;
 
   /** Counts the call, applies matching faults around `handle`, and maps store errors to gRPC errors. */
-  async function serve<T>(method: FakeSpireMethod, handle: () => T, batchSize?: number): Promise<T> {
+  async function serve<T>(
+    method: FakeSpireMethod,
+    handle: () => T | Promise<T>,
+    batchSize?: number,
+  ): Promise<T> {
     const callNumber = (rpcCounts[method] ?? 0) + 1;
     rpcCounts[method] = callNumber;
     if (batchSize !== undefined) batchSizes[method] = [...(batchSizes[method] ?? []), batchSize];
@@ -99,7 +110,7 @@ export async function startFakeSpireServer(options: FakeSpireServerOptions = {})
       if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
       if (fault?.code !== undefined && !fault.afterApplying)
         throw new ConnectError(`injected fault in ${method}`, fault.code);
-      const result = handle();
+      const result = await handle();
       if (fault?.code !== undefined)
         throw new ConnectError(`injected fault after applying ${method}`, fault.code);
       return result;
@@ -142,6 +153,20 @@ export async function startFakeSpireServer(options: FakeSpireServerOptions = {})
             ),
           }),
         ),
+    });
+    router.service(SvidService, {
+      mintX509SVID: (req) =>
+        serve("MintX509SVID", async () => {
+          if (!options.svidMinter) throw new ConnectError("the fake has no SVID minter", Code.Unimplemented);
+          const svid = await options.svidMinter.mint(req.csr, req.ttl);
+          return {
+            svid: {
+              certChain: [...svid.certChain],
+              id: spiffeIdToProto(svid.spiffeId),
+              expiresAt: svid.expiresAt,
+            },
+          };
+        }),
     });
   };
 
