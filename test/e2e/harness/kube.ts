@@ -18,9 +18,10 @@ export interface ControlPlaneOptions {
   /**
    * Pass an AdmissionConfiguration so admission webhooks get the webhook client cert.
    * `webhookClientUser` is the kubeconfig user name kube-apiserver matches against the
-   * webhook URL's `host:port` (e.g. "127.0.0.1:9443"), or "*" for every webhook.
+   * webhook URL's `host:port` (e.g. "127.0.0.1:9443"), or "*" for every webhook. Or `file`: an
+   * AdmissionConfiguration written elsewhere (e.g. by `registrar generate-config --out-dir`).
    */
-  admissionConfig?: { webhookClientUser: string };
+  admissionConfig?: { webhookClientUser: string } | { file: string };
   log?: HarnessLog;
 }
 
@@ -88,7 +89,11 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       opts.admissionConfig === undefined
         ? []
         : [
-            `--admission-control-config-file=${await writeAdmissionConfig(run.path, pki, opts.admissionConfig.webhookClientUser)}`,
+            `--admission-control-config-file=${
+              "file" in opts.admissionConfig
+                ? opts.admissionConfig.file
+                : await writeAdmissionConfig(run.path, pki, opts.admissionConfig.webhookClientUser)
+            }`,
           ];
     const apiStart = performance.now();
     const apiServer = spawnPeer({

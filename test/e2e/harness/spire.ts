@@ -32,6 +32,9 @@ export interface SpireServer {
   cli(args: string[]): Promise<CommandResult>;
   /** Stops the process and starts it again on the same config and data dir (same entries). */
   restart(): Promise<void>;
+  /** Stops the process only (an outage); `resume()` starts it again with the same data. */
+  halt(): Promise<void>;
+  resume(): Promise<void>;
   /** Stops the process (by PID) and removes `dir`. Idempotent. */
   stop(): Promise<void>;
 }
@@ -110,6 +113,12 @@ plugins {
       async restart() {
         await current?.stop();
         await start("restarted and ready");
+      },
+      async halt() {
+        await current?.stop();
+      },
+      async resume() {
+        await start("resumed and ready");
       },
       stop() {
         stopped ??= (async () => {
