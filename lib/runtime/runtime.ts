@@ -17,8 +17,8 @@ import { LogField } from "../log/log-fields.js";
 import { ownershipFor } from "../planner/ownership.js";
 import type { ReconcileContext } from "../reconcile/context.js";
 import { createSpireClient, type SpireClient } from "../spire/client.js";
+import { createSpireTransport } from "../spire/create-transport.js";
 import { ownNamespace } from "./namespace.js";
-import { createSpireTransport } from "./spire-transport.js";
 
 export interface Runtime {
   readonly config: Config;
@@ -68,7 +68,16 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   for (const warning of loaded.value.warnings) logger.warn(warning);
 
   const kubeConfig = loadKubeConfig(options.kubeconfigPath);
-  const transport = await createSpireTransport(config, logger);
+  const created = createSpireTransport({
+    serverAddress: config.serverAddress,
+    serverSocketPath: config.serverSocketPath,
+    agentSocketPath: config.agentSocketPath,
+    trustDomain: config.trustDomain,
+    logger,
+  });
+  if (!created.ok) throw new StartupError([created.error]);
+  const transport = created.value;
+  logger.info({ [LogField.address]: transport.target }, "SPIRE server");
   const spire = createSpireClient({
     transport,
     logger,
