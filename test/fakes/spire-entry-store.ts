@@ -55,7 +55,10 @@ const status = (code: Code, message: string) => create(StatusSchema, { code, mes
 
 /** An in-memory SPIRE entry datastore with the server's per-item semantics. */
 export class EntryStore {
+  /** In insertion order, which is row order: updates replace `entry` in place. */
   private readonly rows = new Map<string, Row>();
+  /** Entry ids by identity (SPIFFE ID, parent, selector set): how SPIRE finds a "similar entry". */
+  private readonly byIdentity = new Map<string, Set<string>>();
   private nextRow = 1;
   private readonly trustDomain: string;
   private readonly federated: ReadonlySet<string>;
@@ -113,7 +116,7 @@ export class EntryStore {
       });
     const invalid = entryError(input, this.trustDomain);
     if (invalid) return result(status(Code.InvalidArgument, `failed to convert entry: ${invalid}`));
-    const similar = this.ordered().find((r) => sameIdentity(r.entry, input));
+    const similar = this.similarTo(input);
     if (similar) return result(status(Code.AlreadyExists, "similar entry already exists"), similar.entry);
     const dsInvalid = datastoreError(input);
     if (dsInvalid)
@@ -142,6 +145,7 @@ export class EntryStore {
     entry.revisionNumber = 0n;
     entry.createdAt = BigInt(this.now());
     this.rows.set(entry.id, { row: this.nextRow++, entry });
+    this.index(entry);
     return result(ok(), sortedLists(entry));
   }
 
@@ -176,7 +180,9 @@ export class EntryStore {
     if (all || inputMask.additionalAttributes) updated.additionalAttributes = input.additionalAttributes;
     // SPIRE does not look for similar entries on update, so an update can create a duplicate tuple.
     updated.revisionNumber = row.entry.revisionNumber + 1n;
+    this.unindex(row.entry);
     row.entry = updated;
+    this.index(updated);
     return result(ok(), sortedLists(updated));
   }
 
@@ -186,16 +192,45 @@ export class EntryStore {
         status: status(Code.InvalidArgument, "missing entry ID"),
         id,
       });
-    if (!this.rows.delete(id))
+    const row = this.rows.get(id);
+    if (!row)
       return create(BatchDeleteEntryResponse_ResultSchema, {
         status: status(Code.NotFound, "entry not found"),
         id,
       });
+    this.rows.delete(id);
+    this.unindex(row.entry);
     return create(BatchDeleteEntryResponse_ResultSchema, { status: ok(), id });
   }
 
   private ordered(): Row[] {
-    return [...this.rows.values()].sort((a, b) => a.row - b.row);
+    return [...this.rows.values()];
+  }
+
+  /** The oldest entry with the same identity, if any (an update may have made duplicates). */
+  private similarTo(input: EntryMessage): Row | undefined {
+    if (!input.spiffeId || !input.parentId) return undefined;
+    const ids = this.byIdentity.get(identityKey(input));
+    let oldest: Row | undefined;
+    for (const id of ids ?? []) {
+      const row = this.rows.get(id);
+      if (row && (!oldest || row.row < oldest.row)) oldest = row;
+    }
+    return oldest;
+  }
+
+  private index(entry: EntryMessage): void {
+    const key = identityKey(entry);
+    const ids = this.byIdentity.get(key);
+    if (ids) ids.add(entry.id);
+    else this.byIdentity.set(key, new Set([entry.id]));
+  }
+
+  private unindex(entry: EntryMessage): void {
+    const key = identityKey(entry);
+    const ids = this.byIdentity.get(key);
+    ids?.delete(entry.id);
+    if (ids?.size === 0) this.byIdentity.delete(key);
   }
 
   private filtered(filter: FilterMessage | undefined): Row[] {
@@ -286,12 +321,11 @@ function sameId(
   return a !== undefined && a.trustDomain === b.trustDomain && a.path === b.path;
 }
 
-function sameIdentity(a: EntryMessage, b: EntryMessage): boolean {
-  if (!b.spiffeId || !b.parentId || !sameId(a.spiffeId, b.spiffeId) || !sameId(a.parentId, b.parentId))
-    return false;
-  const have = new Set(a.selectors.map(selectorKey));
-  const want = new Set(b.selectors.map(selectorKey));
-  return setMatches(have, want, SelectorMatch_MatchBehavior.MATCH_EXACT);
+/** SPIFFE ID, parent ID and the selector *set*: equal keys are "similar entries" to SPIRE. */
+function identityKey(entry: EntryMessage): string {
+  const id = (value: EntryMessage["spiffeId"]) => `${value?.trustDomain ?? ""}${value?.path ?? ""}`;
+  const selectors = [...new Set(entry.selectors.map(selectorKey))].sort();
+  return JSON.stringify([id(entry.spiffeId), id(entry.parentId), selectors]);
 }
 
 /** SPIRE's set matching: exact, subset (entry within filter), superset (entry contains filter), any. */
