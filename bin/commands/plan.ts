@@ -121,10 +121,12 @@ async function readLiveCluster(config: Config, kubeconfigPath: string | undefine
 async function readLiveEntries(config: Config, io: CliIo): Promise<Entry[]> {
   const pino = (await import("pino")).default;
   const { createSpireClient } = await import("../../lib/spire/client.js");
-  const { createSpireTransport } = await import("../../lib/runtime/spire-transport.js");
+  const { createSpireTransport } = await import("../../lib/spire/create-transport.js");
   const logger = pino({ level: "silent" });
+  const transport = createSpireTransport({ ...config, logger });
+  if (!transport.ok) throw new Error(transport.error);
   const client = createSpireClient({
-    transport: await createSpireTransport(config, logger),
+    transport: transport.value,
     logger,
     timeoutMs: config.spireTimeoutMs,
     retry: { maxAttempts: 1 },
