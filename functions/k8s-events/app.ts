@@ -2,11 +2,18 @@
  * `k8s-events`: receives Knative ApiServerSource CloudEvents for Pods, Nodes and Endpoints
  * (Reference or Resource mode, binary or structured) and reconciles the scope each names. The
  * event only says which object to look at: the handler re-reads it from the API server.
+ * In CRD mode (deps.crd) the same events keep the pods' and nodes' SpiffeID resources in step instead
+ * (lib/crd-sync); the SpiffeID events then sync SPIRE.
  * Replies: 204 when done, 400 for a malformed event, 422 for an event this function does not
  * handle, 503 when SPIRE or the API server is unavailable (the sender retries), 500 otherwise.
  */
 import { Hono } from "hono";
 import type { Logger } from "pino";
+import type { CrdContext, CrdResult } from "../../lib/crd-sync/context.js";
+import { reconcileEndpointsSpiffeIds } from "../../lib/crd-sync/endpoints.js";
+import { reconcileNodeSpiffeId } from "../../lib/crd-sync/node-spiffeid.js";
+import { reconcilePodSpiffeId } from "../../lib/crd-sync/pod-spiffeid.js";
+import { crdResultResponse } from "../../lib/crd-sync/result-response.js";
 import { type ObjectHint, readObjectHint } from "../../lib/events/apiserver-source.js";
 import { parseCloudEvent } from "../../lib/events/cloudevent.js";
 import { failureResponse } from "../../lib/http/failure.js";
@@ -16,11 +23,14 @@ import type { ApplyResult } from "../../lib/reconcile/apply-plan.js";
 import type { ReconcileContext } from "../../lib/reconcile/context.js";
 import { reconcileEndpoints, reconcileNode, reconcilePod } from "../../lib/reconcile/scoped.js";
 
-export interface K8sEventsDeps {
-  readonly reconcile: ReconcileContext;
+/** Reconcile and webhook modes pass `reconcile`; CRD mode passes `crd`. */
+export type K8sEventsDeps = {
   readonly logger: Logger;
   readonly readiness: ReadinessCheck;
-}
+} & (
+  | { readonly reconcile: ReconcileContext; readonly crd?: undefined }
+  | { readonly crd: CrdContext; readonly reconcile?: undefined }
+);
 
 const KINDS = ["Pod", "Node", "Endpoints"] as const;
 
@@ -46,6 +56,9 @@ export function createApp(deps: K8sEventsDeps): Hono {
       [LogField.name]: hint.name,
     });
     try {
+      if (deps.crd !== undefined) {
+        return crdResultResponse(c, await reconcileCrdHint({ ...deps.crd, logger }, hint), logger);
+      }
       const result = await reconcileHint({ ...deps.reconcile, logger }, hint);
       if (!result.ok) return failureResponse(c, result.error, logger);
       logger.info({ ...result.summary }, "reconciled");
@@ -65,5 +78,16 @@ function reconcileHint(context: ReconcileContext, hint: ObjectHint): Promise<App
       return reconcileNode(context, hint.name);
     default:
       return reconcileEndpoints(context, hint.namespace ?? "", hint.name);
+  }
+}
+
+function reconcileCrdHint(context: CrdContext, hint: ObjectHint): Promise<CrdResult> {
+  switch (hint.kind) {
+    case "Pod":
+      return reconcilePodSpiffeId(context, { namespace: hint.namespace ?? "", name: hint.name });
+    case "Node":
+      return reconcileNodeSpiffeId(context, hint.name);
+    default:
+      return reconcileEndpointsSpiffeIds(context, hint.namespace ?? "", hint.name);
   }
 }

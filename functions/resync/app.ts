@@ -2,19 +2,29 @@
  * `resync`: a full reconciliation on demand, triggered by a Knative PingSource (or any scheduler
  * POSTing to it). One resync runs at a time per instance, and with `leader_election` one per
  * cluster (a Lease); a call that finds one running answers 202 with the reason at once.
+ * In CRD mode (deps.crd) it runs lib/crd-sync/resync.ts: pods and nodes -> SpiffeIDs -> entries, then
+ * deletes the entries no SpiffeID records.
  * Replies 200 with a JSON summary, or 503 with the summary so far when SPIRE or the API server is
  * unavailable.
  */
 import { Hono } from "hono";
 import type { Logger } from "pino";
+import type { CrdContext } from "../../lib/crd-sync/context.js";
+import { type CrdResyncResult, resyncCrd } from "../../lib/crd-sync/resync.js";
 import { failureResponse } from "../../lib/http/failure.js";
 import { addHealthRoutes, type ReadinessCheck } from "../../lib/http/health.js";
 import type { LeaseLock } from "../../lib/k8s/lease.js";
 import type { ReconcileContext } from "../../lib/reconcile/context.js";
 import { resync } from "../../lib/reconcile/resync.js";
 
-export interface ResyncDeps {
-  readonly reconcile: ReconcileContext;
+/** Reconcile and webhook modes pass `reconcile`; CRD mode passes `crd`. */
+export type ResyncDeps = ResyncCommonDeps &
+  (
+    | { readonly reconcile: ReconcileContext; readonly crd?: undefined }
+    | { readonly crd: CrdContext; readonly reconcile?: undefined }
+  );
+
+interface ResyncCommonDeps {
   readonly logger: Logger;
   readonly readiness: ReadinessCheck;
   readonly now: () => number;
@@ -40,6 +50,11 @@ export function createApp(deps: ResyncDeps): Hono {
         );
       }
       try {
+        if (deps.crd !== undefined)
+          return crdResyncResponse(
+            await resyncCrd({ ...deps.crd, logger: deps.logger, now: deps.now }),
+            deps.logger,
+          );
         const result = await resync({ ...deps.reconcile, logger: deps.logger }, deps.now);
         if (!result.ok) {
           deps.logger.error({ ...result.summary }, `resync failed: ${result.error.message}`);
@@ -57,4 +72,17 @@ export function createApp(deps: ResyncDeps): Hono {
     }
   });
   return app;
+}
+
+/** 200 with the summary, or 503/500 with the summary so far. */
+function crdResyncResponse(result: CrdResyncResult, logger: Logger): Response {
+  if (!result.ok) {
+    logger.error({ ...result.summary }, `resync failed: ${result.message}`);
+    return Response.json(
+      { status: "failed", error: result.message, ...result.summary },
+      { status: result.retryable ? 503 : 500 },
+    );
+  }
+  logger.info({ ...result.summary }, "resync done");
+  return Response.json({ status: "done", ...result.summary }, { status: 200 });
 }

@@ -1,6 +1,6 @@
 /** Container entry point of `resync` (see app.ts). */
 import { runFunction, serveHttp } from "../../lib/runtime/main.js";
-import { reconcileContext, resyncLease } from "../../lib/runtime/runtime.js";
+import { crdContext, reconcileContext, resyncLease } from "../../lib/runtime/runtime.js";
 import { createApp } from "./app.js";
 
 await runFunction("resync", (runtime) =>
@@ -8,7 +8,9 @@ await runFunction("resync", (runtime) =>
     runtime,
     "resync",
     createApp({
-      reconcile: reconcileContext(runtime),
+      ...(runtime.config.mode === "crd"
+        ? { crd: crdContext(runtime, process.env) }
+        : { reconcile: reconcileContext(runtime) }),
       logger: runtime.logger,
       readiness: runtime.readiness,
       now: Date.now,

@@ -8,10 +8,12 @@ import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Config } from "../config/config.js";
 import { loadConfig } from "../config/parse-config.js";
+import type { CrdContext } from "../crd-sync/context.js";
 import type { ReadinessCheck } from "../http/health.js";
 import { loadKubeConfig } from "../k8s/kubeconfig.js";
 import { createLeaseLock, type LeaseLock } from "../k8s/lease.js";
 import { type ClusterReader, createClusterReader } from "../k8s/reader.js";
+import { createSpiffeIdApi } from "../k8s/spiffeids.js";
 import { createLogger } from "../log/create-logger.js";
 import { LogField } from "../log/log-fields.js";
 import { ownershipFor } from "../planner/ownership.js";
@@ -115,6 +117,33 @@ export function reconcileContext(runtime: Runtime): ReconcileContext {
     spire: runtime.spire,
     isOwned: ownershipFor(runtime.config),
     logger: runtime.logger,
+  };
+}
+
+/**
+ * The CRD-mode context of a runtime. Node SpiffeIDs live in the registrar's own namespace (downward API
+ * `MY_POD_NAMESPACE`, then `POD_NAMESPACE`, then the service account file); with `pod_controller` it must
+ * be known.
+ */
+export function crdContext(runtime: Runtime, env: Readonly<Record<string, string | undefined>>): CrdContext {
+  const { config } = runtime;
+  if (config.mode !== "crd")
+    throw new StartupError([`SpiffeID handling needs mode = "crd" (mode is "${config.mode}")`]);
+  const namespace = ownNamespace("", env);
+  if (namespace === undefined && config.podController) {
+    throw new StartupError([
+      "unable to get MY_POD_NAMESPACE; ensure downward API is configured for this pod (crd mode with pod_controller keeps node SpiffeIDs in the registrar's namespace)",
+    ]);
+  }
+  return {
+    config,
+    podController: config.podController,
+    registrarNamespace: namespace ?? "",
+    cluster: runtime.cluster,
+    spiffeIds: createSpiffeIdApi(runtime.kubeConfig),
+    spire: runtime.spire,
+    logger: runtime.logger,
+    now: Date.now,
   };
 }
 
