@@ -19,6 +19,9 @@ import { parseCloudEvent } from "../../lib/events/cloudevent.js";
 import { failureResponse } from "../../lib/http/failure.js";
 import { addHealthRoutes, type ReadinessCheck } from "../../lib/http/health.js";
 import { LogField } from "../../lib/log/log-fields.js";
+import { eventMetrics, noteEvent } from "../../lib/metrics/event-metrics.js";
+import type { Metrics } from "../../lib/metrics/metrics.js";
+import { addMetricsRoute } from "../../lib/metrics/routes.js";
 import type { ApplyResult } from "../../lib/reconcile/apply-plan.js";
 import type { ReconcileContext } from "../../lib/reconcile/context.js";
 import { reconcileEndpoints, reconcileNode, reconcilePod } from "../../lib/reconcile/scoped.js";
@@ -27,6 +30,8 @@ import { reconcileEndpoints, reconcileNode, reconcilePod } from "../../lib/recon
 export type K8sEventsDeps = {
   readonly logger: Logger;
   readonly readiness: ReadinessCheck;
+  /** Absent when metrics are off (`metrics_addr = "0"`). */
+  readonly metrics?: Metrics;
 } & (
   | { readonly reconcile: ReconcileContext; readonly crd?: undefined }
   | { readonly crd: CrdContext; readonly reconcile?: undefined }
@@ -37,11 +42,14 @@ const KINDS = ["Pod", "Node", "Endpoints"] as const;
 export function createApp(deps: K8sEventsDeps): Hono {
   const app = new Hono();
   addHealthRoutes(app, deps.readiness);
+  addMetricsRoute(app, deps.metrics);
+  app.use("/", eventMetrics(deps.metrics));
 
   app.post("/", async (c) => {
     const parsed = parseCloudEvent(c.req.raw.headers, await c.req.text());
     if (!parsed.ok) return c.json({ error: parsed.message }, 400);
     const event = parsed.event;
+    noteEvent(c.req.raw, event.extensions.kind ?? "unknown", event.type);
     const read = readObjectHint(event, KINDS);
     if (!read.ok) {
       deps.logger.warn({ [LogField.eventId]: event.id, [LogField.eventType]: event.type }, read.message);

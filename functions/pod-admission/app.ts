@@ -17,6 +17,8 @@ import {
 } from "../../lib/admission/review.js";
 import { addHealthRoutes, type ReadinessCheck } from "../../lib/http/health.js";
 import { LogField } from "../../lib/log/log-fields.js";
+import type { Metrics } from "../../lib/metrics/metrics.js";
+import { addMetricsRoute } from "../../lib/metrics/routes.js";
 import type { IsOwned } from "../../lib/planner/ownership.js";
 import type { PlannerConfig } from "../../lib/planner/planner-config.js";
 import { podSelectors } from "../../lib/planner/selectors.js";
@@ -29,11 +31,13 @@ export interface PodAdmissionDeps {
   readonly isOwned: IsOwned;
   readonly logger: Logger;
   readonly readiness: ReadinessCheck;
+  readonly metrics?: Metrics;
 }
 
 export function createApp(deps: PodAdmissionDeps): Hono {
   const app = new Hono();
   addHealthRoutes(app, deps.readiness);
+  addMetricsRoute(app, deps.metrics);
 
   app.all("/validate", async (c) => {
     if (c.req.method !== "POST") return c.text("Expected POST\n", 405);
@@ -46,8 +50,15 @@ export function createApp(deps: PodAdmissionDeps): Hono {
       return c.text("Malformed JSON body\n", 400);
     }
     const read = readAdmissionReview(body);
-    if (!read.ok) return c.text(`${read.message}\n`, 400);
+    if (!read.ok) {
+      deps.metrics?.admission("unknown", "malformed");
+      return c.text(`${read.message}\n`, 400);
+    }
     const verdict = await admit(read.review, deps);
+    deps.metrics?.admission(
+      read.review.request.operation ?? "unknown",
+      verdict.allowed ? "allowed" : "denied",
+    );
     return c.json(reviewResponse(read.review.apiVersion, read.review.request.uid, verdict));
   });
   app.notFound((c) => c.text("Not found\n", 404));

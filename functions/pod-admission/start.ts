@@ -33,6 +33,7 @@ export async function startPodAdmission(runtime: Runtime): Promise<ServedApp[]> 
     isOwned: webhookOwnership(config),
     logger,
     readiness: runtime.readiness,
+    ...(runtime.metrics ? { metrics: runtime.metrics } : {}),
   });
   const files = {
     certPath: config.certPath,

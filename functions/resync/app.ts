@@ -7,13 +7,15 @@
  * Replies 200 with a JSON summary, or 503 with the summary so far when SPIRE or the API server is
  * unavailable.
  */
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { Logger } from "pino";
 import type { CrdContext } from "../../lib/crd-sync/context.js";
 import { type CrdResyncResult, resyncCrd } from "../../lib/crd-sync/resync.js";
 import { failureResponse } from "../../lib/http/failure.js";
 import { addHealthRoutes, type ReadinessCheck } from "../../lib/http/health.js";
 import type { LeaseLock } from "../../lib/k8s/lease.js";
+import type { Metrics } from "../../lib/metrics/metrics.js";
+import { addMetricsRoute } from "../../lib/metrics/routes.js";
 import type { ReconcileContext } from "../../lib/reconcile/context.js";
 import { resync } from "../../lib/reconcile/resync.js";
 
@@ -30,11 +32,13 @@ interface ResyncCommonDeps {
   readonly now: () => number;
   /** Present when `leader_election` is on. */
   readonly lease?: LeaseLock;
+  readonly metrics?: Metrics;
 }
 
 export function createApp(deps: ResyncDeps): Hono {
   const app = new Hono();
   addHealthRoutes(app, deps.readiness);
+  addMetricsRoute(app, deps.metrics);
   let running = false;
 
   app.post("/", async (c) => {
@@ -49,21 +53,14 @@ export function createApp(deps: ResyncDeps): Hono {
           202,
         );
       }
+      const started = deps.now();
+      let response: Response | undefined;
       try {
-        if (deps.crd !== undefined)
-          return crdResyncResponse(
-            await resyncCrd({ ...deps.crd, logger: deps.logger, now: deps.now }),
-            deps.logger,
-          );
-        const result = await resync({ ...deps.reconcile, logger: deps.logger }, deps.now);
-        if (!result.ok) {
-          deps.logger.error({ ...result.summary }, `resync failed: ${result.error.message}`);
-          return c.json({ status: "failed", error: result.error.message, ...result.summary }, 503);
-        }
-        deps.logger.info({ ...result.summary }, "resync done");
-        return c.json({ status: "done", ...result.summary }, 200);
+        response = await runResync(c, deps);
+        return response;
       } finally {
         if (held?.acquired) await held.release().catch(() => undefined);
+        deps.metrics?.resync((deps.now() - started) / 1000, response?.status === 200, deps.now() / 1000);
       }
     } catch (error) {
       return failureResponse(c, error, deps.logger);
@@ -72,6 +69,23 @@ export function createApp(deps: ResyncDeps): Hono {
     }
   });
   return app;
+}
+
+/** Runs the mode's resync: 200 with the summary, or 503 with the summary so far. */
+async function runResync(c: Context, deps: ResyncDeps): Promise<Response> {
+  if (deps.crd !== undefined) {
+    return crdResyncResponse(
+      await resyncCrd({ ...deps.crd, logger: deps.logger, now: deps.now }),
+      deps.logger,
+    );
+  }
+  const result = await resync({ ...deps.reconcile, logger: deps.logger }, deps.now);
+  if (!result.ok) {
+    deps.logger.error({ ...result.summary }, `resync failed: ${result.error.message}`);
+    return c.json({ status: "failed", error: result.error.message, ...result.summary }, 503);
+  }
+  deps.logger.info({ ...result.summary }, "resync done");
+  return c.json({ status: "done", ...result.summary }, 200);
 }
 
 /** 200 with the summary, or 503/500 with the summary so far. */

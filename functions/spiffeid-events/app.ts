@@ -16,22 +16,29 @@ import { parseCloudEvent } from "../../lib/events/cloudevent.js";
 import { failureResponse } from "../../lib/http/failure.js";
 import { addHealthRoutes, type ReadinessCheck } from "../../lib/http/health.js";
 import { LogField } from "../../lib/log/log-fields.js";
+import { eventMetrics, noteEvent } from "../../lib/metrics/event-metrics.js";
+import type { Metrics } from "../../lib/metrics/metrics.js";
+import { addMetricsRoute } from "../../lib/metrics/routes.js";
 import { SPIFFEID_GROUP, SPIFFEID_KIND } from "../../lib/planner/spiffeid.js";
 
 export interface SpiffeIdEventsDeps {
   readonly crd: CrdContext;
   readonly logger: Logger;
   readonly readiness: ReadinessCheck;
+  readonly metrics?: Metrics;
 }
 
 export function createApp(deps: SpiffeIdEventsDeps): Hono {
   const app = new Hono();
   addHealthRoutes(app, deps.readiness);
+  addMetricsRoute(app, deps.metrics);
+  app.use("/", eventMetrics(deps.metrics));
 
   app.post("/", async (c) => {
     const parsed = parseCloudEvent(c.req.raw.headers, await c.req.text());
     if (!parsed.ok) return c.json({ error: parsed.message }, 400);
     const event = parsed.event;
+    noteEvent(c.req.raw, event.extensions.kind ?? "unknown", event.type);
     const read = readObjectHint(event, [SPIFFEID_KIND]);
     const eventFields = { [LogField.eventId]: event.id, [LogField.eventType]: event.type };
     if (!read.ok) {

@@ -22,6 +22,8 @@ import {
 } from "../../lib/admission/spiffeid-validation.js";
 import { addHealthRoutes, type ReadinessCheck } from "../../lib/http/health.js";
 import { LogField } from "../../lib/log/log-fields.js";
+import type { Metrics } from "../../lib/metrics/metrics.js";
+import { addMetricsRoute } from "../../lib/metrics/routes.js";
 import type { SpireClient } from "../../lib/spire/client.js";
 
 /** The controller-runtime path the Go registrar served and its ValidatingWebhookConfiguration names. */
@@ -33,11 +35,13 @@ export interface SpiffeIdValidationDeps {
   readonly spire: Pick<SpireClient, "listEntries">;
   readonly logger: Logger;
   readonly readiness: ReadinessCheck;
+  readonly metrics?: Metrics;
 }
 
 export function createApp(deps: SpiffeIdValidationDeps): Hono {
   const app = new Hono();
   addHealthRoutes(app, deps.readiness);
+  addMetricsRoute(app, deps.metrics);
 
   app.all(SPIFFEID_VALIDATION_PATH, async (c) => {
     if (c.req.method !== "POST") return c.text("Expected POST\n", 405);

@@ -13,6 +13,7 @@ import type { Logger } from "pino";
 import type { ReadinessCheck } from "../../lib/http/health.js";
 import type { ServedApp } from "../../lib/http/serve.js";
 import { serveTls } from "../../lib/http/serve-tls.js";
+import type { Metrics } from "../../lib/metrics/metrics.js";
 import { ownNamespace } from "../../lib/runtime/namespace.js";
 import { type Runtime, StartupError } from "../../lib/runtime/runtime.js";
 import type { SpireClient } from "../../lib/spire/client.js";
@@ -40,6 +41,7 @@ export interface SpiffeIdValidationServerOptions {
   readonly admissionSpire: Pick<SpireClient, "listEntries">;
   readonly logger: Logger;
   readonly readiness: ReadinessCheck;
+  readonly metrics?: Metrics;
   readonly clock?: RotationClock;
   readonly backoff?: RetryBackoff;
   readonly reloadIntervalMs?: number;
@@ -78,6 +80,7 @@ export async function startSpiffeIdValidationServer(
     spire: options.admissionSpire,
     logger,
     readiness: options.readiness,
+    ...(options.metrics ? { metrics: options.metrics } : {}),
   });
   logger.info(
     "spiffeid-validation does not verify client certificates: the API server presents none to a Service-backed webhook by default; limit who can reach the webhook port with a NetworkPolicy",
@@ -136,6 +139,7 @@ export async function startSpiffeIdValidation(
     admissionSpire: runtime.spireWithTimeout(VALIDATION_SPIRE_TIMEOUT_MS),
     logger,
     readiness: runtime.readiness,
+    ...(runtime.metrics ? { metrics: runtime.metrics } : {}),
   });
   return [served];
 }

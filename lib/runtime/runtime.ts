@@ -16,10 +16,13 @@ import { type ClusterReader, createClusterReader } from "../k8s/reader.js";
 import { createSpiffeIdApi } from "../k8s/spiffeids.js";
 import { createLogger } from "../log/create-logger.js";
 import { LogField } from "../log/log-fields.js";
+import { createMetrics, type Metrics } from "../metrics/metrics.js";
+import { metricsEnabled } from "../metrics/routes.js";
 import { ownershipFor } from "../planner/ownership.js";
 import type { ReconcileContext } from "../reconcile/context.js";
 import { createSpireClient, type SpireClient } from "../spire/client.js";
 import { createSpireTransport } from "../spire/create-transport.js";
+import { instrumentTransport } from "../spire/instrument.js";
 import { ownNamespace } from "./namespace.js";
 
 export interface Runtime {
@@ -31,6 +34,8 @@ export interface Runtime {
   /** A client on the same connection with a shorter deadline and no retries (for admission). */
   spireWithTimeout(timeoutMs: number): SpireClient;
   readonly readiness: ReadinessCheck;
+  /** Absent when the mode's metrics address (`metrics_addr`, crd: `metrics_bind_addr`) is "0". */
+  readonly metrics?: Metrics;
   close(): void;
 }
 
@@ -78,7 +83,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     logger,
   });
   if (!created.ok) throw new StartupError([created.error]);
-  const transport = created.value;
+  const metricsAddress = config.mode === "crd" ? config.metricsBindAddr : config.metricsAddr;
+  const metrics = metricsEnabled(metricsAddress) ? createMetrics() : undefined;
+  const transport = metrics ? instrumentTransport(created.value, metrics.spireRpc) : created.value;
   logger.info({ [LogField.address]: transport.target }, "SPIRE server");
   const spire = createSpireClient({
     transport,
@@ -105,6 +112,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         retry: { maxAttempts: 1 },
       }),
     readiness,
+    ...(metrics ? { metrics } : {}),
     close: () => spire.close(),
   };
 }
@@ -117,6 +125,7 @@ export function reconcileContext(runtime: Runtime): ReconcileContext {
     spire: runtime.spire,
     isOwned: ownershipFor(runtime.config),
     logger: runtime.logger,
+    ...(runtime.metrics ? { metrics: runtime.metrics } : {}),
   };
 }
 
