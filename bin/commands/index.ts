@@ -28,5 +28,9 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
     summary: "print what a resync would create, update and delete (dry run)",
     load: () => import("./plan.js"),
   },
+  serve: {
+    summary: "run the configured mode's functions in one process (--watch: with an API server watch)",
+    load: () => import("./serve.js"),
+  },
   version: { summary: "print the version", load: () => import("./version.js") },
 };

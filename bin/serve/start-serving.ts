@@ -1,0 +1,119 @@
+/**
+ * `registrar serve`: the configured mode's functions in one process, for a plain Deployment or a
+ * laptop. The HTTP functions are mounted on one listener (`/events`, `/spiffeid-events`,
+ * `/resync`, plus `/healthz`, `/readyz`, `/metrics`); admission webhooks get their TLS listeners as
+ * in a cluster. With `watch`, a bridge watches the API server and delivers ApiServerSource-format
+ * events to the mounted functions, and a timer runs the resync (once at start, then periodically),
+ * which is what Knative's ApiServerSource and PingSource do in a cluster.
+ */
+import { Hono } from "hono";
+import { k8sEventsApp } from "../../functions/k8s-events/wire.js";
+import { startPodAdmission } from "../../functions/pod-admission/start.js";
+import { resyncApp } from "../../functions/resync/wire.js";
+import { spiffeIdEventsApp } from "../../functions/spiffeid-events/wire.js";
+import { startSpiffeIdValidation } from "../../functions/spiffeid-validation/start.js";
+import { type Bridge, startBridge } from "../../lib/bridge/bridge.js";
+import { addHealthRoutes } from "../../lib/http/health.js";
+import { type ServedApp, serveApp } from "../../lib/http/serve.js";
+import { parseAddr } from "../../lib/http/serve-tls.js";
+import { addMetricsRoute } from "../../lib/metrics/routes.js";
+import type { Runtime } from "../../lib/runtime/runtime.js";
+import { type HttpFunction, MOUNT_PATH, planServing } from "./plan-serving.js";
+
+export interface ServeOptions {
+  readonly runtime: Runtime;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The HTTP listener, e.g. `{ port: 8080 }` or `{ hostname: "127.0.0.1", port: 0 }`. */
+  readonly listen: { readonly hostname?: string; readonly port: number };
+  readonly watch: boolean;
+  /** With `watch`: time between resyncs; 0 runs only the start-up resync. */
+  readonly resyncIntervalMs: number;
+}
+
+export interface Serving {
+  /** `http://127.0.0.1:<port>` of the HTTP listener. */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function startServing(options: ServeOptions): Promise<Serving> {
+  const { runtime, env } = options;
+  const { config, logger } = runtime;
+  const plan = planServing(config);
+  const builders: Record<HttpFunction, () => Hono> = {
+    "k8s-events": () => k8sEventsApp(runtime, env),
+    "spiffeid-events": () => spiffeIdEventsApp(runtime, env),
+    resync: () => resyncApp(runtime, env),
+  };
+  const root = new Hono();
+  addHealthRoutes(root, runtime.readiness);
+  addMetricsRoute(root, runtime.metrics);
+  for (const name of plan.http) root.route(MOUNT_PATH[name], builders[name]());
+
+  const servers: ServedApp[] = [];
+  const bridges: Bridge[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const stop = async () => {
+    if (timer) clearInterval(timer);
+    await Promise.all(bridges.map((bridge) => bridge.stop()));
+    await Promise.all(servers.map((server) => server.close()));
+  };
+  try {
+    const http = await serveApp(root, { ...options.listen, logger, name: "registrar serve" });
+    servers.push(http);
+    const metricsServer = await serveSeparateMetrics(runtime, http.port);
+    if (metricsServer) servers.push(metricsServer);
+    if (plan.tls.includes("pod-admission")) servers.push(...(await startPodAdmission(runtime)));
+    if (plan.tls.includes("spiffeid-validation"))
+      servers.push(...(await startSpiffeIdValidation(runtime, env)));
+
+    const url = `http://127.0.0.1:${http.port}`;
+    if (options.watch) {
+      for (const watch of plan.watches) {
+        bridges.push(
+          await startBridge({
+            kubeConfig: runtime.kubeConfig,
+            resources: watch.resources,
+            sink: `${url}${MOUNT_PATH[watch.to]}`,
+            logger,
+          }),
+        );
+      }
+      const runResync = async () => {
+        const response = await root.request(MOUNT_PATH.resync, { method: "POST" });
+        if (response.status >= 300)
+          logger.warn({ status: response.status }, "resync did not finish; the next one retries");
+      };
+      await runResync();
+      if (options.resyncIntervalMs > 0) {
+        timer = setInterval(
+          () => void runResync().catch((error: unknown) => logger.error({ err: error }, "resync")),
+          options.resyncIntervalMs,
+        );
+      }
+    }
+    return { url, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/**
+ * `/metrics` on `metrics_addr` (crd: `metrics_bind_addr`) when that is another port than the main
+ * listener's; on the same port the main listener already serves it.
+ */
+async function serveSeparateMetrics(runtime: Runtime, mainPort: number): Promise<ServedApp | undefined> {
+  if (!runtime.metrics) return undefined;
+  const address = runtime.config.mode === "crd" ? runtime.config.metricsBindAddr : runtime.config.metricsAddr;
+  const { host, port } = parseAddr(address);
+  if (port === mainPort) return undefined;
+  const app = new Hono();
+  addMetricsRoute(app, runtime.metrics);
+  return serveApp(app, {
+    port,
+    ...(host ? { hostname: host } : {}),
+    logger: runtime.logger,
+    name: "metrics",
+  });
+}
