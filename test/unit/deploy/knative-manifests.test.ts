@@ -1,0 +1,428 @@
+/**
+ * Invariants of the knative/ manifests that the runtimes and the functions depend on, checked on
+ * the files themselves (the rendered overlays are checked against real schemas in
+ * test/e2e/deploy-manifests.test.ts).
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../../lib/config/parse-config.js";
+import { loadManifests, type Manifest, REPO } from "./manifest-files.js";
+
+interface Container {
+  name: string;
+  image: string;
+  args?: string[];
+  ports?: { name?: string; containerPort: number }[];
+  env?: { name: string; value?: string }[];
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
+  securityContext?: Record<string, unknown>;
+  volumeMounts?: { name: string; mountPath: string; readOnly?: boolean }[];
+}
+interface Probe {
+  httpGet?: { path: string; port?: unknown; scheme?: string };
+  tcpSocket?: { port: unknown };
+}
+interface PodSpec {
+  serviceAccountName?: string;
+  containerConcurrency?: number;
+  timeoutSeconds?: number;
+  securityContext?: Record<string, unknown>;
+  containers: Container[];
+  volumes?: { name: string; emptyDir?: unknown; configMap?: { name: string } }[];
+}
+interface Rule {
+  apiGroups: string[];
+  resources: string[];
+  resourceNames?: string[];
+  verbs: string[];
+}
+
+const manifests = loadManifests();
+const byKind = (apiVersion: string, kind: string) =>
+  manifests.filter((m) => m.apiVersion === apiVersion && m.kind === kind);
+const podSpecOf = (m: Manifest) => (m.spec as { template: { spec: PodSpec } }).template.spec;
+const annotationsOf = (m: Manifest) =>
+  (m.spec as { template: { metadata?: { annotations?: Record<string, string> } } }).template.metadata
+    ?.annotations ?? {};
+
+const knativeServices = byKind("serving.knative.dev/v1", "Service");
+const deployments = byKind("apps/v1", "Deployment");
+const workloads = [...knativeServices, ...deployments];
+const CONFIG_DIR = "/run/k8s-workload-registrar";
+/** Ports Knative keeps for its own containers (queue-proxy and friends). */
+const KNATIVE_RESERVED_PORTS = [8012, 8013, 8022, 9090, 9091, 8008];
+
+describe("Knative Services", () => {
+  it("are the event and resync functions", () => {
+    expect(knativeServices.map((s) => s.metadata.name).sort()).toEqual([
+      "registrar-k8s-events",
+      "registrar-resync",
+      "registrar-spiffeid-events",
+    ]);
+  });
+
+  for (const ksvc of knativeServices) {
+    describe(ksvc.metadata.name, () => {
+      const spec = podSpecOf(ksvc);
+      const [container] = spec.containers;
+
+      it("has one container with exactly one port, plain HTTP on 8080 (Knative allows a single port)", () => {
+        expect(spec.containers).toHaveLength(1);
+        expect(container?.ports).toHaveLength(1);
+        const port = container?.ports?.[0];
+        expect(port?.containerPort).toBe(8080);
+        expect(KNATIVE_RESERVED_PORTS).not.toContain(port?.containerPort);
+        expect(["http1", "h2c", undefined]).toContain(port?.name);
+      });
+
+      it("probes /readyz for readiness and /healthz for liveness on the serving port", () => {
+        expect(container?.readinessProbe?.httpGet?.path).toBe("/readyz");
+        expect(container?.livenessProbe?.httpGet?.path).toBe("/healthz");
+        // Knative rejects a probe port other than the container port; leaving it out means that port.
+        expect(container?.readinessProbe?.httpGet?.port).toBeUndefined();
+        expect(container?.livenessProbe?.httpGet?.port).toBeUndefined();
+      });
+
+      it("is reachable only inside the cluster", () => {
+        expect(ksvc.metadata.labels?.["networking.knative.dev/visibility"]).toBe("cluster-local");
+      });
+
+      it("sets its scale bounds, concurrency and timeout", () => {
+        const annotations = annotationsOf(ksvc);
+        expect(annotations["autoscaling.knative.dev/min-scale"]).toMatch(/^\d+$/);
+        expect(annotations["autoscaling.knative.dev/max-scale"]).toMatch(/^\d+$/);
+        expect(Number.isInteger(spec.containerConcurrency)).toBe(true);
+        expect(spec.timeoutSeconds).toBeGreaterThan(0);
+        expect(spec.timeoutSeconds).toBeLessThanOrEqual(600);
+      });
+
+      it("keeps event functions warm and lets the resync scale to zero", () => {
+        const minScale = annotationsOf(ksvc)["autoscaling.knative.dev/min-scale"];
+        expect(minScale).toBe(ksvc.metadata.name === "registrar-resync" ? "0" : "1");
+      });
+    });
+  }
+});
+
+describe("every workload (Knative Services and Deployments)", () => {
+  const images = new Set(workloads.flatMap((w) => podSpecOf(w).containers.map((c) => c.image)));
+
+  it("uses one image, pinned to a tag", () => {
+    expect(images.size).toBe(1);
+    expect([...images][0]).toMatch(/:[\w.-]+$/);
+  });
+
+  for (const w of workloads) {
+    describe(`${w.kind} ${w.metadata.name}`, () => {
+      const spec = podSpecOf(w);
+      const container = spec.containers[0] as Container;
+
+      it("runs a function that exists, through the image's node entrypoint", () => {
+        const [script, ...rest] = container.args ?? [];
+        expect(rest).toEqual([]);
+        const match = /^dist\/functions\/([a-z0-9-]+)\/index\.js$/.exec(script ?? "");
+        expect(match, `args of ${w.metadata.name}`).not.toBeNull();
+        expect(existsSync(join(REPO, "functions", match?.[1] ?? "", "index.ts"))).toBe(true);
+        expect(w.metadata.name).toBe(`registrar-${match?.[1]}`);
+      });
+
+      it("reads the registrar configuration from the mounted ConfigMap", () => {
+        expect(container.env).toContainEqual({
+          name: "REGISTRAR_CONFIG",
+          value: `${CONFIG_DIR}/registrar.conf`,
+        });
+        const mount = container.volumeMounts?.find((m) => m.mountPath === CONFIG_DIR);
+        const volume = spec.volumes?.find((v) => v.name === mount?.name);
+        expect(volume?.configMap?.name).toBe("k8s-workload-registrar-config");
+      });
+
+      it("runs non-root on a read-only root filesystem, writing only to emptyDir volumes", () => {
+        const context = { ...spec.securityContext, ...container.securityContext };
+        expect(context.readOnlyRootFilesystem).toBe(true);
+        expect(context.runAsNonRoot).toBe(true);
+        expect(context.allowPrivilegeEscalation).toBe(false);
+        expect(container.volumeMounts?.some((m) => m.mountPath === "/tmp")).toBe(true);
+        for (const mount of container.volumeMounts ?? []) {
+          const volume = spec.volumes?.find((v) => v.name === mount.name);
+          expect(volume, `volume ${mount.name}`).toBeDefined();
+          // Knative insists on readOnly for everything but emptyDir; it is right for the rest too.
+          if (volume?.emptyDir === undefined) expect(mount.readOnly, `mount ${mount.name}`).toBe(true);
+        }
+      });
+
+      it("has a ServiceAccount of its own", () => {
+        expect(spec.serviceAccountName).toBe(w.metadata.name);
+        expect(byKind("v1", "ServiceAccount").map((s) => s.metadata.name)).toContain(spec.serviceAccountName);
+      });
+
+      it("has readiness and liveness probes", () => {
+        expect(container.readinessProbe).toBeDefined();
+        expect(container.livenessProbe).toBeDefined();
+      });
+    });
+  }
+});
+
+describe("event sources", () => {
+  const sources = byKind("sources.knative.dev/v1", "ApiServerSource");
+  const ksvcNames = knativeServices.map((s) => s.metadata.name);
+
+  it("watch Pods, Nodes, Endpoints and SpiffeIDs, one kind per source", () => {
+    const kinds = sources.flatMap((s) =>
+      (s.spec as { resources: { kind: string }[] }).resources.map((r) => r.kind),
+    );
+    expect(kinds.sort()).toEqual(["Endpoints", "Node", "Pod", "SpiffeID"]);
+  });
+
+  for (const source of sources) {
+    it(`${source.metadata.name} sends references from every namespace to a function, as its own identity`, () => {
+      const spec = source.spec as {
+        mode: string;
+        serviceAccountName: string;
+        namespaceSelector?: object;
+        sink: { ref: { apiVersion: string; kind: string; name: string } };
+      };
+      expect(spec.mode).toBe("Reference");
+      // nil watches only the source's namespace; {} watches all
+      expect(spec.namespaceSelector).toEqual({});
+      expect(spec.serviceAccountName).toBe("registrar-event-source");
+      expect(spec.sink.ref.apiVersion).toBe("serving.knative.dev/v1");
+      expect(ksvcNames).toContain(spec.sink.ref.name);
+    });
+  }
+
+  it("SpiffeID events go to spiffeid-events, everything else to k8s-events", () => {
+    for (const source of sources) {
+      const spec = source.spec as { resources: { kind: string }[]; sink: { ref: { name: string } } };
+      const expected =
+        spec.resources[0]?.kind === "SpiffeID" ? "registrar-spiffeid-events" : "registrar-k8s-events";
+      expect(spec.sink.ref.name).toBe(expected);
+    }
+  });
+
+  it("the resync is triggered every 5 minutes by default", () => {
+    const [ping, ...others] = byKind("sources.knative.dev/v1", "PingSource");
+    expect(others).toEqual([]);
+    const spec = ping?.spec as { schedule: string; sink: { ref: { name: string } } };
+    expect(spec.schedule).toBe("*/5 * * * *");
+    expect(spec.sink.ref.name).toBe("registrar-resync");
+  });
+});
+
+describe("RBAC is least privilege", () => {
+  const roleRules = (kind: "ClusterRole" | "Role", name: string): Rule[] =>
+    (manifests.find((m) => m.kind === kind && m.metadata.name === name)?.rules as Rule[] | undefined) ?? [];
+  const boundTo = (serviceAccount: string) =>
+    manifests
+      .filter((m) => m.kind === "ClusterRoleBinding" || m.kind === "RoleBinding")
+      .filter((b) => (b.subjects as { name: string }[]).some((s) => s.name === serviceAccount))
+      .map((b) => (b.roleRef as { kind: string; name: string }).name)
+      .sort();
+
+  /** Every (group, resource, verb) a ServiceAccount is granted, with resource names when limited. */
+  const grants = (serviceAccount: string) =>
+    manifests
+      .filter((m) => m.kind === "ClusterRoleBinding" || m.kind === "RoleBinding")
+      .filter((b) => (b.subjects as { name: string }[]).some((s) => s.name === serviceAccount))
+      .flatMap((b) => {
+        const ref = b.roleRef as { kind: "ClusterRole" | "Role"; name: string };
+        return roleRules(ref.kind, ref.name).flatMap((rule) =>
+          rule.apiGroups.flatMap((group) =>
+            rule.resources.flatMap((resource) =>
+              rule.verbs.map(
+                (verb) =>
+                  `${group || "core"}/${resource} ${verb}${rule.resourceNames ? ` [${rule.resourceNames.join(",")}]` : ""}`,
+              ),
+            ),
+          ),
+        );
+      })
+      .sort();
+
+  it("no rule uses wildcards", () => {
+    const rules = manifests
+      .filter((m) => m.kind === "ClusterRole" || m.kind === "Role")
+      .flatMap((r) => r.rules as Rule[]);
+    for (const rule of rules) {
+      expect([...rule.verbs, ...rule.resources, ...rule.apiGroups]).not.toContain("*");
+    }
+  });
+
+  it("k8s-events reads the object an event names (and writes SpiffeIDs in crd mode)", () => {
+    expect(grants("registrar-k8s-events")).toEqual(
+      [
+        "core/endpoints get",
+        "core/endpoints list",
+        "core/nodes get",
+        "core/pods get",
+        "spiffeid.spiffe.io/spiffeids create",
+        "spiffeid.spiffe.io/spiffeids delete",
+        "spiffeid.spiffe.io/spiffeids get",
+        "spiffeid.spiffe.io/spiffeids list",
+        "spiffeid.spiffe.io/spiffeids update",
+        "spiffeid.spiffe.io/spiffeids/finalizers update",
+        "spiffeid.spiffe.io/spiffeids/status update",
+      ].sort(),
+    );
+  });
+
+  it("resync lists, and holds only its own Lease", () => {
+    expect(grants("registrar-resync")).toEqual(
+      [
+        "coordination.k8s.io/leases create",
+        "coordination.k8s.io/leases get [spire-k8s-registrar-leader-election]",
+        "coordination.k8s.io/leases update [spire-k8s-registrar-leader-election]",
+        "core/endpoints list",
+        "core/nodes list",
+        "core/pods list",
+        "spiffeid.spiffe.io/spiffeids create",
+        "spiffeid.spiffe.io/spiffeids delete",
+        "spiffeid.spiffe.io/spiffeids get",
+        "spiffeid.spiffe.io/spiffeids list",
+        "spiffeid.spiffe.io/spiffeids update",
+        "spiffeid.spiffe.io/spiffeids/finalizers update",
+        "spiffeid.spiffe.io/spiffeids/status update",
+      ].sort(),
+    );
+    const lease = manifests.find((m) => m.kind === "Role" && m.metadata.name.includes("lease"));
+    expect(lease?.metadata.namespace).toBe("spire");
+  });
+
+  it("spiffeid-events reads and updates SpiffeIDs, their status and finalizers", () => {
+    expect(grants("registrar-spiffeid-events")).toEqual([
+      "spiffeid.spiffe.io/spiffeids get",
+      "spiffeid.spiffe.io/spiffeids update",
+      "spiffeid.spiffe.io/spiffeids/finalizers update",
+      "spiffeid.spiffe.io/spiffeids/status update",
+    ]);
+  });
+
+  it("the event sources' identity only watches", () => {
+    const verbs = new Set(grants("registrar-event-source").map((g) => g.split(" ")[1]));
+    expect([...verbs].sort()).toEqual(["get", "list", "watch"]);
+  });
+
+  it("the webhooks have no Kubernetes permissions at all", () => {
+    expect(boundTo("registrar-pod-admission")).toEqual([]);
+    expect(boundTo("registrar-spiffeid-validation")).toEqual([]);
+  });
+});
+
+describe("webhook Deployments", () => {
+  const deployment = (name: string) => deployments.find((d) => d.metadata.name === name) as Manifest;
+  const servicesFor = (name: string) =>
+    byKind("v1", "Service").filter(
+      (s) => (s.spec as { selector: Record<string, string> }).selector["app.kubernetes.io/name"] === name,
+    );
+
+  it("pod-admission: Service 443 -> the addr port, probed over TCP (the port demands a client certificate)", () => {
+    const container = podSpecOf(deployment("registrar-pod-admission")).containers[0] as Container;
+    expect(container.ports).toEqual([{ name: "https", containerPort: 8443 }]);
+    expect(container.readinessProbe?.tcpSocket).toBeDefined();
+    const [service] = servicesFor("registrar-pod-admission");
+    expect(service?.metadata.name).toBe("k8s-workload-registrar");
+    expect((service?.spec as { ports: unknown[] } | undefined)?.ports).toEqual([
+      { name: "https", port: 443, targetPort: "https" },
+    ]);
+  });
+
+  it("pod-admission mounts generate-config's ConfigMap and Secret where registrar.conf looks", () => {
+    const spec = podSpecOf(deployment("registrar-pod-admission"));
+    const config = loadOverlayConfig("webhook");
+    const mountOf = (source: (v: Record<string, unknown>) => boolean) => {
+      const volume = (spec.volumes as Record<string, unknown>[] | undefined)?.find(source);
+      return spec.containers[0]?.volumeMounts?.find((m) => m.name === volume?.name)?.mountPath;
+    };
+    const certs = mountOf(
+      (v) => (v.configMap as { name?: string } | undefined)?.name === "k8s-workload-registrar-certs",
+    );
+    const secret = mountOf(
+      (v) =>
+        (v.secret as { secretName?: string } | undefined)?.secretName === "k8s-workload-registrar-secret",
+    );
+    expect(config.certPath).toBe(`${certs}/server-cert.pem`);
+    expect(config.caCertPath).toBe(`${certs}/cacert.pem`);
+    expect(config.keyPath).toBe(`${secret}/server-key.pem`);
+    expect(config.addr).toBe(":8443");
+  });
+
+  it("spiffeid-validation: Service 443 -> webhook_port, a writable webhook_cert_dir, the downward-API namespace", () => {
+    const spec = podSpecOf(deployment("registrar-spiffeid-validation"));
+    const container = spec.containers[0] as Container;
+    const config = loadOverlayConfig("crd");
+    expect(container.ports).toEqual([{ name: "https", containerPort: config.webhookPort }]);
+    expect(container.readinessProbe?.httpGet).toMatchObject({ scheme: "HTTPS", path: "/readyz" });
+    expect(container.livenessProbe?.httpGet).toMatchObject({ scheme: "HTTPS", path: "/healthz" });
+    const certMount = container.volumeMounts?.find((m) => m.mountPath === config.webhookCertDir);
+    expect(spec.volumes?.find((v) => v.name === certMount?.name)?.emptyDir).toBeDefined();
+    expect(container.env?.map((e) => e.name)).toContain("MY_POD_NAMESPACE");
+    const [service] = servicesFor("registrar-spiffeid-validation");
+    expect(service?.metadata.name).toBe(config.webhookServiceName);
+    expect((service?.spec as { ports: unknown[] } | undefined)?.ports).toEqual([
+      { name: "https", port: 443, targetPort: "https" },
+    ]);
+  });
+
+  it("the SpiffeID webhook configuration carries the label SPIRE's k8sbundle notifier looks for", () => {
+    const vwc = manifests.find(
+      (m) => m.kind === "ValidatingWebhookConfiguration" && m.metadata.name === "k8s-workload-registrar",
+    );
+    expect(vwc?.metadata.labels?.["spiffe.io/webhook"]).toBe("true");
+    const [webhook] = (vwc?.webhooks ?? []) as {
+      clientConfig: { service: { name: string; path: string; port: number } };
+      sideEffects: string;
+    }[];
+    expect(webhook?.clientConfig.service).toMatchObject({
+      name: "k8s-workload-registrar",
+      path: "/validate-spiffeid-spiffe-io-v1beta1-spiffeid",
+      port: 443,
+    });
+    expect(webhook?.sideEffects).toBe("None");
+  });
+
+  it("the pod webhook template is generate-config's configuration without the caBundle", () => {
+    const vwc = manifests.find(
+      (m) =>
+        m.kind === "ValidatingWebhookConfiguration" && m.metadata.name === "k8s-workload-registrar-webhook",
+    );
+    const [webhook] = (vwc?.webhooks ?? []) as {
+      name: string;
+      clientConfig: Record<string, unknown>;
+      failurePolicy: string;
+    }[];
+    expect(webhook?.name).toBe("k8s-workload-registrar.spire.svc");
+    expect(webhook?.clientConfig.caBundle).toBeUndefined();
+    expect(webhook?.clientConfig.service).toEqual({
+      name: "k8s-workload-registrar",
+      namespace: "spire",
+      path: "/validate",
+      port: 443,
+    });
+    expect(webhook?.failurePolicy).toBe("Ignore");
+  });
+});
+
+describe("overlay configurations", () => {
+  for (const overlay of ["reconcile", "webhook", "crd"] as const) {
+    it(`${overlay}/registrar.conf is valid, warning-free and sets mode = "${overlay}"`, () => {
+      const loaded = loadConfig(join(REPO, "knative/overlays", overlay, "registrar.conf"));
+      if (!loaded.ok) throw new Error(loaded.error.join("\n"));
+      expect(loaded.value.warnings).toEqual([]);
+      expect(loaded.value.config.mode).toBe(overlay);
+      // path (b): the agent socket from the SPIFFE CSI volume mounted at /spiffe-workload-api
+      expect(loaded.value.config.agentSocketPath).toMatch(/^\/spiffe-workload-api\//);
+      // the Lease the resync Role names
+      expect(`${loaded.value.config.controllerName}-leader-election`).toBe(
+        "spire-k8s-registrar-leader-election",
+      );
+    });
+  }
+});
+
+function loadOverlayConfig(overlay: string) {
+  const loaded = loadConfig(join(REPO, "knative/overlays", overlay, "registrar.conf"));
+  if (!loaded.ok) throw new Error(loaded.error.join("\n"));
+  return loaded.value.config;
+}
