@@ -245,13 +245,11 @@ async function main(): Promise<void> {
     const seen = new Map<string, Entry>();
     for (const phase of PHASES[mode]) await runPhase(mode, phase, { plane, spire, dir, webhookPort, seen });
     if (mode === "crd") {
-      const list = (await plane.kubeConfig
-        .makeApiClient(CustomObjectsApi)
-        .listClusterCustomObject({
-          group: "spiffeid.spiffe.io",
-          version: "v1beta1",
-          plural: "spiffeids",
-        })) as {
+      const list = (await plane.kubeConfig.makeApiClient(CustomObjectsApi).listClusterCustomObject({
+        group: "spiffeid.spiffe.io",
+        version: "v1beta1",
+        plural: "spiffeids",
+      })) as {
         items: Array<{
           metadata: { namespace: string; name: string };
           spec: { spiffeId: string };
