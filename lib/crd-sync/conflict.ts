@@ -1,7 +1,9 @@
 /**
  * Optimistic concurrency for SpiffeID writes: a 409 means someone else wrote the object (or created one with
- * that name) since it was read, so the whole step is redone from a fresh read. Every step is idempotent,
- * so redoing one is safe. After `attempts` conflicts the last one is thrown (retryable: answered 503).
+ * that name) since it was read, and a 404 on a write means someone deleted it since it was read (e.g. two
+ * handlers finalizing it at once, one pod event and one SpiffeID event). Either way the whole step is redone
+ * from a fresh read, which sees the current object (or none). Every step is idempotent, so redoing one is
+ * safe. After `attempts` such failures the last one is thrown (a conflict is retryable: answered 503).
  */
 import { KubeApiError } from "../k8s/errors.js";
 
@@ -10,8 +12,8 @@ export async function retryOnConflict<T>(step: (attempt: number) => Promise<T>, 
     try {
       return await step(attempt);
     } catch (error) {
-      const conflict = error instanceof KubeApiError && error.kind === "conflict";
-      if (!conflict || attempt >= attempts) throw error;
+      const stale = error instanceof KubeApiError && (error.kind === "conflict" || error.status === 404);
+      if (!stale || attempt >= attempts) throw error;
     }
   }
 }
