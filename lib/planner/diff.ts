@@ -7,7 +7,7 @@
 import type { Entry, EntrySpec } from "./entry.js";
 import { entryKey } from "./entry-key.js";
 import type { IsOwned } from "./ownership.js";
-import { outdatedFields } from "./svid-changes.js";
+import { isUpToDate } from "./svid-changes.js";
 
 /** What to write to SPIRE. `update` carries the current entry's id with the desired spec. */
 export interface Plan {
@@ -46,12 +46,11 @@ export function diff(desired: readonly EntrySpec[], current: readonly Entry[], i
     const spec = wanted.get(key);
     const keeper = spec === undefined ? undefined : chooseKeeper(spec, group, isOwned);
     for (const entry of group) {
-      if (entry === keeper) continue;
+      if (entry === keeper?.entry) continue;
       if (isOwned(entry)) remove.push(entry);
     }
-    if (spec !== undefined && keeper !== undefined && outdatedFields(spec, keeper).length > 0) {
-      update.push(updatedEntry(spec, keeper));
-    }
+    if (spec !== undefined && keeper !== undefined && !keeper.upToDate)
+      update.push(updatedEntry(spec, keeper.entry));
   }
 
   create.sort(([a], [b]) => compare(a, b));
@@ -64,9 +63,16 @@ export function diff(desired: readonly EntrySpec[], current: readonly Entry[], i
  * The entry to keep for a key: one already up to date if any, else the owned one with the smallest id (as
  * the Go registrar chose), else none (only foreign, outdated entries).
  */
-function chooseKeeper(spec: EntrySpec, group: readonly Entry[], isOwned: IsOwned): Entry | undefined {
+function chooseKeeper(
+  spec: EntrySpec,
+  group: readonly Entry[],
+  isOwned: IsOwned,
+): { entry: Entry; upToDate: boolean } | undefined {
   const byId = group.length === 1 ? group : [...group].sort((a, b) => compare(a.id, b.id));
-  return byId.find((entry) => outdatedFields(spec, entry).length === 0) ?? byId.find(isOwned);
+  const current = byId.find((entry) => isUpToDate(spec, entry));
+  if (current) return { entry: current, upToDate: true };
+  const owned = byId.find(isOwned);
+  return owned ? { entry: owned, upToDate: false } : undefined;
 }
 
 /**
