@@ -8,6 +8,9 @@ export default defineConfig({
         test: {
           name: "unit",
           include: ["test/unit/**/*.test.ts", "test/component/**/*.test.ts"],
+          // A guard against hangs, not a timing check: key generation and TLS tests can take a few
+          // seconds on a busy 2-core machine.
+          testTimeout: 30_000,
         },
       },
       {
