@@ -4,13 +4,15 @@
  * the event bridge delivers ApiServerSource-format events from real watches. Every assertion reads
  * SPIRE through its API, polling until the state is reached.
  */
-import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CoordinationV1Api } from "@kubernetes/client-node";
 import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { main as registrar } from "../../bin/main.js";
 import { type Bridge, startBridge } from "../../lib/bridge/bridge.js";
 import type { Delivery } from "../../lib/bridge/sink.js";
+import type { PrintedEntry } from "../../lib/plan/format-plan.js";
 import type { SpireClient } from "../../lib/spire/client.js";
 import { type ControlPlane, startControlPlane } from "./harness/kube.js";
 import { skipWithoutPeers } from "./harness/peers.js";
@@ -293,6 +295,50 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))(
       );
       expect(names).toEqual(expect.arrayContaining(["Pod/web-0", "Node/n1", "Endpoints/websvc"]));
       for (const item of list.items) expect(item.apiVersion).toBe("v1");
+
+      // `registrar plan` on that state file gives exactly the entries the functions wrote to SPIRE:
+      // against no entries everything is a create, against the live server nothing is to do.
+      const { fns, spire } = env();
+      const plan = async (...extra: string[]) => {
+        let stdout = "";
+        let stderr = "";
+        const io = {
+          stdout: { write: (t: string) => (stdout += t) },
+          stderr: { write: (t: string) => (stderr += t) },
+          env: {},
+        };
+        const code = await registrar(
+          ["plan", "-config", fns.configPath, "--cluster-state", path, "--output", "json", ...extra],
+          io,
+        );
+        if (code !== 0) throw new Error(`registrar plan exited ${code}: ${stderr}`);
+        return JSON.parse(stdout) as {
+          create: PrintedEntry[];
+          update: PrintedEntry[];
+          delete: PrintedEntry[];
+        };
+      };
+      const noEntries = join(dir, "no-entries.json");
+      await writeFile(noEntries, JSON.stringify({ entries: [] }));
+      const fromScratch = await plan("--entries", noEntries);
+      const owned = (await allEntries(spire)).filter(
+        (e) => isUnder(e.parentId, ROOT) || isUnder(e.spiffeId, ROOT),
+      );
+      const shape = (
+        e: { spiffeId: string; parentId: string; dnsNames: readonly string[] },
+        selectors: readonly string[],
+      ) => `${e.spiffeId} ${e.parentId} ${[...selectors].sort().join(",")} ${e.dnsNames.join(",")}`;
+      expect(fromScratch.create.map((e) => shape(e, e.selectors)).sort()).toEqual(
+        owned
+          .map((e) =>
+            shape(
+              e,
+              e.selectors.map((s) => `${s.type}:${s.value}`),
+            ),
+          )
+          .sort(),
+      );
+      await eventually(async () => expect(await plan()).toEqual({ create: [], update: [], delete: [] }));
     });
 
     it("runs one resync at a time across instances with leader_election (a real Lease), and releases the Lease", async () => {
