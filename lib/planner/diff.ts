@@ -23,29 +23,30 @@ export interface Plan {
  * `delete` by entry id.
  */
 export function diff(desired: readonly EntrySpec[], current: readonly Entry[], isOwned: IsOwned): Plan {
-  const wanted = new Map<string, EntrySpec>();
-  for (const spec of desired) {
-    const key = entryKey(spec);
-    if (!wanted.has(key)) wanted.set(key, spec);
-  }
-  const existing = new Map<string, Entry[]>();
+  // One map of the current entries by key; each desired spec claims its group (the first spec of a
+  // key wins), so every key is built and hashed once.
+  const existing = new Map<string, Group>();
   for (const entry of current) {
     const key = entryKey(entry);
     const group = existing.get(key);
-    if (group === undefined) existing.set(key, [entry]);
-    else group.push(entry);
+    if (group === undefined) existing.set(key, { entries: [entry], spec: undefined });
+    else group.entries.push(entry);
+  }
+  const creates = new Map<string, EntrySpec>();
+  for (const spec of desired) {
+    const key = entryKey(spec);
+    const group = existing.get(key);
+    if (group === undefined) {
+      if (!creates.has(key)) creates.set(key, spec);
+    } else if (group.spec === undefined) group.spec = spec;
   }
 
-  const create: [string, EntrySpec][] = [];
+  const create = [...creates];
   const update: Entry[] = [];
   const remove: Entry[] = [];
-  for (const [key, spec] of wanted) {
-    if (!existing.has(key)) create.push([key, spec]);
-  }
-  for (const [key, group] of existing) {
-    const spec = wanted.get(key);
-    const keeper = spec === undefined ? undefined : chooseKeeper(spec, group, isOwned);
-    for (const entry of group) {
+  for (const { entries, spec } of existing.values()) {
+    const keeper = spec === undefined ? undefined : chooseKeeper(spec, entries, isOwned);
+    for (const entry of entries) {
       if (entry === keeper?.entry) continue;
       if (isOwned(entry)) remove.push(entry);
     }
@@ -57,6 +58,12 @@ export function diff(desired: readonly EntrySpec[], current: readonly Entry[], i
   update.sort((a, b) => compare(a.id, b.id));
   remove.sort((a, b) => compare(a.id, b.id));
   return { create: create.map(([, spec]) => spec), update, delete: remove };
+}
+
+/** The current entries of one key, and the desired spec that claimed it, if any. */
+interface Group {
+  readonly entries: Entry[];
+  spec: EntrySpec | undefined;
 }
 
 /**
