@@ -11,6 +11,16 @@ import type { EntrySpec, Selector } from "./entry.js";
 export function entryKey(spec: Pick<EntrySpec, "spiffeId" | "parentId" | "selectors">): string {
   // Keys are computed for every entry on every diff, so they are plain concatenations. SPIFFE IDs cannot
   // contain a newline; a selector value can, and then the unambiguous (slower) JSON form is used.
+  if (spec.selectors.length === 2) {
+    // Pod and node entries: two selectors, built without intermediate arrays.
+    const [first, second] = spec.selectors as readonly [Selector, Selector];
+    const a = `${first.type}:${first.value}`;
+    const b = `${second.type}:${second.value}`;
+    if (!a.includes("\n") && !b.includes("\n")) {
+      const pair = a < b ? `${a}\n${b}` : a > b ? `${b}\n${a}` : a;
+      return `${spec.spiffeId}\n${spec.parentId}\n${pair}`;
+    }
+  }
   const selectors = selectorSetKey(spec.selectors);
   if (selectors.some((selector) => selector.includes("\n"))) {
     return JSON.stringify([spec.spiffeId, spec.parentId, ...selectors]);
