@@ -7,6 +7,8 @@
  * is wired as in production (a short SPIRE deadline, concurrent creates coalesced into batches).
  */
 import { execFile } from "node:child_process";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import pino from "pino";
@@ -42,7 +44,68 @@ interface Figures {
   readonly p99Ms: number;
 }
 
+/**
+ * With BENCH_LOADER=ab, ApacheBench (a C client, `apt-get install apache2-utils`) sends the load
+ * instead, so the client costs less CPU than the server it measures; every request is then the same
+ * pod (after the first, SPIRE answers AlreadyExists with the existing entry).
+ */
+async function loadWithAb(port: number, pki: Pki, label: string): Promise<Figures> {
+  const dir = await mkdtemp(join(tmpdir(), "bench-ab-"));
+  const clientPem = join(dir, "client.pem");
+  await writeFile(
+    clientPem,
+    (await readFile(pki.webhookClient.certPath, "utf8")) +
+      (await readFile(pki.webhookClient.keyPath, "utf8")),
+  );
+  const body = join(dir, "review.json");
+  await writeFile(
+    body,
+    JSON.stringify({
+      apiVersion: "admission.k8s.io/v1",
+      kind: "AdmissionReview",
+      request: {
+        uid: "u",
+        kind: { group: "", version: "v1", kind: "Pod" },
+        namespace: "bench",
+        name: "pod-ab",
+        operation: "CREATE",
+        object: { metadata: { name: "pod-ab", namespace: "bench" }, spec: { serviceAccountName: "sa" } },
+      },
+    }),
+  );
+  const args = [
+    "-q",
+    "-k",
+    "-n",
+    String(REQUESTS),
+    "-c",
+    String(CONNECTIONS),
+    "-E",
+    clientPem,
+    "-p",
+    body,
+    "-T",
+    "application/json",
+    `https://127.0.0.1:${port}/validate`,
+  ];
+  const { stdout } = await run("ab", args, { maxBuffer: 1 << 22 });
+  await rm(dir, { recursive: true, force: true });
+  const number = (pattern: RegExp) => Number(pattern.exec(stdout)?.[1] ?? Number.NaN);
+  const failed = number(/Failed requests:\s+(\d+)/);
+  const figures = {
+    target: `${label} (ab)`,
+    requests: REQUESTS - failed,
+    connections: CONNECTIONS,
+    requestsPerSecond: Math.round(number(/Requests per second:\s+([\d.]+)/)),
+    p50Ms: number(/\s50%\s+(\d+)/),
+    p99Ms: number(/\s99%\s+(\d+)/),
+  };
+  process.stdout.write(`${JSON.stringify(figures)}\n`);
+  return figures;
+}
+
 async function load(port: number, pki: Pki, label: string): Promise<Figures> {
+  if (process.env.BENCH_LOADER === "ab") return loadWithAb(port, pki, label);
   const args = [
     join("scripts", "admission-load.mjs"),
     String(port),
