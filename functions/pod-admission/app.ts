@@ -8,13 +8,9 @@
  */
 import { Hono } from "hono";
 import type { Logger } from "pino";
+import { addAdmissionRoute } from "../../lib/admission/admission-route.js";
 import { decidePodAdmission, type PodAdmission } from "../../lib/admission/pod-decision.js";
-import {
-  type AdmissionReviewIn,
-  readAdmissionReview,
-  reviewResponse,
-  type Verdict,
-} from "../../lib/admission/review.js";
+import type { AdmissionReviewIn, Verdict } from "../../lib/admission/review.js";
 import { addHealthRoutes, type ReadinessCheck } from "../../lib/http/health.js";
 import { LogField } from "../../lib/log/log-fields.js";
 import type { Metrics } from "../../lib/metrics/metrics.js";
@@ -39,29 +35,7 @@ export function createApp(deps: PodAdmissionDeps): Hono {
   addHealthRoutes(app, deps.readiness);
   addMetricsRoute(app, deps.metrics);
 
-  app.all("/validate", async (c) => {
-    if (c.req.method !== "POST") return c.text("Expected POST\n", 405);
-    const mediaType = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
-    if (mediaType !== "application/json") return c.text("Expected JSON content\n", 400);
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      return c.text("Malformed JSON body\n", 400);
-    }
-    const read = readAdmissionReview(body);
-    if (!read.ok) {
-      deps.metrics?.admission("unknown", "malformed");
-      return c.text(`${read.message}\n`, 400);
-    }
-    const verdict = await admit(read.review, deps);
-    deps.metrics?.admission(
-      read.review.request.operation ?? "unknown",
-      verdict.allowed ? "allowed" : "denied",
-    );
-    return c.json(reviewResponse(read.review.apiVersion, read.review.request.uid, verdict));
-  });
-  app.notFound((c) => c.text("Not found\n", 404));
+  addAdmissionRoute(app, "/validate", (review) => admit(review, deps), deps.metrics);
   return app;
 }
 

@@ -9,12 +9,8 @@
  */
 import { Hono } from "hono";
 import type { Logger } from "pino";
-import {
-  type AdmissionReviewIn,
-  readAdmissionReview,
-  reviewResponse,
-  type Verdict,
-} from "../../lib/admission/review.js";
+import { addAdmissionRoute } from "../../lib/admission/admission-route.js";
+import type { AdmissionReviewIn, Verdict } from "../../lib/admission/review.js";
 import {
   decideSpiffeIdAdmission,
   duplicateMessage,
@@ -43,22 +39,7 @@ export function createApp(deps: SpiffeIdValidationDeps): Hono {
   addHealthRoutes(app, deps.readiness);
   addMetricsRoute(app, deps.metrics);
 
-  app.all(SPIFFEID_VALIDATION_PATH, async (c) => {
-    if (c.req.method !== "POST") return c.text("Expected POST\n", 405);
-    const mediaType = (c.req.header("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
-    if (mediaType !== "application/json") return c.text("Expected JSON content\n", 400);
-    let body: unknown;
-    try {
-      body = await c.req.json();
-    } catch {
-      return c.text("Malformed JSON body\n", 400);
-    }
-    const read = readAdmissionReview(body);
-    if (!read.ok) return c.text(`${read.message}\n`, 400);
-    const verdict = await validate(read.review, deps);
-    return c.json(reviewResponse(read.review.apiVersion, read.review.request.uid, verdict));
-  });
-  app.notFound((c) => c.text("Not found\n", 404));
+  addAdmissionRoute(app, SPIFFEID_VALIDATION_PATH, (review) => validate(review, deps), deps.metrics);
   return app;
 }
 
