@@ -14,12 +14,11 @@ import { reconcileEndpointsSpiffeIds } from "../../lib/crd-sync/endpoints.js";
 import { reconcileNodeSpiffeId } from "../../lib/crd-sync/node-spiffeid.js";
 import { reconcilePodSpiffeId } from "../../lib/crd-sync/pod-spiffeid.js";
 import { crdResultResponse } from "../../lib/crd-sync/result-response.js";
-import { type ObjectHint, readObjectHint } from "../../lib/events/apiserver-source.js";
-import { parseCloudEvent } from "../../lib/events/cloudevent.js";
+import type { ObjectHint } from "../../lib/events/apiserver-source.js";
+import { readEventRequest } from "../../lib/events/event-request.js";
 import { failureResponse } from "../../lib/http/failure.js";
 import { addHealthRoutes, type ReadinessCheck } from "../../lib/http/health.js";
-import { LogField } from "../../lib/log/log-fields.js";
-import { eventMetrics, noteEvent } from "../../lib/metrics/event-metrics.js";
+import { eventMetrics } from "../../lib/metrics/event-metrics.js";
 import type { Metrics } from "../../lib/metrics/metrics.js";
 import { addMetricsRoute } from "../../lib/metrics/routes.js";
 import type { ApplyResult } from "../../lib/reconcile/apply-plan.js";
@@ -46,23 +45,9 @@ export function createApp(deps: K8sEventsDeps): Hono {
   app.use("/", eventMetrics(deps.metrics));
 
   app.post("/", async (c) => {
-    const parsed = parseCloudEvent(c.req.raw.headers, await c.req.text());
-    if (!parsed.ok) return c.json({ error: parsed.message }, 400);
-    const event = parsed.event;
-    noteEvent(c.req.raw, event.extensions.kind ?? "unknown", event.type);
-    const read = readObjectHint(event, KINDS);
-    if (!read.ok) {
-      deps.logger.warn({ [LogField.eventId]: event.id, [LogField.eventType]: event.type }, read.message);
-      return c.json({ error: read.message }, read.reason === "malformed" ? 400 : 422);
-    }
-    const hint = read.hint;
-    const logger = deps.logger.child({
-      [LogField.eventId]: event.id,
-      [LogField.eventType]: event.type,
-      [LogField.kind]: hint.kind,
-      [LogField.namespace]: hint.namespace,
-      [LogField.name]: hint.name,
-    });
+    const read = await readEventRequest(c, KINDS, deps.logger);
+    if (!read.ok) return read.response;
+    const { hint, logger } = read;
     try {
       if (deps.crd !== undefined) {
         return crdResultResponse(c, await reconcileCrdHint({ ...deps.crd, logger }, hint), logger);

@@ -11,12 +11,10 @@ import type { Logger } from "pino";
 import type { CrdContext } from "../../lib/crd-sync/context.js";
 import { crdResultResponse } from "../../lib/crd-sync/result-response.js";
 import { syncSpiffeIdByName } from "../../lib/crd-sync/sync-spiffeid.js";
-import { readObjectHint } from "../../lib/events/apiserver-source.js";
-import { parseCloudEvent } from "../../lib/events/cloudevent.js";
+import { readEventRequest } from "../../lib/events/event-request.js";
 import { failureResponse } from "../../lib/http/failure.js";
 import { addHealthRoutes, type ReadinessCheck } from "../../lib/http/health.js";
-import { LogField } from "../../lib/log/log-fields.js";
-import { eventMetrics, noteEvent } from "../../lib/metrics/event-metrics.js";
+import { eventMetrics } from "../../lib/metrics/event-metrics.js";
 import type { Metrics } from "../../lib/metrics/metrics.js";
 import { addMetricsRoute } from "../../lib/metrics/routes.js";
 import { SPIFFEID_GROUP, SPIFFEID_KIND } from "../../lib/planner/spiffeid.js";
@@ -35,33 +33,19 @@ export function createApp(deps: SpiffeIdEventsDeps): Hono {
   app.use("/", eventMetrics(deps.metrics));
 
   app.post("/", async (c) => {
-    const parsed = parseCloudEvent(c.req.raw.headers, await c.req.text());
-    if (!parsed.ok) return c.json({ error: parsed.message }, 400);
-    const event = parsed.event;
-    noteEvent(c.req.raw, event.extensions.kind ?? "unknown", event.type);
-    const read = readObjectHint(event, [SPIFFEID_KIND]);
-    const eventFields = { [LogField.eventId]: event.id, [LogField.eventType]: event.type };
-    if (!read.ok) {
-      deps.logger.warn(eventFields, read.message);
-      return c.json({ error: read.message }, read.reason === "malformed" ? 400 : 422);
-    }
-    const hint = read.hint;
+    const read = await readEventRequest(c, [SPIFFEID_KIND], deps.logger);
+    if (!read.ok) return read.response;
+    const { event, hint, logger } = read;
     if (hint.apiVersion.split("/")[0] !== SPIFFEID_GROUP) {
       const message = `event ${event.id} is about ${hint.apiVersion} ${hint.kind}; this function handles ${SPIFFEID_GROUP} SpiffeIDs`;
-      deps.logger.warn(eventFields, message);
+      logger.warn(message);
       return c.json({ error: message }, 422);
     }
     if (hint.namespace === undefined) {
       const message = `event ${event.id}: a SpiffeID is namespaced, but the event names no namespace`;
-      deps.logger.warn(eventFields, message);
+      logger.warn(message);
       return c.json({ error: message }, 400);
     }
-    const logger = deps.logger.child({
-      ...eventFields,
-      [LogField.kind]: hint.kind,
-      [LogField.namespace]: hint.namespace,
-      [LogField.name]: hint.name,
-    });
     try {
       const result = await syncSpiffeIdByName({ ...deps.crd, logger }, hint.namespace, hint.name);
       return crdResultResponse(c, result, logger);
