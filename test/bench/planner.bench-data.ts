@@ -3,9 +3,11 @@
  * comparable. The current entries reproduce the desired state with some drift: a few stale, changed,
  * duplicate and foreign entries, so `diff` has work of every kind.
  */
+
 import type { Entry, EntrySpec } from "../../lib/planner/entry.js";
 import type { ClusterSnapshot, Endpoints, Pod } from "../../lib/planner/k8s-objects.js";
 import type { PlannerConfig } from "../../lib/planner/planner-config.js";
+import { reconcileConfig } from "../unit/planner/fixtures.js";
 
 export interface BenchSize {
   readonly pods: number;
@@ -19,22 +21,7 @@ export const LARGE_CLUSTER: BenchSize = { pods: 10_000, nodes: 1_000, endpoints:
 
 /** A reconcile-mode config with DNS names on, the most expensive derivation. */
 export function benchConfig(): PlannerConfig {
-  return {
-    mode: "reconcile",
-    trustDomain: "example.org",
-    cluster: "bench",
-    controllerName: "spire-k8s-registrar",
-    podLabel: "",
-    podAnnotation: "",
-    identityTemplate: "",
-    identityTemplateLabel: "",
-    context: {},
-    dnsNameTemplates: [],
-    addPodDnsNames: true,
-    clusterDnsZone: "cluster.local",
-    disabledNamespaces: ["kube-system", "kube-public"],
-    addSvcDnsName: false,
-  };
+  return reconcileConfig({ trustDomain: "example.org", cluster: "bench", addPodDnsNames: true });
 }
 
 /** Pods spread round-robin over nodes and namespaces; each Endpoints targets five consecutive pods. */

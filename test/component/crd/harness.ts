@@ -4,6 +4,7 @@
  * `deliverSpiffeIdEvents` plays the ApiServerSource for SpiffeIDs: it sends an event for every stored
  * SpiffeID until a round changes nothing.
  */
+
 import pino from "pino";
 import { createApp as createK8sEventsApp } from "../../../functions/k8s-events/app.js";
 import { createApp as createResyncApp } from "../../../functions/resync/app.js";
@@ -18,6 +19,7 @@ import { createUnixSocketTransport } from "../../../lib/spire/transport.js";
 import { createFakeCluster, type FakeCluster } from "../../fakes/cluster-reader.js";
 import { createFakeSpiffeIdStore, type FakeSpiffeIdStore } from "../../fakes/spiffeid-store.js";
 import { type FakeSpireServer, startFakeSpireServer } from "../../fakes/spire-entry-server.js";
+import { reconcileConfig as baseConfig } from "../../unit/planner/fixtures.js";
 
 export const TD = "example.test";
 export const CLUSTER = "c1";
@@ -27,23 +29,14 @@ export const silentLogger = pino({ level: "silent" });
 const ready = async () => ({ ready: true as const });
 
 export function crdConfig(overrides: Partial<PlannerConfig> = {}): PlannerConfig {
-  return {
+  return baseConfig({
     mode: "crd",
     trustDomain: TD,
     cluster: CLUSTER,
-    controllerName: "spire-k8s-registrar",
-    podLabel: "",
-    podAnnotation: "",
-    identityTemplate: "",
-    identityTemplateLabel: "",
-    context: {},
     dnsNameTemplates: ["{{.Pod.Name}}"],
-    addPodDnsNames: false,
-    clusterDnsZone: "cluster.local",
-    disabledNamespaces: ["kube-system", "kube-public"],
     addSvcDnsName: true,
     ...overrides,
-  };
+  });
 }
 
 export interface CrdRig {

@@ -2,6 +2,7 @@
  * Component-test wiring for the functions: the real SPIRE client against the in-memory SPIRE
  * entry server, an in-memory cluster, and helpers to build ApiServerSource-format requests.
  */
+
 import pino from "pino";
 import type { EntrySpec } from "../../../lib/planner/entry.js";
 import { ownershipFor } from "../../../lib/planner/ownership.js";
@@ -12,28 +13,13 @@ import { entrySpecToProto } from "../../../lib/spire/convert.js";
 import { createUnixSocketTransport } from "../../../lib/spire/transport.js";
 import { createFakeCluster, type FakeCluster } from "../../fakes/cluster-reader.js";
 import { type FakeSpireServer, startFakeSpireServer } from "../../fakes/spire-entry-server.js";
+import { reconcileConfig as baseConfig } from "../../unit/planner/fixtures.js";
 
 export const TD = "example.test";
 export const silentLogger = pino({ level: "silent" });
 
 export function reconcileConfig(overrides: Partial<PlannerConfig> = {}): PlannerConfig {
-  return {
-    mode: "reconcile",
-    trustDomain: TD,
-    cluster: "c1",
-    controllerName: "spire-k8s-registrar",
-    podLabel: "",
-    podAnnotation: "",
-    identityTemplate: "",
-    identityTemplateLabel: "",
-    context: {},
-    dnsNameTemplates: [],
-    addPodDnsNames: false,
-    clusterDnsZone: "cluster.local",
-    disabledNamespaces: ["kube-system", "kube-public"],
-    addSvcDnsName: false,
-    ...overrides,
-  };
+  return baseConfig({ trustDomain: TD, cluster: "c1", ...overrides });
 }
 
 export interface Rig {

@@ -2,24 +2,14 @@ import { describe, expect, it } from "vitest";
 import { decidePodAdmission } from "../../../lib/admission/pod-decision.js";
 import type { AdmissionRequest } from "../../../lib/admission/review.js";
 import { readAdmissionReview, reviewResponse } from "../../../lib/admission/review.js";
-import type { PlannerConfig } from "../../../lib/planner/planner-config.js";
+import { reconcileConfig } from "../planner/fixtures.js";
 
-const config: PlannerConfig = {
+const config = reconcileConfig({
   mode: "webhook",
   trustDomain: "example.org",
   cluster: "c1",
-  controllerName: "spire-k8s-registrar",
-  podLabel: "",
-  podAnnotation: "",
-  identityTemplate: "",
-  identityTemplateLabel: "",
-  context: {},
-  dnsNameTemplates: [],
-  addPodDnsNames: false,
-  clusterDnsZone: "cluster.local",
   disabledNamespaces: ["kube-system"],
-  addSvcDnsName: false,
-};
+});
 const podKind = { group: "", version: "v1", kind: "Pod" };
 const pod = (extra: object = {}) => ({
   metadata: { name: "p", namespace: "ns" },
