@@ -24,6 +24,9 @@ GO_MIN=1.26.6
 
 CACHE=${PEERS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/spire-registrar-peers}
 BIN=$CACHE/bin
+# The builds run in child shells (see peer), which read these.
+export CACHE BIN ETCD_VERSION KUBE_VERSIONS SPIRE_VERSIONS KUSTOMIZE_VERSIONS REGISTRAR_VERSION \
+  REGISTRAR_WEBHOOK_VERSION SCM_VERSION KNATIVE_EVENTING_VERSION
 if [[ ${1:-} == --print-dir ]]; then echo "$BIN"; exit 0; fi
 
 export GOMODCACHE=$CACHE/gomod GOCACHE=$CACHE/gocache GOFLAGS=-modcacherw GOTOOLCHAIN=local
@@ -73,7 +76,11 @@ peer() {
   if is_current "$name" "$want" "$@"; then reused+=("$name"); echo "peers: $name reused ($("${fn}_pin" | head -1))"; return 0; fi
   local log=$CACHE/logs/$name.log start; start=$(now)
   echo "peers: building $name ... (log: $log)"
-  if ( set -euo pipefail; "$fn" ) >"$log" 2>&1; then
+  # The build runs in a new bash: called from an `||` list, this shell ignores errexit in the whole
+  # function (subshells included), so a failed step would go on; a new process keeps `set -e`.
+  local rc=0
+  bash -euo pipefail -c "$(declare -f wrapper install_bin registrar_build "$fn"); $fn" >"$log" 2>&1 || rc=$?
+  if [[ $rc -eq 0 ]]; then
     printf '%s\n' "$want" >"$BIN/$name.stamp.tmp" && mv -f "$BIN/$name.stamp.tmp" "$BIN/$name.stamp"
     built+=("$name $(( $(now) - start ))s"); echo "peers: $name built in $(( $(now) - start ))s"
   else
