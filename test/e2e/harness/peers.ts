@@ -3,7 +3,13 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 
 /** The peer binaries built by `npm run peers` (scripts/peers.sh). */
-export type PeerName = "etcd" | "kube-apiserver" | "spire-server" | "spire-agent" | "kustomize";
+export type PeerName =
+  | "etcd"
+  | "kube-apiserver"
+  | "spire-server"
+  | "spire-agent"
+  | "kustomize"
+  | "apiserver_receive_adapter";
 
 /**
  * The directory holding the peer binaries: `PEERS_BIN`, else the bin dir of the cache
