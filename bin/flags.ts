@@ -54,3 +54,14 @@ export function parseFlags(
   }
   return { ok: true, value: { values, positionals } };
 }
+
+/** The value of a flag that takes one, or undefined when it was not given. */
+export function stringFlag(flags: ParsedFlags, name: string): string | undefined {
+  const value = flags.values.get(name);
+  return typeof value === "string" ? value : undefined;
+}
+
+/** Whether `-help`/`-h` was given (commands declare both as switches). */
+export function wantsHelp(flags: ParsedFlags): boolean {
+  return flags.values.get("help") === true || flags.values.get("h") === true;
+}

@@ -6,7 +6,7 @@
 import { configToJson } from "../../lib/config/config-to-json.js";
 import { loadConfig } from "../../lib/config/parse-config.js";
 import { type CommandRun, USAGE_EXIT_CODE, USAGE_LINE } from "../cli-io.js";
-import { parseFlags } from "../flags.js";
+import { parseFlags, stringFlag, wantsHelp } from "../flags.js";
 
 export const DEFAULT_CONFIG_PATH = "k8s-workload-registrar.conf";
 
@@ -28,12 +28,11 @@ export const run: CommandRun = async (args, io) => {
     io.stderr.write(`registrar check-config: ${reason}\n${USAGE_LINE}\n${usage}`);
     return USAGE_EXIT_CODE;
   }
-  if (flags.value.values.get("help") || flags.value.values.get("h")) {
+  if (wantsHelp(flags.value)) {
     io.stdout.write(usage);
     return 0;
   }
-  const path = flags.value.values.get("config");
-  const result = loadConfig(typeof path === "string" ? path : DEFAULT_CONFIG_PATH);
+  const result = loadConfig(stringFlag(flags.value, "config") ?? DEFAULT_CONFIG_PATH);
   if (io.env.REGISTRAR_STARTUP_PROBE === "1") {
     // Read by scripts/bench-startup.mjs: time from process start to a loaded config.
     io.stderr.write(

@@ -21,7 +21,7 @@ import {
   splitNamespaceList,
 } from "../../lib/generate-config/options.js";
 import { type CliIo, type CommandRun, USAGE_EXIT_CODE, USAGE_LINE } from "../cli-io.js";
-import { parseFlags } from "../flags.js";
+import { parseFlags, stringFlag, wantsHelp } from "../flags.js";
 
 export const usage = `usage: registrar generate-config [flags]
 
@@ -75,18 +75,14 @@ export const run: CommandRun = async (args, io) => {
     h: { takesValue: false },
   });
   if (!flags.ok) return usageError(io, flags.error);
-  const values = flags.value.values;
   if (flags.value.positionals.length > 0) {
     return usageError(io, `unexpected argument: ${flags.value.positionals[0]}`);
   }
-  if (values.get("help") || values.get("h")) {
+  if (wantsHelp(flags.value)) {
     io.stdout.write(usage);
     return 0;
   }
-  const text = (name: (typeof VALUE_FLAGS)[number]) => {
-    const value = values.get(name);
-    return typeof value === "string" ? value : undefined;
-  };
+  const text = (name: (typeof VALUE_FLAGS)[number]) => stringFlag(flags.value, name);
   const configPath = text("config");
   const disabledList = text("disabled-namespaces");
   if (configPath !== undefined && disabledList !== undefined) {

@@ -15,7 +15,7 @@ import { ownershipFor } from "../../lib/planner/ownership.js";
 import { describeRef } from "../../lib/planner/warning.js";
 import { deriveDesired } from "../../lib/reconcile/context.js";
 import { type CliIo, type CommandRun, USAGE_EXIT_CODE, USAGE_LINE } from "../cli-io.js";
-import { parseFlags } from "../flags.js";
+import { parseFlags, stringFlag, wantsHelp } from "../flags.js";
 import { DEFAULT_CONFIG_PATH } from "./check-config.js";
 
 export const usage = `usage: registrar plan [-config FILE] [--cluster-state FILE] [--entries FILE] [--output table|json] [--kubeconfig FILE]
@@ -50,15 +50,12 @@ export const run: CommandRun = async (args, io) => {
     io.stderr.write(`registrar plan: ${reason}\n${USAGE_LINE}\n${usage}`);
     return USAGE_EXIT_CODE;
   }
-  const values = flags.value.values;
-  if (values.get("help") || values.get("h")) {
+  const _values = flags.value.values;
+  if (wantsHelp(flags.value)) {
     io.stdout.write(usage);
     return 0;
   }
-  const text = (name: string) => {
-    const value = values.get(name);
-    return typeof value === "string" ? value : undefined;
-  };
+  const text = (name: string) => stringFlag(flags.value, name);
 
   const loaded = loadConfig(text("config") ?? DEFAULT_CONFIG_PATH);
   if (!loaded.ok) return fail(io, loaded.error);

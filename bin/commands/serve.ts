@@ -7,7 +7,7 @@ import { listenPort } from "../../lib/http/listen-port.js";
 import { parseAddr } from "../../lib/http/serve-tls.js";
 import { createRuntime, StartupError } from "../../lib/runtime/runtime.js";
 import { type CommandRun, USAGE_EXIT_CODE, USAGE_LINE } from "../cli-io.js";
-import { parseFlags } from "../flags.js";
+import { parseFlags, stringFlag, wantsHelp } from "../flags.js";
 import { startServing } from "../serve/start-serving.js";
 import { DEFAULT_CONFIG_PATH } from "./check-config.js";
 
@@ -46,15 +46,12 @@ export const run: CommandRun = async (args, io) => {
   if (!flags.ok) return usageError(flags.error);
   if (flags.value.positionals.length > 0)
     return usageError(`unexpected argument: ${flags.value.positionals[0]}`);
-  const values = flags.value.values;
-  if (values.get("help") || values.get("h")) {
+  const watch = flags.value.values.get("watch") === true;
+  if (wantsHelp(flags.value)) {
     io.stdout.write(usage);
     return 0;
   }
-  const text = (name: string) => {
-    const value = values.get(name);
-    return typeof value === "string" ? value : undefined;
-  };
+  const text = (name: string) => stringFlag(flags.value, name);
   const interval = text("resync-interval") ?? DEFAULT_RESYNC_INTERVAL;
   const resyncIntervalMs = parseDurationMs(interval);
   if (resyncIntervalMs === undefined)
@@ -82,10 +79,10 @@ export const run: CommandRun = async (args, io) => {
       runtime,
       env: io.env,
       listen,
-      watch: values.get("watch") === true,
+      watch,
       resyncIntervalMs,
     });
-    runtime.logger.info({ url: serving.url, watch: values.get("watch") === true }, "registrar serving");
+    runtime.logger.info({ url: serving.url, watch }, "registrar serving");
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
         runtime.logger.info(`${signal} received: shutting down`);
