@@ -9,18 +9,14 @@ import { acceptedDnsNames, federatesWith, requireConfigId } from "./derive-share
 import { parseDnsNameTemplates, renderDnsNames } from "./dns-name-templates.js";
 import type { ClusterSnapshot, Endpoints, Node, Pod } from "./k8s-objects.js";
 import type { PlannerConfig } from "./planner-config.js";
-import { isLivePod, namespaceFilter } from "./pod-filter.js";
-import {
-  derivePodSpiffeId,
-  type PodIdentityRule,
-  parsePodIdentityRule,
-  templatePod,
-} from "./pod-identity.js";
+import { namespaceFilter } from "./pod-filter.js";
+import { type PodIdentityRule, parsePodIdentityRule, templatePod } from "./pod-identity.js";
+import { registrablePod } from "./registrable-pod.js";
 import { crdNodeId, serverId } from "./registrar-ids.js";
 import type { OwnerReference, SpiffeIdSpec } from "./spiffeid.js";
 import { ownerReferenceTo } from "./spiffeid-owner.js";
 import type { Template } from "./template.js";
-import type { Derivation, ObjectRef, Warning } from "./warning.js";
+import type { Derivation, Warning } from "./warning.js";
 
 /** The registrar-managed part of a SpiffeID: what a derived resource must look like. */
 export interface DesiredSpiffeId {
@@ -67,27 +63,14 @@ export function derivePodSpiffeIdResource(
   warnings: Warning[],
 ): DesiredSpiffeId | undefined {
   const { config } = rules;
-  const namespace = pod.metadata?.namespace ?? "";
-  const name = pod.metadata?.name ?? "";
+  const registrable = registrablePod(
+    pod,
+    { ...rules, trustDomain: config.trustDomain, parentOf: (nodeName) => crdNodeId(config, nodeName) },
+    warnings,
+  );
+  if (registrable === undefined) return undefined;
+  const { namespace, name, nodeName, object } = registrable;
   const uid = pod.metadata?.uid ?? "";
-  const nodeName = pod.spec?.nodeName ?? "";
-  if (!rules.isEnabled(namespace) || nodeName === "" || !isLivePod(pod)) return undefined;
-  const object: ObjectRef = { kind: "Pod", namespace, name };
-  const spiffeId = derivePodSpiffeId(pod, rules.identity, config.trustDomain);
-  if (!spiffeId.ok) {
-    warnings.push({ code: "invalid-spiffe-id", object, message: spiffeId.error });
-    return undefined;
-  }
-  if (spiffeId.value === undefined) return undefined;
-  const parentId = crdNodeId(config, nodeName);
-  if (!parentId.ok) {
-    warnings.push({
-      code: "invalid-spiffe-id",
-      object,
-      message: `node name is not a valid ID segment: ${parentId.error}`,
-    });
-    return undefined;
-  }
   const rendered = renderDnsNames(rules.dnsNameTemplates, templatePod(pod));
   const services = config.addSvcDnsName ? serviceDnsNamesForPod(pod, endpoints) : [];
   const dnsNames = [...new Set(acceptedDnsNames([...rendered, ...services], object, warnings))];
@@ -100,8 +83,8 @@ export function derivePodSpiffeIdResource(
       ownerReferences: [ownerReferenceTo("Pod", name, uid)],
     },
     spec: {
-      spiffeId: spiffeId.value,
-      parentId: parentId.value,
+      spiffeId: registrable.spiffeId,
+      parentId: registrable.parentId,
       selector: { podUid: uid, namespace, nodeName },
       dnsNames,
       ...(federated.length > 0 ? { federatesWith: federated } : {}),

@@ -11,8 +11,9 @@ import type { EntrySpec } from "./entry.js";
 import type { ClusterSnapshot, Node, Pod } from "./k8s-objects.js";
 import type { PlannerConfig } from "./planner-config.js";
 import { derivePodDnsNames } from "./pod-dns-names.js";
-import { isLivePod, namespaceFilter } from "./pod-filter.js";
-import { derivePodSpiffeId, type PodIdentityRule, parsePodIdentityRule } from "./pod-identity.js";
+import { namespaceFilter } from "./pod-filter.js";
+import { parsePodIdentityRule } from "./pod-identity.js";
+import { type PodRules, registrablePod } from "./registrable-pod.js";
 import { reconcileNodeId, reconcileRootId, serverId } from "./registrar-ids.js";
 import { nodeSelectors, podSelectors } from "./selectors.js";
 import type { Derivation, ObjectRef, Warning } from "./warning.js";
@@ -44,12 +45,23 @@ export function deriveReconcileEntries(
     }
     return { desired, warnings };
   }
+  // Parent IDs by node name: many pods share a node, and building an ID validates every segment.
+  const parents = new Map<string, Result<string>>();
   const context: PodContext = {
     config,
-    rule: rule.value,
-    isEnabled: namespaceFilter(config.disabledNamespaces),
+    pod: {
+      identity: rule.value,
+      isEnabled: namespaceFilter(config.disabledNamespaces),
+      trustDomain: config.trustDomain,
+      parentOf: (nodeName) => {
+        const known = parents.get(nodeName);
+        if (known) return known;
+        const parent = reconcileNodeId(config, nodeName);
+        parents.set(nodeName, parent);
+        return parent;
+      },
+    },
     endpoints: indexEndpointsByPod(config.addPodDnsNames ? snapshot.endpoints : []),
-    parents: new Map(),
   };
   for (const pod of snapshot.pods) {
     const entry = derivePodEntry(pod, context, warnings);
@@ -89,42 +101,21 @@ function deriveNodeEntry(
 
 interface PodContext {
   readonly config: PlannerConfig;
-  readonly rule: PodIdentityRule;
-  readonly isEnabled: (namespace: string) => boolean;
+  readonly pod: PodRules;
   readonly endpoints: EndpointsIndex;
-  /** Parent IDs by node name: many pods share a node, and building an ID validates every segment. */
-  readonly parents: Map<string, Result<string>>;
 }
 
 function derivePodEntry(pod: Pod, context: PodContext, warnings: Warning[]): EntrySpec | undefined {
   const { config } = context;
-  const namespace = pod.metadata?.namespace ?? "";
-  const name = pod.metadata?.name ?? "";
-  const nodeName = pod.spec?.nodeName ?? "";
-  if (!context.isEnabled(namespace) || nodeName === "" || !isLivePod(pod)) return undefined;
-  const object: ObjectRef = { kind: "Pod", namespace, name };
-  const spiffeId = derivePodSpiffeId(pod, context.rule, config.trustDomain);
-  if (!spiffeId.ok) {
-    warnings.push({ code: "invalid-spiffe-id", object, message: spiffeId.error });
-    return undefined;
-  }
-  if (spiffeId.value === undefined) return undefined;
-  const parentId = context.parents.get(nodeName) ?? reconcileNodeId(config, nodeName);
-  context.parents.set(nodeName, parentId);
-  if (!parentId.ok) {
-    warnings.push({
-      code: "invalid-spiffe-id",
-      object,
-      message: `node name is not a valid ID segment: ${parentId.error}`,
-    });
-    return undefined;
-  }
+  const registrable = registrablePod(pod, context.pod, warnings);
+  if (registrable === undefined) return undefined;
+  const { namespace, name, object, spiffeId, parentId } = registrable;
   const dnsNames = config.addPodDnsNames
     ? derivePodDnsNames(pod, context.endpoints, config.clusterDnsZone)
     : [];
   return {
-    spiffeId: spiffeId.value,
-    parentId: parentId.value,
+    spiffeId,
+    parentId,
     selectors: podSelectors(namespace, name),
     dnsNames: acceptedDnsNames(dnsNames, object, warnings),
     federatesWith: federatesWith(pod.metadata?.annotations, object, warnings),
