@@ -6,27 +6,40 @@
 import { readFileSync } from "node:fs";
 import type { Config } from "../../lib/config/config.js";
 import { loadConfig } from "../../lib/config/parse-config.js";
-import { planToJson, planToTable } from "../../lib/plan/format-plan.js";
-import { type FileResult, parseClusterState, parseEntries } from "../../lib/plan/state-files.js";
+import { planCrd } from "../../lib/plan/crd-plan.js";
+import { crdPlanToJson, crdPlanToTable, planToJson, planToTable } from "../../lib/plan/format-plan.js";
+import {
+  type ClusterState,
+  type FileResult,
+  parseClusterState,
+  parseEntries,
+} from "../../lib/plan/state-files.js";
 import { diff } from "../../lib/planner/diff.js";
 import type { Entry } from "../../lib/planner/entry.js";
-import type { ClusterSnapshot } from "../../lib/planner/k8s-objects.js";
 import { ownershipFor } from "../../lib/planner/ownership.js";
-import { describeRef } from "../../lib/planner/warning.js";
+import { SPIFFEID_KIND, type SpiffeId } from "../../lib/planner/spiffeid.js";
+import { describeRef, type Warning } from "../../lib/planner/warning.js";
 import { deriveDesired } from "../../lib/reconcile/context.js";
+import { ownNamespace } from "../../lib/runtime/namespace.js";
 import { type CliIo, type CommandRun, USAGE_EXIT_CODE, USAGE_LINE } from "../cli-io.js";
 import { parseFlags, stringFlag, wantsHelp } from "../flags.js";
 import { DEFAULT_CONFIG_PATH } from "./check-config.js";
 
-export const usage = `usage: registrar plan [-config FILE] [--cluster-state FILE] [--entries FILE] [--output table|json] [--kubeconfig FILE]
+const DEFAULT_REGISTRAR_NAMESPACE = "spire";
+
+export const usage = `usage: registrar plan [-config FILE] [--cluster-state FILE] [--entries FILE] [--output table|json] [--kubeconfig FILE] [--namespace NS]
 
 Print what a resync would do, without writing anything.
 
   -config FILE          configuration file (default "${DEFAULT_CONFIG_PATH}")
-  --cluster-state FILE  JSON of "kubectl get pods,nodes,endpoints -A -o json"; absent: read the live cluster
+  --cluster-state FILE  JSON of "kubectl get pods,nodes,endpoints -A -o json" (crd mode: also spiffeids);
+                        absent: read the live cluster
   --entries FILE        JSON of "spire-server entry show -output json"; absent: read the live SPIRE
                         server when it is reachable, else plan against no entries
-  --output FORMAT       table (default) or json: {"create":[E],"update":[E],"delete":[E]}
+  --output FORMAT       table (default) or json: {"create":[E],"update":[E],"delete":[E]}; crd mode adds
+                        "spiffeIds": {"create","update","delete"} for the SpiffeID resources
+  --namespace NS        crd mode: the registrar's namespace, where node SpiffeIDs live
+                        (default: MY_POD_NAMESPACE, else "${DEFAULT_REGISTRAR_NAMESPACE}")
   --kubeconfig FILE     kubeconfig for the live cluster (default: KUBECONFIG, ~/.kube/config, in-cluster)
 `;
 
@@ -37,6 +50,7 @@ export const run: CommandRun = async (args, io) => {
     entries: { takesValue: true },
     output: { takesValue: true },
     kubeconfig: { takesValue: true },
+    namespace: { takesValue: true },
     help: { takesValue: false },
     h: { takesValue: false },
   });
@@ -61,11 +75,10 @@ export const run: CommandRun = async (args, io) => {
   if (!loaded.ok) return fail(io, loaded.error);
   for (const warning of loaded.value.warnings) io.stderr.write(`warning: ${warning}\n`);
   const config = loaded.value.config;
-  if (config.mode === "crd") return fail(io, ["registrar plan: crd mode is not supported yet"]);
 
   try {
     const clusterFile = text("cluster-state");
-    const snapshot = clusterFile
+    const state = clusterFile
       ? unwrap(parseClusterState(readText(clusterFile), clusterFile))
       : await readLiveCluster(config, text("kubeconfig"));
     const entriesFile = text("entries");
@@ -73,9 +86,26 @@ export const run: CommandRun = async (args, io) => {
       ? unwrap(parseEntries(readText(entriesFile), entriesFile))
       : await readLiveEntries(config, io);
 
-    const derivation = deriveDesired(snapshot, config);
-    for (const warning of derivation.warnings)
-      io.stderr.write(`warning: ${describeRef(warning.object)}: ${warning.message}\n`);
+    const warn = (warnings: readonly Warning[]) => {
+      for (const warning of warnings)
+        io.stderr.write(`warning: ${describeRef(warning.object)}: ${warning.message}\n`);
+    };
+    if (config.mode === "crd") {
+      const plan = planCrd({
+        snapshot: state,
+        spiffeIds: (state.others.get(SPIFFEID_KIND) ?? []) as SpiffeId[],
+        entries,
+        config,
+        registrarNamespace: text("namespace") ?? ownNamespace("", io.env) ?? DEFAULT_REGISTRAR_NAMESPACE,
+      });
+      warn(plan.warnings);
+      io.stdout.write(
+        output === "json" ? `${JSON.stringify(crdPlanToJson(plan), null, 2)}\n` : crdPlanToTable(plan),
+      );
+      return 0;
+    }
+    const derivation = deriveDesired(state, config);
+    warn(derivation.warnings);
     const plan = diff(derivation.desired, entries, ownershipFor(config));
     io.stdout.write(output === "json" ? `${JSON.stringify(planToJson(plan), null, 2)}\n` : planToTable(plan));
     return 0;
@@ -102,16 +132,25 @@ function unwrap<T>(result: FileResult<T>): T {
   return result.value;
 }
 
-async function readLiveCluster(config: Config, kubeconfigPath: string | undefined): Promise<ClusterSnapshot> {
+async function readLiveCluster(config: Config, kubeconfigPath: string | undefined): Promise<ClusterState> {
   const { loadKubeConfig } = await import("../../lib/k8s/kubeconfig.js");
   const { createClusterReader } = await import("../../lib/k8s/reader.js");
-  const reader = createClusterReader(loadKubeConfig(kubeconfigPath));
-  const [pods, nodes, endpoints] = await Promise.all([
+  const kubeConfig = loadKubeConfig(kubeconfigPath);
+  const reader = createClusterReader(kubeConfig);
+  const crd = config.mode === "crd";
+  const [pods, nodes, endpoints, spiffeIds] = await Promise.all([
     reader.listPods(),
-    config.mode === "reconcile" ? reader.listNodes() : [],
-    config.mode === "reconcile" && config.addPodDnsNames ? reader.listEndpoints() : [],
+    config.mode === "reconcile" || (crd && config.podController) ? reader.listNodes() : [],
+    (config.mode === "reconcile" && config.addPodDnsNames) || (crd && config.addSvcDnsName)
+      ? reader.listEndpoints()
+      : [],
+    crd
+      ? import("../../lib/k8s/spiffeids.js").then(({ createSpiffeIdApi }) =>
+          createSpiffeIdApi(kubeConfig).list(),
+        )
+      : [],
   ]);
-  return { pods, nodes, endpoints };
+  return { pods, nodes, endpoints, others: new Map([[SPIFFEID_KIND, spiffeIds]]) };
 }
 
 /** Live entries, read-only; an unreachable server means "no entries" with a note on stderr. */

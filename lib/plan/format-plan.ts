@@ -5,6 +5,8 @@
  */
 import type { Plan } from "../planner/diff.js";
 import type { Entry, EntrySpec } from "../planner/entry.js";
+import { spiffeIdSelectors } from "../planner/spiffeid-selectors.js";
+import type { CrdPlan, SpiffeIdChange } from "./crd-plan.js";
 
 export interface PrintedEntry {
   readonly id?: string;
@@ -74,4 +76,58 @@ export function planToTable(plan: Plan): string {
     `${plan.create.length} to create, ${plan.update.length} to update, ${plan.delete.length} to delete`,
   );
   return `${lines.join("\n")}\n`;
+}
+
+/** A SpiffeID as `registrar plan` prints it; selectors as sorted SPIRE `type:value` strings. */
+export interface PrintedSpiffeId {
+  readonly namespace: string;
+  readonly name: string;
+  readonly spiffeId: string;
+  readonly parentId: string;
+  readonly selectors: string[];
+  readonly dnsNames: string[];
+  readonly federatesWith: string[];
+}
+
+export function printedSpiffeId(change: SpiffeIdChange): PrintedSpiffeId {
+  return {
+    namespace: change.namespace,
+    name: change.name,
+    spiffeId: change.spec.spiffeId,
+    parentId: change.spec.parentId,
+    selectors: spiffeIdSelectors(change.spec.selector)
+      .map((s) => `${s.type}:${s.value}`)
+      .sort(),
+    dnsNames: [...(change.spec.dnsNames ?? [])],
+    federatesWith: [...(change.spec.federatesWith ?? [])].sort(),
+  };
+}
+
+/** crd mode: the SpiffeID writes under `spiffeIds`, the entry writes as in the other modes. */
+export function crdPlanToJson(plan: CrdPlan) {
+  return {
+    spiffeIds: {
+      create: plan.spiffeIds.create.map(printedSpiffeId),
+      update: plan.spiffeIds.update.map(printedSpiffeId),
+      delete: plan.spiffeIds.delete.map(printedSpiffeId),
+    },
+    ...planToJson(plan.entries),
+  };
+}
+
+export function crdPlanToTable(plan: CrdPlan): string {
+  const lines: string[] = [];
+  for (const action of ["create", "update", "delete"] as const) {
+    for (const change of plan.spiffeIds[action]) {
+      lines.push(
+        `${action} SpiffeID ${change.namespace}/${change.name}  ${change.spec.spiffeId}  parent ${change.spec.parentId}`,
+      );
+    }
+  }
+  const { create, update } = plan.spiffeIds;
+  lines.push(
+    `${create.length} SpiffeIDs to create, ${update.length} to update, ${plan.spiffeIds.delete.length} to delete`,
+    "",
+  );
+  return `${lines.join("\n")}\n${planToTable(plan.entries)}`;
 }

@@ -175,3 +175,163 @@ describe("registrar plan", () => {
     expect(result.stderr).toContain(message);
   });
 });
+
+describe("registrar plan in webhook mode", () => {
+  it("plans the cluster node alias and one entry per pod, parented to it", async () => {
+    const webhook = file(
+      "webhook.conf",
+      `mode = "webhook"\ntrust_domain = "${TD}"\ncluster = "c1"\nserver_socket_path = "${directory}/no-such.sock"\n`,
+    );
+    const result = await run([
+      "plan",
+      "-config",
+      webhook,
+      "--cluster-state",
+      state,
+      "--entries",
+      file("none.json", { entries: [] }),
+      "--output",
+      "json",
+    ]);
+    expect(result.code).toBe(0);
+    const alias = `spiffe://${TD}/k8s-workload-registrar/c1/node`;
+    expect(
+      JSON.parse(result.stdout).create.map((e: { spiffeId: string; parentId: string }) => [
+        e.spiffeId,
+        e.parentId,
+      ]),
+    ).toEqual([
+      [alias, `spiffe://${TD}/spire/server`],
+      [`spiffe://${TD}/ns/default/sa/web`, alias],
+    ]);
+  });
+});
+
+describe("registrar plan in crd mode", () => {
+  const crdConfig = file(
+    "crd.conf",
+    `mode = "crd"\ntrust_domain = "${TD}"\ncluster = "c1"\nserver_socket_path = "${directory}/no-such.sock"\n`,
+  );
+  const podOwner = (name: string, uid: string) => [
+    { apiVersion: "v1", kind: "Pod", name, uid, controller: true },
+  ];
+  const crdState = file("crd-state.json", {
+    apiVersion: "v1",
+    kind: "List",
+    items: [
+      { apiVersion: "v1", kind: "Node", metadata: { name: "n1", uid: "node-uid" } },
+      {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "web-1", namespace: "default", uid: "web-uid" },
+        spec: { nodeName: "n1", serviceAccountName: "web" },
+        status: { phase: "Running" },
+      },
+      {
+        apiVersion: "spiffeid.spiffe.io/v1beta1",
+        kind: "SpiffeID",
+        metadata: { name: "gone-1", namespace: "default", ownerReferences: podOwner("gone-1", "gone-uid") },
+        spec: {
+          spiffeId: `spiffe://${TD}/ns/default/sa/gone`,
+          parentId: `spiffe://${TD}/k8s-workload-registrar/c1/node/n1`,
+          selector: { podUid: "gone-uid", namespace: "default", nodeName: "n1" },
+        },
+        status: { entryId: "gone-entry" },
+      },
+      {
+        apiVersion: "spiffeid.spiffe.io/v1beta1",
+        kind: "SpiffeID",
+        metadata: { name: "manual", namespace: "default" },
+        spec: {
+          spiffeId: `spiffe://${TD}/manual`,
+          parentId: `spiffe://${TD}/spire/agent/x`,
+          selector: { namespace: "default", serviceAccount: "m" },
+        },
+        status: { entryId: "manual-entry" },
+      },
+    ],
+  });
+  const crdEntries = file("crd-entries.json", {
+    entries: [
+      {
+        id: "gone-entry",
+        spiffe_id: protoId("/ns/default/sa/gone"),
+        parent_id: protoId("/k8s-workload-registrar/c1/node/n1"),
+        selectors: [
+          { type: "k8s", value: "pod-uid:gone-uid" },
+          { type: "k8s", value: "ns:default" },
+          { type: "k8s", value: "node-name:n1" },
+        ],
+      },
+      {
+        id: "manual-entry",
+        spiffe_id: protoId("/manual"),
+        parent_id: protoId("/spire/agent/x"),
+        selectors: [
+          { type: "k8s", value: "ns:default" },
+          { type: "k8s", value: "sa:m" },
+        ],
+      },
+    ],
+  });
+
+  it("plans the SpiffeIDs and the entries they call for, and leaves manual SpiffeIDs alone", async () => {
+    const result = await run([
+      "plan",
+      "-config",
+      crdConfig,
+      "--cluster-state",
+      crdState,
+      "--entries",
+      crdEntries,
+      "--namespace",
+      "spire",
+      "--output",
+      "json",
+    ]);
+    expect(result.stderr).toBe("");
+    expect(result.code).toBe(0);
+    const plan = JSON.parse(result.stdout);
+    expect(
+      plan.spiffeIds.create.map((s: { namespace: string; name: string }) => `${s.namespace}/${s.name}`),
+    ).toEqual(["default/web-1", "spire/n1"]);
+    expect(plan.spiffeIds.create[0]).toEqual({
+      namespace: "default",
+      name: "web-1",
+      spiffeId: `spiffe://${TD}/ns/default/sa/web`,
+      parentId: `spiffe://${TD}/k8s-workload-registrar/c1/node/n1`,
+      selectors: ["k8s:node-name:n1", "k8s:ns:default", "k8s:pod-uid:web-uid"],
+      dnsNames: ["web-1"],
+      federatesWith: [],
+    });
+    expect(plan.spiffeIds.update).toEqual([]);
+    expect(plan.spiffeIds.delete.map((s: { name: string }) => s.name)).toEqual(["gone-1"]);
+    expect(plan.create.map((e: { spiffeId: string }) => e.spiffeId).sort()).toEqual([
+      `spiffe://${TD}/k8s-workload-registrar/c1/node/n1`,
+      `spiffe://${TD}/ns/default/sa/web`,
+    ]);
+    expect(plan.update).toEqual([]);
+    expect(plan.delete.map((e: { id: string }) => e.id)).toEqual(["gone-entry"]);
+  });
+
+  it("prints the SpiffeID writes before the entry table", async () => {
+    const result = await run([
+      "plan",
+      "-config",
+      crdConfig,
+      "--cluster-state",
+      crdState,
+      "--entries",
+      crdEntries,
+      "--namespace",
+      "spire",
+    ]);
+    expect(result.code).toBe(0);
+    const lines = result.stdout.split("\n");
+    expect(lines[0]).toMatch(
+      /^create SpiffeID default\/web-1 {2}spiffe:\/\/example\.org\/ns\/default\/sa\/web/,
+    );
+    expect(lines).toContain("2 SpiffeIDs to create, 0 to update, 1 to delete");
+    expect(lines.at(-2)).toBe("2 to create, 0 to update, 1 to delete");
+  });
+});
