@@ -2,11 +2,11 @@
  * Webhook-mode benchmark (`npm run bench:webhook`; figures only): admission requests per second
  * and latency percentiles for the pod-admission function over loopback HTTPS with mutual TLS and
  * keep-alive connections, every request a pod CREATE that registers an entry, against (a) the
- * in-memory SPIRE entry server and (b) the real spire-server. The load comes from a separate
+ * in-memory SPIRE entry server (in its own process) and (b) the real spire-server. The load comes from a separate
  * process (scripts/admission-load.mjs) so it does not share the server's event loop; the function
  * is wired as in production (a short SPIRE deadline, concurrent creates coalesced into batches).
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -26,7 +26,6 @@ import { skipWithoutPeers } from "../e2e/harness/peers.js";
 import { createPki, type Pki } from "../e2e/harness/pki.js";
 import { startSpireServer } from "../e2e/harness/spire.js";
 import { makeRunDir } from "../e2e/harness/tmp.js";
-import { startFakeSpireServer } from "../fakes/spire-entry-server.js";
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 10000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -121,6 +120,29 @@ async function load(port: number, pki: Pki, label: string): Promise<Figures> {
   return JSON.parse(stdout) as Figures;
 }
 
+/**
+ * The in-memory SPIRE entry server in a process of its own (scripts/fake-spire-server.mjs, compiled
+ * with tsconfig.bench.json), so the benchmark measures the function, not the fake.
+ */
+async function startFakeSpireProcess(): Promise<{ socketPath: string; stop: () => Promise<void> }> {
+  await run(join("node_modules", ".bin", "tsc"), ["-p", "tsconfig.bench.json"]);
+  const child = spawn(process.execPath, [join("scripts", "fake-spire-server.mjs"), TD], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const socketPath = await new Promise<string>((resolve, reject) => {
+    child.stdout.once("data", (chunk: Buffer) => resolve(chunk.toString("utf8").trim()));
+    child.once("exit", (code) => reject(new Error(`fake SPIRE server exited with ${code}`)));
+  });
+  return {
+    socketPath,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
 async function serveAdmission(
   socketPath: string,
   pki: Pki,
@@ -158,7 +180,7 @@ describe("pod-admission throughput", () => {
   afterAll(() => runDir.remove());
 
   it("against the in-memory SPIRE entry server", async () => {
-    const fake = await startFakeSpireServer({ trustDomain: TD });
+    const fake = await startFakeSpireProcess();
     const { served, close } = await serveAdmission(fake.socketPath, pki);
     try {
       expect((await load(served.port, pki, "in-memory-SPIRE")).requests).toBe(REQUESTS);
