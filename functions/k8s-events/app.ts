@@ -50,7 +50,12 @@ export function createApp(deps: K8sEventsDeps): Hono {
     const { hint, logger } = read;
     try {
       if (deps.crd !== undefined) {
-        return crdResultResponse(c, await reconcileCrdHint({ ...deps.crd, logger }, hint), logger);
+        return crdResultResponse(
+          c,
+          await reconcileCrdHint({ ...deps.crd, logger }, hint),
+          logger,
+          deps.metrics,
+        );
       }
       const result = await reconcileHint({ ...deps.reconcile, logger }, hint);
       if (!result.ok) return failureResponse(c, result.error, logger);

@@ -10,6 +10,7 @@
 import { type Context, Hono } from "hono";
 import type { Logger } from "pino";
 import type { CrdContext } from "../../lib/crd-sync/context.js";
+import { countCrdEntries } from "../../lib/crd-sync/result-response.js";
 import { type CrdResyncResult, resyncCrd } from "../../lib/crd-sync/resync.js";
 import { failureResponse } from "../../lib/http/failure.js";
 import { addHealthRoutes, type ReadinessCheck } from "../../lib/http/health.js";
@@ -77,6 +78,7 @@ async function runResync(c: Context, deps: ResyncDeps): Promise<Response> {
     return crdResyncResponse(
       await resyncCrd({ ...deps.crd, logger: deps.logger, now: deps.now }),
       deps.logger,
+      deps.metrics,
     );
   }
   const result = await resync({ ...deps.reconcile, logger: deps.logger }, deps.now);
@@ -89,7 +91,8 @@ async function runResync(c: Context, deps: ResyncDeps): Promise<Response> {
 }
 
 /** 200 with the summary, or 503/500 with the summary so far. */
-function crdResyncResponse(result: CrdResyncResult, logger: Logger): Response {
+function crdResyncResponse(result: CrdResyncResult, logger: Logger, metrics: Metrics | undefined): Response {
+  countCrdEntries(metrics, result.summary);
   if (!result.ok) {
     logger.error({ ...result.summary }, `resync failed: ${result.message}`);
     return Response.json(

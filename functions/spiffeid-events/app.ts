@@ -48,7 +48,7 @@ export function createApp(deps: SpiffeIdEventsDeps): Hono {
     }
     try {
       const result = await syncSpiffeIdByName({ ...deps.crd, logger }, hint.namespace, hint.name);
-      return crdResultResponse(c, result, logger);
+      return crdResultResponse(c, result, logger, deps.metrics);
     } catch (error) {
       return failureResponse(c, error, logger);
     }

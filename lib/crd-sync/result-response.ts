@@ -6,9 +6,24 @@
 import type { Context } from "hono";
 import type { Logger } from "pino";
 import { LogField } from "../log/log-fields.js";
-import type { CrdResult } from "./context.js";
+import type { Metrics } from "../metrics/metrics.js";
+import type { CrdResult, CrdSummary } from "./context.js";
 
-export function crdResultResponse(c: Context, result: CrdResult, logger: Logger): Response {
+/** Counts a handler's entry writes in `registrar_entries_total` (refused entries as failed). */
+export function countCrdEntries(metrics: Metrics | undefined, summary: CrdSummary): void {
+  metrics?.entries("created", summary.entriesCreated);
+  metrics?.entries("updated", summary.entriesUpdated);
+  metrics?.entries("deleted", summary.entriesDeleted);
+  metrics?.entries("failed", summary.entriesRejected);
+}
+
+export function crdResultResponse(
+  c: Context,
+  result: CrdResult,
+  logger: Logger,
+  metrics?: Metrics,
+): Response {
+  countCrdEntries(metrics, result.summary);
   if (!result.ok) {
     logger.error({ [LogField.error]: result.cause, ...result.summary }, result.message);
     return c.json({ error: result.message, retryable: result.retryable }, result.retryable ? 503 : 500);

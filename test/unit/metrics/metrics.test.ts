@@ -38,3 +38,22 @@ describe("metrics", () => {
     expect((await app.request("/metrics")).status).toBe(404);
   });
 });
+
+describe("crd-mode entry writes", () => {
+  it("counts created, updated, deleted and refused entries from a handler's summary", async () => {
+    const { countCrdEntries } = await import("../../../lib/crd-sync/result-response.js");
+    const { emptyCrdSummary } = await import("../../../lib/crd-sync/context.js");
+    const metrics = createMetrics();
+    countCrdEntries(metrics, {
+      ...emptyCrdSummary(),
+      entriesCreated: 2,
+      entriesDeleted: 1,
+      entriesRejected: 1,
+    });
+    const text = await metrics.registry.metrics();
+    expect(text).toContain('registrar_entries_total{action="created"} 2');
+    expect(text).toContain('registrar_entries_total{action="deleted"} 1');
+    expect(text).toContain('registrar_entries_total{action="failed"} 1');
+    expect(text).not.toContain('action="updated"');
+  });
+});
