@@ -28,6 +28,7 @@ import { ownNamespace } from "./namespace.js";
 export interface Runtime {
   readonly config: Config;
   readonly logger: Logger;
+  /** Loaded on first use: pod-admission never talks to Kubernetes and may run without a kubeconfig. */
   readonly kubeConfig: KubeConfig;
   readonly cluster: ClusterReader;
   readonly spire: SpireClient;
@@ -74,7 +75,14 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   }
   for (const warning of loaded.value.warnings) logger.warn(warning);
 
-  const kubeConfig = loadKubeConfig(options.kubeconfigPath);
+  let kube: { kubeConfig: KubeConfig; cluster: ClusterReader } | undefined;
+  const loadKube = () => {
+    if (!kube) {
+      const kubeConfig = loadKubeConfig(options.kubeconfigPath);
+      kube = { kubeConfig, cluster: createClusterReader(kubeConfig) };
+    }
+    return kube;
+  };
   const created = createSpireTransport({
     serverAddress: config.serverAddress,
     serverSocketPath: config.serverSocketPath,
@@ -101,8 +109,12 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   return {
     config,
     logger,
-    kubeConfig,
-    cluster: createClusterReader(kubeConfig),
+    get kubeConfig() {
+      return loadKube().kubeConfig;
+    },
+    get cluster() {
+      return loadKube().cluster;
+    },
     spire,
     spireWithTimeout: (timeoutMs) =>
       createSpireClient({
