@@ -5,7 +5,7 @@
 import { parseDurationMs } from "../../lib/config/coerce.js";
 import { listenPort } from "../../lib/http/listen-port.js";
 import { parseAddr } from "../../lib/http/serve-tls.js";
-import { createRuntime, StartupError } from "../../lib/runtime/runtime.js";
+import { createRuntime, startupMessages } from "../../lib/runtime/runtime.js";
 import { type CommandRun, USAGE_EXIT_CODE, USAGE_LINE } from "../cli-io.js";
 import { parseFlags, stringFlag, wantsHelp } from "../flags.js";
 import { startServing } from "../serve/start-serving.js";
@@ -97,11 +97,7 @@ export const run: CommandRun = async (args, io) => {
     });
     return 0;
   } catch (error) {
-    const messages =
-      error instanceof StartupError
-        ? error.messages
-        : [error instanceof Error ? error.message : String(error)];
-    for (const message of messages) io.stderr.write(`${message}\n`);
+    for (const message of startupMessages(error)) io.stderr.write(`${message}\n`);
     return 1;
   }
 };

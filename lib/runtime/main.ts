@@ -7,7 +7,7 @@ import type { Hono } from "hono";
 import { listenPort } from "../http/listen-port.js";
 import { exitOnSignal, type ServedApp, serveApp } from "../http/serve.js";
 import { configPathFrom } from "./config-path.js";
-import { createRuntime, type Runtime, StartupError } from "./runtime.js";
+import { createRuntime, type Runtime, startupMessages } from "./runtime.js";
 
 export async function runFunction(
   name: string,
@@ -22,11 +22,7 @@ export async function runFunction(
     });
     exitOnSignal(await start(runtime), runtime.logger, () => runtime.close());
   } catch (error) {
-    const messages =
-      error instanceof StartupError
-        ? error.messages
-        : [error instanceof Error ? error.message : String(error)];
-    for (const message of messages) process.stderr.write(`${message}\n`);
+    for (const message of startupMessages(error)) process.stderr.write(`${message}\n`);
     process.exit(1);
   }
 }

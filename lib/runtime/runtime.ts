@@ -50,6 +50,12 @@ export class StartupError extends Error {
   }
 }
 
+/** What to print for an error that stopped start-up: each problem of a StartupError, else its message. */
+export function startupMessages(error: unknown): readonly string[] {
+  if (error instanceof StartupError) return error.messages;
+  return [error instanceof Error ? error.message : String(error)];
+}
+
 export interface RuntimeOptions {
   readonly functionName: string;
   readonly configPath: string;
@@ -127,6 +133,16 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     ...(metrics ? { metrics } : {}),
     close: () => spire.close(),
   };
+}
+
+/** The context the event and resync functions take in the runtime's mode. */
+export function modeContext(
+  runtime: Runtime,
+  env: Readonly<Record<string, string | undefined>>,
+): { crd: CrdContext } | { reconcile: ReconcileContext } {
+  return runtime.config.mode === "crd"
+    ? { crd: crdContext(runtime, env) }
+    : { reconcile: reconcileContext(runtime) };
 }
 
 /** The reconcile context of a reconcile- or webhook-mode runtime. */
