@@ -6,6 +6,8 @@
  * (lib/crd-sync); the SpiffeID events then sync SPIRE.
  * Replies: 204 when done, 400 for a malformed event, 422 for an event this function does not
  * handle, 503 when SPIRE or the API server is unavailable (the sender retries), 500 otherwise.
+ * At most one reconcile per object is in flight: events arriving meanwhile wait for one more run that
+ * starts after it, and the pods of concurrent events share their SPIRE lookups and writes.
  */
 import { Hono } from "hono";
 import type { Logger } from "pino";
@@ -21,9 +23,10 @@ import { addHealthRoutes, type ReadinessCheck } from "../../lib/http/health.js";
 import { eventMetrics } from "../../lib/metrics/event-metrics.js";
 import type { Metrics } from "../../lib/metrics/metrics.js";
 import { addMetricsRoute } from "../../lib/metrics/routes.js";
-import type { ApplyResult } from "../../lib/reconcile/apply-plan.js";
 import type { ReconcileContext } from "../../lib/reconcile/context.js";
-import { reconcileEndpoints, reconcileNode, reconcilePod } from "../../lib/reconcile/scoped.js";
+import { createEventReconciler, type EventReconciler } from "../../lib/reconcile/event-reconciler.js";
+import type { EventOutcome } from "../../lib/reconcile/pod-batch.js";
+import { objectKey, singleFlight } from "../../lib/reconcile/single-flight.js";
 
 /** Reconcile and webhook modes pass `reconcile`; CRD mode passes `crd`. */
 export type K8sEventsDeps = {
@@ -31,6 +34,8 @@ export type K8sEventsDeps = {
   readonly readiness: ReadinessCheck;
   /** Absent when metrics are off (`metrics_addr = "0"`). */
   readonly metrics?: Metrics;
+  /** Milliseconds since the epoch (default Date.now). */
+  readonly now?: () => number;
 } & (
   | { readonly reconcile: ReconcileContext; readonly crd?: undefined }
   | { readonly crd: CrdContext; readonly reconcile?: undefined }
@@ -40,6 +45,13 @@ const KINDS = ["Pod", "Node", "Endpoints"] as const;
 
 export function createApp(deps: K8sEventsDeps): Hono {
   const app = new Hono();
+  // One per app (= per process): single flight per object and batching across concurrent events.
+  const reconciler = deps.reconcile
+    ? createEventReconciler(deps.reconcile, deps.now ? { now: deps.now } : {})
+    : undefined;
+  const crdQueue = deps.crd
+    ? singleFlight(objectKey, (hint: ObjectHint) => reconcileCrdHint(deps.crd, hint))
+    : undefined;
   addHealthRoutes(app, deps.readiness);
   addMetricsRoute(app, deps.metrics);
   app.use("/", eventMetrics(deps.metrics));
@@ -49,15 +61,10 @@ export function createApp(deps: K8sEventsDeps): Hono {
     if (!read.ok) return read.response;
     const { hint, logger } = read;
     try {
-      if (deps.crd !== undefined) {
-        return crdResultResponse(
-          c,
-          await reconcileCrdHint({ ...deps.crd, logger }, hint),
-          logger,
-          deps.metrics,
-        );
+      if (crdQueue !== undefined) {
+        return crdResultResponse(c, await crdQueue.submit(hint), logger, deps.metrics);
       }
-      const result = await reconcileHint({ ...deps.reconcile, logger }, hint);
+      const result = await reconcileHint(reconciler as EventReconciler, hint);
       if (!result.ok) return failureResponse(c, result.error, logger);
       logger.info({ ...result.summary }, "reconciled");
       return c.body(null, 204);
@@ -68,14 +75,14 @@ export function createApp(deps: K8sEventsDeps): Hono {
   return app;
 }
 
-function reconcileHint(context: ReconcileContext, hint: ObjectHint): Promise<ApplyResult> {
+function reconcileHint(reconciler: EventReconciler, hint: ObjectHint): Promise<EventOutcome> {
   switch (hint.kind) {
     case "Pod":
-      return reconcilePod(context, { namespace: hint.namespace ?? "", name: hint.name });
+      return reconciler.pod({ namespace: hint.namespace ?? "", name: hint.name });
     case "Node":
-      return reconcileNode(context, hint.name);
+      return reconciler.node(hint.name);
     default:
-      return reconcileEndpoints(context, hint.namespace ?? "", hint.name);
+      return reconciler.endpoints(hint.namespace ?? "", hint.name);
   }
 }
 

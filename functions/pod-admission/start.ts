@@ -9,7 +9,7 @@ import { serveTls } from "../../lib/http/serve-tls.js";
 import { webhookAliasEntry } from "../../lib/planner/derive-webhook.js";
 import { webhookOwnership } from "../../lib/planner/ownership.js";
 import type { Runtime } from "../../lib/runtime/runtime.js";
-import { coalesceCreates } from "../../lib/spire/coalesce.js";
+import { coalesceWrites } from "../../lib/spire/coalesce.js";
 import { createApp } from "./app.js";
 
 /** The API server's default webhook timeout is 10 s; SPIRE gets a fraction of it. */
@@ -31,7 +31,7 @@ export async function startPodAdmission(runtime: Runtime): Promise<ServedApp[]> 
   const app = createApp({
     config,
     // Concurrent admissions share one BatchCreateEntry instead of one RPC each.
-    spire: coalesceCreates(runtime.spireWithTimeout(ADMISSION_SPIRE_TIMEOUT_MS)),
+    spire: coalesceWrites(runtime.spireWithTimeout(ADMISSION_SPIRE_TIMEOUT_MS)),
     isOwned: webhookOwnership(config),
     logger,
     readiness: runtime.readiness,

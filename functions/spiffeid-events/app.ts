@@ -5,6 +5,7 @@
  * Replies: 204 when done (also when SPIRE refused the entry: that is reported in the SpiffeID's Ready
  * condition, and retrying would not help), 400 for a malformed event, 422 for an event about another kind,
  * 503 when SPIRE or the API server is unavailable (the sender retries), 500 otherwise.
+ * At most one sync per SpiffeID is in flight; events arriving meanwhile wait for one more sync after it.
  */
 import { Hono } from "hono";
 import type { Logger } from "pino";
@@ -18,6 +19,7 @@ import { eventMetrics } from "../../lib/metrics/event-metrics.js";
 import type { Metrics } from "../../lib/metrics/metrics.js";
 import { addMetricsRoute } from "../../lib/metrics/routes.js";
 import { SPIFFEID_GROUP, SPIFFEID_KIND } from "../../lib/planner/spiffeid.js";
+import { singleFlight } from "../../lib/reconcile/single-flight.js";
 
 export interface SpiffeIdEventsDeps {
   readonly crd: CrdContext;
@@ -28,6 +30,11 @@ export interface SpiffeIdEventsDeps {
 
 export function createApp(deps: SpiffeIdEventsDeps): Hono {
   const app = new Hono();
+  // One sync per SpiffeID at a time; events arriving meanwhile share one more sync after it.
+  const syncs = singleFlight(
+    ({ namespace, name }: { namespace: string; name: string }) => `${namespace}/${name}`,
+    ({ namespace, name }) => syncSpiffeIdByName(deps.crd, namespace, name),
+  );
   addHealthRoutes(app, deps.readiness);
   addMetricsRoute(app, deps.metrics);
   app.use("/", eventMetrics(deps.metrics));
@@ -47,7 +54,7 @@ export function createApp(deps: SpiffeIdEventsDeps): Hono {
       return c.json({ error: message }, 400);
     }
     try {
-      const result = await syncSpiffeIdByName({ ...deps.crd, logger }, hint.namespace, hint.name);
+      const result = await syncs.submit({ namespace: hint.namespace, name: hint.name });
       return crdResultResponse(c, result, logger, deps.metrics);
     } catch (error) {
       return failureResponse(c, error, logger);

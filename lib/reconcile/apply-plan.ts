@@ -19,9 +19,10 @@ export interface ApplySummary {
   failed: number;
 }
 
+/** `refused`: the plan's items SPIRE refused (the same objects as in the plan), so callers can attribute them. */
 export type ApplyResult =
-  | { ok: true; summary: ApplySummary }
-  | { ok: false; error: SpireError; summary: ApplySummary };
+  | { ok: true; summary: ApplySummary; refused?: ReadonlySet<EntrySpec> }
+  | { ok: false; error: SpireError; summary: ApplySummary; refused?: ReadonlySet<EntrySpec> };
 
 export function emptySummary(): ApplySummary {
   return { created: 0, updated: 0, deleted: 0, failed: 0 };
@@ -52,9 +53,10 @@ export async function applyPlan(
 
 async function applyInOrder(spire: SpireClient, plan: Plan, logger: Logger): Promise<ApplyResult> {
   const summary = emptySummary();
+  const refused = new Set<EntrySpec>();
   if (plan.create.length > 0) {
     const results = await spire.createEntries(plan.create);
-    if (!results.ok) return { ok: false, error: results.error, summary };
+    if (!results.ok) return { ok: false, error: results.error, summary, refused };
     results.value.forEach((result, i) => {
       const spec = plan.create[i] as EntrySpec;
       if (result.ok) {
@@ -69,6 +71,7 @@ async function applyInOrder(spire: SpireClient, plan: Plan, logger: Logger): Pro
         );
       } else {
         summary.failed++;
+        refused.add(spec);
         logger.warn(
           { [LogField.spiffeId]: spec.spiffeId, [LogField.parentId]: spec.parentId, code: result.code },
           `SPIRE refused to create entry: ${result.message}`,
@@ -78,19 +81,19 @@ async function applyInOrder(spire: SpireClient, plan: Plan, logger: Logger): Pro
   }
   if (plan.update.length > 0) {
     const results = await spire.updateEntries(plan.update);
-    if (!results.ok) return { ok: false, error: results.error, summary };
+    if (!results.ok) return { ok: false, error: results.error, summary, refused };
     for (const [i, result] of results.value.entries()) {
-      countChange(result, plan.update[i] as Entry, "update", summary, logger);
+      countChange(result, plan.update[i] as Entry, "update", summary, refused, logger);
     }
   }
   if (plan.delete.length > 0) {
     const results = await spire.deleteEntries(plan.delete.map((entry) => entry.id));
-    if (!results.ok) return { ok: false, error: results.error, summary };
+    if (!results.ok) return { ok: false, error: results.error, summary, refused };
     for (const [i, result] of results.value.entries()) {
-      countChange(result, plan.delete[i] as Entry, "delete", summary, logger);
+      countChange(result, plan.delete[i] as Entry, "delete", summary, refused, logger);
     }
   }
-  return { ok: true, summary };
+  return { ok: true, summary, refused };
 }
 
 function countChange(
@@ -98,6 +101,7 @@ function countChange(
   entry: Entry,
   verb: "update" | "delete",
   summary: ApplySummary,
+  refused: Set<EntrySpec>,
   logger: Logger,
 ): void {
   const fields = { [LogField.spiffeId]: entry.spiffeId, [LogField.entryId]: entry.id };
@@ -107,6 +111,7 @@ function countChange(
     logger.debug(fields, `${verb}d entry`);
   } else {
     summary.failed++;
+    refused.add(entry);
     logger.warn({ ...fields, code: result.code }, `SPIRE refused to ${verb} entry: ${result.message}`);
   }
 }

@@ -28,11 +28,14 @@ export async function resync(context: ReconcileContext, now: () => number): Prom
   const { config, cluster, spire, logger } = context;
   const needsNodes = config.mode === "reconcile";
   const needsEndpoints = config.mode === "reconcile" && config.addPodDnsNames;
-  const [pods, nodes, endpoints, entries] = await Promise.all([
+  // SPIRE first, the cluster after: an entry an event handler creates meanwhile is then either not in
+  // `entries` (left alone) or was created for a pod the cluster lists below (kept). Listed the other
+  // way round, a pod created between the two lists would lose its new entry until the next event.
+  const entries = await spire.listEntries();
+  const [pods, nodes, endpoints] = await Promise.all([
     cluster.listPods(),
     needsNodes ? cluster.listNodes() : [],
     needsEndpoints ? cluster.listEndpoints() : [],
-    spire.listEntries(),
   ]);
   const summary: ResyncSummary = {
     created: 0,

@@ -21,6 +21,7 @@ import { metricsEnabled } from "../metrics/routes.js";
 import { ownershipFor } from "../planner/ownership.js";
 import type { ReconcileContext } from "../reconcile/context.js";
 import { createSpireClient, type SpireClient } from "../spire/client.js";
+import { coalesceWrites } from "../spire/coalesce.js";
 import { createSpireTransport } from "../spire/create-transport.js";
 import { instrumentTransport } from "../spire/instrument.js";
 import { ownNamespace } from "./namespace.js";
@@ -101,13 +102,18 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   const metrics = metricsEnabled(metricsAddress) ? createMetrics() : undefined;
   const transport = metrics ? instrumentTransport(created.value, metrics.spireRpc) : created.value;
   logger.info({ [LogField.address]: transport.target }, "SPIRE server");
-  const spire = createSpireClient({
-    transport,
-    logger,
-    timeoutMs: config.spireTimeoutMs,
-    batchSize: { create: config.entryBatchSize, update: config.entryBatchSize },
-    concurrency: config.entryConcurrency,
-  });
+  const batchSize = { create: config.entryBatchSize, update: config.entryBatchSize };
+  // Writes of concurrent events share Batch* RPCs (the resync's large writes pass through).
+  const spire = coalesceWrites(
+    createSpireClient({
+      transport,
+      logger,
+      timeoutMs: config.spireTimeoutMs,
+      batchSize,
+      concurrency: config.entryConcurrency,
+    }),
+    { maxBatch: batchSize, maxInFlight: config.entryConcurrency },
+  );
   const readiness = cachedReadiness(async () => {
     const bundle = await spire.getBundle();
     return bundle.ok ? { ready: true } : { ready: false, reason: bundle.error.message };

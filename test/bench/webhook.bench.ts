@@ -19,7 +19,7 @@ import type { ServedApp } from "../../lib/http/serve.js";
 import { serveTls } from "../../lib/http/serve-tls.js";
 import { webhookOwnership } from "../../lib/planner/ownership.js";
 import { createSpireClient } from "../../lib/spire/client.js";
-import { coalesceCreates } from "../../lib/spire/coalesce.js";
+import { coalesceWrites } from "../../lib/spire/coalesce.js";
 import { createUnixSocketTransport } from "../../lib/spire/transport.js";
 import { reconcileConfig } from "../component/functions/harness.js";
 import { skipWithoutPeers } from "../e2e/harness/peers.js";
@@ -156,7 +156,7 @@ async function serveAdmission(
   const server = await pki.issueServerCert("bench-webhook", ["127.0.0.1", "localhost"]);
   const app = createApp({
     config,
-    spire: coalesceCreates(spire),
+    spire: coalesceWrites(spire),
     isOwned: webhookOwnership(config),
     logger,
     readiness: async () => ({ ready: true }),

@@ -31,6 +31,8 @@ describe("metrics of k8s-events", () => {
     rig.cluster.putPod(podObject({ name: "web-1", node: "n1" }));
     await app.request(refEvent("add", "Pod", "web-1", "default"));
     await app.request(refEvent("add", "Secret", "s", "default"));
+    // A change that derives another entry, so the update needs SPIRE (an unchanged pod would not).
+    rig.cluster.putPod(podObject({ name: "web-1", node: "n1", serviceAccount: "api" }));
     rig.spireServer.injectFault({ method: "ListEntries", code: Code.Unavailable });
     await app.request(refEvent("update", "Pod", "web-1", "default"));
     spire.close();

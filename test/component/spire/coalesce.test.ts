@@ -3,7 +3,7 @@ import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { EntrySpec } from "../../../lib/planner/entry.js";
 import { createSpireClient, type SpireClient } from "../../../lib/spire/client.js";
-import { coalesceCreates } from "../../../lib/spire/coalesce.js";
+import { coalesceWrites } from "../../../lib/spire/coalesce.js";
 import { createUnixSocketTransport } from "../../../lib/spire/transport.js";
 import { type FakeSpireServer, startFakeSpireServer } from "../../fakes/spire-entry-server.js";
 
@@ -17,7 +17,7 @@ const spec = (name: string, selectorValue = `pod-name:${name}`): EntrySpec => ({
   downstream: false,
 });
 
-describe("coalesceCreates", () => {
+describe("coalesceWrites", () => {
   let fake: FakeSpireServer;
   let client: SpireClient;
   beforeEach(async () => {
@@ -34,7 +34,7 @@ describe("coalesceCreates", () => {
   });
 
   it("sends concurrent creates as one batch and gives each caller its own results", async () => {
-    const coalesced = coalesceCreates(client);
+    const coalesced = coalesceWrites(client);
     const [a, b, c] = await Promise.all([
       coalesced.createEntries([spec("a")]),
       coalesced.createEntries([spec("b"), spec("bad", "")]),
@@ -49,10 +49,44 @@ describe("coalesceCreates", () => {
   });
 
   it("keeps batches within the limit and fails every caller of a failed RPC", async () => {
-    const coalesced = coalesceCreates(client, 2);
+    const coalesced = coalesceWrites(client, { maxBatch: { create: 2 } });
     fake.injectFault({ method: "BatchCreateEntry", code: Code.Unavailable, onCall: 2 });
     const results = await Promise.all(["a", "b", "c"].map((name) => coalesced.createEntries([spec(name)])));
     expect(fake.batchSizes.BatchCreateEntry).toEqual([2, 1]);
     expect(results.map((r) => r.ok)).toEqual([true, true, false]);
+  });
+
+  it("queues calls while maxInFlight batches are out and sends them together when one returns", async () => {
+    const coalesced = coalesceWrites(client, { maxInFlight: 1 });
+    fake.injectFault({ method: "BatchCreateEntry", delayMs: 50 });
+    const first = coalesced.createEntries([spec("a")]);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const rest = ["b", "c", "d"].map((name) => coalesced.createEntries([spec(name)]));
+    expect((await Promise.all([first, ...rest])).every((r) => r.ok)).toBe(true);
+    expect(fake.batchSizes.BatchCreateEntry).toEqual([1, 3]);
+  });
+
+  it("coalesces updates and deletes too, each caller getting its own items", async () => {
+    const created = await client.createEntries([spec("a"), spec("b"), spec("c")]);
+    if (!created.ok) throw created.error;
+    const [a, b, c] = created.value.map((r) => (r.ok ? r.entry : undefined));
+    const coalesced = coalesceWrites(client);
+    const updates = await Promise.all(
+      [a, b].map((entry) => coalesced.updateEntries([{ ...(entry as NonNullable<typeof a>), admin: true }])),
+    );
+    expect(updates.map((u) => u.ok && u.value[0]?.ok)).toEqual([true, true]);
+    const deletes = await Promise.all([
+      coalesced.deleteEntries([a?.id ?? ""]),
+      coalesced.deleteEntries([c?.id ?? "", "no-such-id"]),
+    ]);
+    expect(fake.batchSizes.BatchUpdateEntry).toEqual([2]);
+    expect(fake.batchSizes.BatchDeleteEntry).toEqual([3]);
+    expect(deletes[1]).toMatchObject({
+      ok: true,
+      value: [
+        { ok: true, existed: true },
+        { ok: true, existed: false },
+      ],
+    });
   });
 });
