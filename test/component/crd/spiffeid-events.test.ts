@@ -41,6 +41,23 @@ describe("spiffeid-events (crd mode)", () => {
     ]);
   });
 
+  it("syncs a SpiffeID once for a burst of concurrent events", async () => {
+    rig.store.seed(manualSpiffeId("web"));
+    rig.store.seed(manualSpiffeId("api"));
+    const events = Array.from({ length: 30 }, (_, i) => sync(i % 2 === 0 ? "web" : "api"));
+    const statuses = await Promise.all(events.map(async (e) => (await e).status));
+    expect(new Set(statuses)).toEqual(new Set([204]));
+    // Events that arrive together share one sync per SpiffeID: one create each, no second sync (which
+    // would look the recorded entry up), no write conflicts.
+    expect(rig.spireServer.rpcCounts.BatchCreateEntry).toBe(2);
+    expect(rig.spireServer.rpcCounts.GetEntry ?? 0).toBe(0);
+    expect(rig.store.writes).toEqual({ create: 0, replace: 2, status: 2, delete: 0 });
+    expect((await rig.entries()).map((e) => e.spiffeId).sort()).toEqual([
+      `spiffe://${TD}/api`,
+      `spiffe://${TD}/web`,
+    ]);
+  });
+
   it("changes nothing when an event is replayed, in any action", async () => {
     rig.store.seed(manualSpiffeId("web"));
     await sync("web");
