@@ -2,6 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { request } from "node:https";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
+import { httpOk } from "./http.js";
 import { elapsedMs, type HarnessLog, stderrLog } from "./log.js";
 import { peerBinary } from "./peers.js";
 import { createPki, type Pki } from "./pki.js";
@@ -207,12 +208,6 @@ async function writeAdmissionConfig(runDir: string, pki: Pki, user: string): Pro
 // JSON is valid YAML, so kube-apiserver and client-node read these files as they are.
 async function writeJson(path: string, value: unknown): Promise<void> {
   await writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
-}
-
-async function httpOk(url: string): Promise<boolean> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-  await response.body?.cancel();
-  return response.ok;
 }
 
 function httpsOk(url: string, tls: { ca: Buffer; cert: Buffer; key: Buffer }): Promise<boolean> {
