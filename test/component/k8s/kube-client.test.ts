@@ -10,7 +10,9 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Credentials, staticToken, tokenFile } from "../../../lib/k8s/credentials.js";
 import { KubeApiError } from "../../../lib/k8s/errors.js";
+import { execCredentials } from "../../../lib/k8s/exec-credential.js";
 import { createKubeClient, type KubeClient, type KubeClientOptions } from "../../../lib/k8s/kube-client.js";
+import { writeExecPlugin } from "../../fakes/exec-plugin.js";
 
 interface Received {
   readonly method: string;
@@ -167,6 +169,33 @@ describe("KubeClient", () => {
       "Bearer old",
       "Bearer old",
       "Bearer new",
+    ]);
+  });
+
+  it("runs the exec plugin again after a 401, and keeps the new token", async () => {
+    const plugin = writeExecPlugin(dir);
+    handler = ({ headers }, res) =>
+      headers.authorization === "Bearer tok-2-"
+        ? json(res, 200, { ok: true })
+        : json(res, 401, { kind: "Status" });
+    const kube = client(
+      execCredentials(
+        {
+          apiVersion: "client.authentication.k8s.io/v1",
+          command: plugin.path,
+          args: [],
+          env: { RUNS_FILE: plugin.runsFile },
+        },
+        { now: () => 0 },
+      ),
+    );
+    expect(await kube.request(pods, { method: "GET", path: "/x" })).toEqual({ ok: true });
+    expect(await kube.request(pods, { method: "GET", path: "/x" })).toEqual({ ok: true });
+    expect(plugin.runs()).toBe(2);
+    expect(received.map((r) => r.headers.authorization)).toEqual([
+      "Bearer tok-1-",
+      "Bearer tok-2-",
+      "Bearer tok-2-",
     ]);
   });
 
