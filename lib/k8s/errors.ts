@@ -194,19 +194,3 @@ function errorText(error: unknown): string {
   }
   return String(error);
 }
-
-/** The HTTP status of a client-node error (ApiException has `.code`), if any. */
-export function statusOf(error: unknown): number | undefined {
-  if (typeof error === "object" && error !== null && "code" in error && typeof error.code === "number")
-    return error.code;
-  return undefined;
-}
-
-/** Turns any error thrown by client-node into a KubeApiError that names the call. */
-export function toKubeApiError(error: unknown, call: KubeCall): KubeApiError {
-  const status = statusOf(error);
-  if (status === undefined) return transportError(call, error);
-  // client-node gives the body as the raw JSON string.
-  const body = (error as { body?: unknown }).body;
-  return httpError(call, status, typeof body === "string" ? body : JSON.stringify(body ?? ""));
-}

@@ -15,7 +15,6 @@
 import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, join } from "node:path";
-import { KubeConfig } from "@kubernetes/client-node";
 import { fail, ok, type Result } from "../spiffe/result.js";
 import { inClusterTarget, SERVICE_ACCOUNT_DIR } from "./in-cluster.js";
 import type { KubeTarget } from "./kube-target.js";
@@ -59,19 +58,4 @@ export function loadKubeconfig(options: LoadKubeconfigOptions = {}): Result<Kube
     if (error instanceof KubeconfigProblem) return fail(error.message);
     throw error;
   }
-}
-
-/** client-node's configuration, for the callers not yet on the KubeClient (same order of sources). */
-export function loadKubeConfig(kubeconfigPath?: string): KubeConfig {
-  const kubeConfig = new KubeConfig();
-  if (kubeconfigPath) kubeConfig.loadFromFile(kubeconfigPath);
-  else kubeConfig.loadFromDefault();
-  if (!kubeConfig.getCurrentCluster()) {
-    throw new Error(
-      kubeconfigPath
-        ? `kubeconfig ${kubeconfigPath} has no current cluster`
-        : "no Kubernetes configuration found: set KUBECONFIG, pass --kubeconfig, or run in a pod with a service account",
-    );
-  }
-  return kubeConfig;
 }
