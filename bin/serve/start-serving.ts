@@ -72,7 +72,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
       for (const watch of plan.watches) {
         bridges.push(
           await startBridge({
-            kubeConfig: runtime.kubeConfig,
+            client: runtime.kube,
             resources: watch.resources,
             sink: `${url}${MOUNT_PATH[watch.to]}`,
             logger,

@@ -2,8 +2,11 @@
  * Delivers CloudEvents to a sink URL the way the Knative adapter's HTTP client does: one POST per
  * event in binary mode, any 2xx is an ACK, anything else (or a connection error, or a timeout) is
  * retried with exponential backoff a few times. At most `concurrency` requests are in flight; the
- * rest wait in order.
+ * rest wait in order. They share a keep-alive pool of at most `concurrency` connections, so a burst
+ * of events opens a few connections, not one per event.
  */
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { Logger } from "pino";
 import { LogField } from "../log/log-fields.js";
 import type { OutgoingEvent } from "./to-cloudevent.js";
@@ -38,6 +41,13 @@ export interface Sink {
   close(): Promise<void>;
 }
 
+/**
+ * Idle pooled connections are closed after this long: below Node's default server keep-alive
+ * timeout (5 s, which the functions' servers keep), so a POST rarely meets a connection the
+ * receiver has just closed.
+ */
+const IDLE_SOCKET_MS = 4_000;
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function createSink(options: SinkOptions): Sink {
@@ -46,6 +56,11 @@ export function createSink(options: SinkOptions): Sink {
   const baseDelayMs = options.baseDelayMs ?? 50;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const sleep = options.sleep ?? defaultSleep;
+  const target = new URL(options.url);
+  const secure = target.protocol === "https:";
+  const pool = { keepAlive: true, maxSockets: concurrency, timeout: IDLE_SOCKET_MS };
+  const agent = secure ? new HttpsAgent(pool) : new HttpAgent(pool);
+  const send = secure ? httpsRequest : httpRequest;
   const queue: Array<() => Promise<void>> = [];
   let active = 0;
   let closed = false;
@@ -70,19 +85,28 @@ export function createSink(options: SinkOptions): Sink {
     }
   };
 
-  async function attempt(event: OutgoingEvent): Promise<{ status?: number; error?: unknown }> {
-    try {
-      const response = await fetch(options.url, {
-        method: "POST",
-        headers: event.headers,
-        body: event.body,
-        signal: AbortSignal.timeout(timeoutMs),
+  function attempt(event: OutgoingEvent): Promise<{ status?: number; error?: unknown }> {
+    return new Promise((resolve) => {
+      const headers = { ...event.headers, "content-length": String(Buffer.byteLength(event.body)) };
+      const req = send(target, { method: "POST", headers, agent }, (res) => {
+        // The body is read to its end so the connection goes back to the pool.
+        res.resume();
+        res.on("end", () => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode });
+        });
+        res.on("error", (error) => {
+          clearTimeout(timer);
+          resolve({ error });
+        });
       });
-      await response.arrayBuffer().catch(() => undefined);
-      return { status: response.status };
-    } catch (error) {
-      return { error };
-    }
+      const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      req.on("error", (error) => {
+        clearTimeout(timer);
+        resolve({ error });
+      });
+      req.end(event.body);
+    });
   }
 
   async function deliver(event: OutgoingEvent): Promise<Delivery> {
@@ -130,6 +154,7 @@ export function createSink(options: SinkOptions): Sink {
       closed = true;
       for (const job of queue.splice(0)) void job();
       await this.idle();
+      agent.destroy();
     },
   };
 }

@@ -116,7 +116,7 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server", "k8s
       ]);
       stops.push(plane.stop, projectServer.stop, originalServer.stop);
       await applyCrds(plane.kubeConfig, [CRD_FILE]);
-      spiffeIds = createSpiffeIdApi(plane.kubeConfig);
+      spiffeIds = createSpiffeIdApi(plane.kube);
       const k = kubeObjects(plane.kubeConfig);
       for (const ns of [REGISTRAR_NS, NS]) await k.createNamespace(ns);
 
@@ -140,13 +140,13 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server", "k8s
       stops.push(fns.stop);
       bridges.push(
         await startBridge({
-          kubeConfig: plane.kubeConfig,
+          client: plane.kube,
           resources: ["pods", "nodes", "endpoints"],
           sink: fns.k8sEventsUrl,
           logger,
         }),
         await startBridge({
-          kubeConfig: plane.kubeConfig,
+          client: plane.kube,
           resources: ["spiffeids"],
           sink: fns.spiffeIdEventsUrl,
           logger,

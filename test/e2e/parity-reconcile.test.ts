@@ -144,7 +144,7 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server", "k8s
         });
         stops.push(fns.stop);
         const bridge = await startBridge({
-          kubeConfig: plane.kubeConfig,
+          client: plane.kube,
           resources: ["pods", "nodes", "endpoints"],
           sink: fns.eventsUrl,
           logger,

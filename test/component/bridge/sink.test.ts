@@ -119,3 +119,20 @@ describe("createSink", () => {
     expect(await second).toMatchObject({ ok: false, attempts: 0 });
   });
 });
+
+describe("createSink connections", () => {
+  it("reuses connections: 100 sequential POSTs over at most 2, 100 concurrent over at most `concurrency`", async () => {
+    const { url, received } = await startSink(() => 204);
+    let connections = 0;
+    server?.on("connection", () => connections++);
+    const sink = createSink({ url, logger, concurrency: 4 });
+    for (let i = 0; i < 100; i++) expect((await sink.send(event(`s${i}`))).ok).toBe(true);
+    expect(connections).toBeLessThanOrEqual(2);
+    const before = connections;
+    const deliveries = await Promise.all(Array.from({ length: 100 }, (_, i) => sink.send(event(`c${i}`))));
+    expect(deliveries.every((d) => d.ok)).toBe(true);
+    expect(received).toHaveLength(200);
+    expect(connections - before).toBeLessThanOrEqual(4);
+    await sink.close();
+  });
+});
