@@ -12,7 +12,8 @@ import { LogField } from "../log/log-fields.js";
 import type { ResourceName } from "./resources.js";
 import { WATCHED_RESOURCES } from "./resources.js";
 import { createSink, type Delivery } from "./sink.js";
-import { type EventMode, toCloudEvent } from "./to-cloudevent.js";
+import { type EventMode, type OutgoingEvent, toCloudEvent } from "./to-cloudevent.js";
+import type { WatchCache } from "./watch-cache.js";
 import { type ResourceWatch, watchResource } from "./watch-resource.js";
 
 export interface BridgeOptions {
@@ -22,6 +23,10 @@ export interface BridgeOptions {
   readonly resources: readonly ResourceName[];
   /** The URL events are POSTed to. */
   readonly sink: string;
+  /** Delivers an event in-process instead (see SinkOptions.post); `sink` then only names it in logs. */
+  readonly post?: (event: OutgoingEvent) => Promise<number>;
+  /** Kept up to date from the watches, each change before its event is delivered. */
+  readonly cache?: WatchCache;
   /** Reference (default, as ApiServerSource) or Resource. */
   readonly mode?: EventMode;
   readonly logger: Logger;
@@ -59,6 +64,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const delivered: Delivery[] = [];
   const sink = createSink({
     url: options.sink,
+    ...(options.post ? { post: options.post } : {}),
     logger,
     concurrency: options.concurrency,
     retries: options.retries,
@@ -72,7 +78,9 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       emitInitial: options.initialAdds ?? false,
       initialBackoffMs: options.initialBackoffMs,
       maxBackoffMs: options.maxBackoffMs,
+      onList: (items) => options.cache?.replace(name, items),
       onChange: (action, object) => {
+        options.cache?.apply(name, action, object);
         const event = toCloudEvent(action, object, { mode, source, id: randomUUID() });
         void sink.send(event).then((delivery) => {
           delivered.push(delivery);

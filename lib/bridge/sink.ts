@@ -21,6 +21,11 @@ export interface Delivery {
 
 export interface SinkOptions {
   readonly url: string;
+  /**
+   * Delivers one event in-process and returns the HTTP status the receiving app answered (used by
+   * `registrar serve`, whose functions run in the same process); default: POST it to `url`.
+   */
+  readonly post?: (event: OutgoingEvent) => Promise<number>;
   readonly logger: Logger;
   /** Requests in flight at once (default 8). */
   readonly concurrency?: number;
@@ -109,10 +114,21 @@ export function createSink(options: SinkOptions): Sink {
     });
   }
 
+  async function attemptInProcess(
+    post: (event: OutgoingEvent) => Promise<number>,
+    event: OutgoingEvent,
+  ): Promise<{ status?: number; error?: unknown }> {
+    try {
+      return { status: await post(event) };
+    } catch (error) {
+      return { error };
+    }
+  }
+
   async function deliver(event: OutgoingEvent): Promise<Delivery> {
     let last: { status?: number; error?: unknown } = {};
     for (let attempts = 1; ; attempts++) {
-      last = await attempt(event);
+      last = options.post ? await attemptInProcess(options.post, event) : await attempt(event);
       const ok = last.status !== undefined && last.status >= 200 && last.status < 300;
       if (ok || attempts > retries || closed) {
         if (!ok) {

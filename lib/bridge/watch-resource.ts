@@ -19,6 +19,8 @@ export interface ResourceWatchOptions {
   readonly logger: Logger;
   /** Called for every change, in the order the watch reports them. */
   readonly onChange: (action: ChangeAction, object: KubeObjectJson) => void;
+  /** Called with every complete list (the first, and each relist), before any later change. */
+  readonly onList?: (items: readonly KubeObjectJson[]) => void;
   /** Report the objects of the first list as adds (default false, as the adapter). */
   readonly emitInitial?: boolean;
   readonly pageSize?: number;
@@ -78,6 +80,7 @@ export function watchResource(options: ResourceWatchOptions): ResourceWatch {
     );
     lists++;
     resourceVersion = listed.resourceVersion;
+    options.onList?.(listed.items);
     if (!emit) return;
     for (const item of listed.items) {
       options.onChange("add", { apiVersion: resource.apiVersion, kind: resource.kind, ...item });

@@ -158,6 +158,11 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   };
 }
 
+/** The same runtime reading the cluster through `cluster` (e.g. a watch cache); everything else stays lazy. */
+export function withClusterReader(runtime: Runtime, cluster: ClusterReader): Runtime {
+  return Object.create(runtime, { cluster: { value: cluster, enumerable: true } }) as Runtime;
+}
+
 /** The context the event and resync functions take in the runtime's mode. */
 export function modeContext(
   runtime: Runtime,

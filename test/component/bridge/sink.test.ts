@@ -136,3 +136,30 @@ describe("createSink connections", () => {
     await sink.close();
   });
 });
+
+describe("createSink, in-process", () => {
+  it("hands events to `post` without a connection, retrying non-2xx answers and failures", async () => {
+    const seen: string[] = [];
+    const answers: Array<number | Error> = [503, new Error("handler threw"), 204];
+    const sink = createSink({
+      url: "in-process:/events",
+      logger,
+      sleep: noWait,
+      post: async (event) => {
+        seen.push(event.headers["ce-id"] ?? "");
+        const answer = answers.shift() ?? 204;
+        if (answer instanceof Error) throw answer;
+        return answer;
+      },
+    });
+    const event = toCloudEvent(
+      "add",
+      { apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: "ns" } },
+      { mode: "Reference", source: "https://127.0.0.1:6443", id: "e1" },
+    );
+    const delivery = await sink.send(event);
+    expect(delivery).toMatchObject({ ok: true, status: 204, attempts: 3 });
+    expect(seen).toEqual(["e1", "e1", "e1"]);
+    await sink.close();
+  });
+});
