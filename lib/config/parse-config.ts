@@ -69,7 +69,7 @@ export function parseConfig(text: string, path: string): ConfigResult {
     if (!spec) {
       const suggestion = closestKey(name, KNOWN_KEYS);
       const hint = suggestion === undefined ? "" : `; did you mean "${suggestion}"?`;
-      warnings.push(`${path}: unknown key "${name}"${at(name.toLowerCase())}${hint}`);
+      warnings.push(`${path}: unknown key ${JSON.stringify(name)}${at(name.toLowerCase())}${hint}`);
       continue;
     }
     if (raw === null) continue;
@@ -129,7 +129,7 @@ function repeatedKeyErrors(keys: readonly KeyPosition[]): string[] {
   for (const [key, lines] of linesByKey) {
     if (lines.length < 2) continue;
     const listed = `${lines.slice(0, -1).join(", ")} and ${lines.at(-1)}`;
-    messages.push(`key "${key}" is repeated on lines ${listed}`);
+    messages.push(`key ${JSON.stringify(key)} is repeated on lines ${listed}`);
   }
   return messages;
 }
