@@ -13,6 +13,9 @@
 // which also mints spiffeid-validation's certificate), ports are free loopback ports, pod-admission
 // uses certificates made with openssl here. The JSON form is what `registrar check-config` prints
 // for that file. Figures are medians of BENCH_RUNS cold starts (default 10), HCL and JSON interleaved.
+//
+// BENCH_DIST=dist,other-build compares builds in one run (starts interleaved, so a machine busy with
+// something else weighs on every build alike); each must sit inside the repository (node_modules).
 import { spawn, spawnSync } from "node:child_process";
 import {
   existsSync,
@@ -31,7 +34,8 @@ import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { pathToFileURL } from "node:url";
 
-const CLI = "dist/bin/registrar.js";
+const DISTS = (process.env.BENCH_DIST ?? "dist").split(",");
+const cli = (dist) => join(dist, "bin", "registrar.js");
 const RUNS = Number(process.env.BENCH_RUNS ?? 10);
 const TD = "example.org";
 const CHECK_CONFIG_GOAL = { loadedMs: 150, rssMb: 70 };
@@ -125,8 +129,8 @@ async function coldStart({ args, env, url, tls }) {
   }
 }
 
-function checkConfigOnce(configPath) {
-  const child = spawnSync(process.execPath, [CLI, "check-config", "-config", configPath], {
+function checkConfigOnce(configPath, dist = DISTS[0]) {
+  const child = spawnSync(process.execPath, [cli(dist), "check-config", "-config", configPath], {
     encoding: "utf8",
     env: { ...process.env, REGISTRAR_STARTUP_PROBE: "1" },
   });
@@ -191,7 +195,7 @@ async function buildCases({ dir, socketPath, pki }) {
     spawn: async () => {
       const port = await freePort();
       return {
-        args: [join("dist", "functions", name, "index.js")],
+        args: (dist) => [join(dist, "functions", name, "index.js")],
         env: { ...env, PORT: String(port) },
         url: `http://127.0.0.1:${port}/healthz`,
       };
@@ -214,7 +218,7 @@ async function buildCases({ dir, socketPath, pki }) {
         }),
       perStartConfig: true,
       spawn: async (port) => ({
-        args: [join("dist", "functions", "pod-admission", "index.js")],
+        args: (dist) => [join(dist, "functions", "pod-admission", "index.js")],
         env,
         url: `https://127.0.0.1:${port}/healthz`,
         tls: clientTls,
@@ -230,7 +234,7 @@ async function buildCases({ dir, socketPath, pki }) {
         }),
       perStartConfig: true,
       spawn: async (port) => ({
-        args: [join("dist", "functions", "spiffeid-validation", "index.js")],
+        args: (dist) => [join(dist, "functions", "spiffeid-validation", "index.js")],
         env,
         url: `https://127.0.0.1:${port}/healthz`,
         // A certificate minted for the webhook Service's DNS name, not for 127.0.0.1.
@@ -243,7 +247,7 @@ async function buildCases({ dir, socketPath, pki }) {
       config: (port) => withKeys(overlay("reconcile"), { ...common, metrics_addr: `:${port}` }),
       perStartConfig: true,
       spawn: async (port, configPath) => ({
-        args: [CLI, "serve", "-config", configPath, "--listen", `127.0.0.1:${port}`],
+        args: (dist) => [cli(dist), "serve", "-config", configPath, "--listen", `127.0.0.1:${port}`],
         env,
         url: `http://127.0.0.1:${port}/healthz`,
       }),
@@ -276,19 +280,25 @@ async function measureFunctions(dir, cases) {
   for (let run = 0; run < RUNS; run += 1) {
     for (const item of cases) {
       for (const form of run % 2 === 0 ? ["HCL", "JSON"] : ["JSON", "HCL"]) {
-        const port = await freePort();
-        const files = fixed.get(item.name) ?? writeForms(dir, `${item.name}-${port}`, item.config(port));
-        const target = await item.spawn(port, files[form]);
-        const args = item.name === "registrar serve" ? target.args : [...target.args, "-config", files[form]];
-        record(`${item.name}\t${form}`, await coldStart({ ...target, args }));
+        for (const dist of run % 2 === 0 ? DISTS : [...DISTS].reverse()) {
+          const port = await freePort();
+          const files = fixed.get(item.name) ?? writeForms(dir, `${item.name}-${port}`, item.config(port));
+          const target = await item.spawn(port, files[form]);
+          const args =
+            item.name === "registrar serve"
+              ? target.args(dist)
+              : [...target.args(dist), "-config", files[form]];
+          record(JSON.stringify([item.name, form, dist]), await coldStart({ ...target, args }));
+        }
       }
     }
   }
   return [...samples.entries()].map(([key, list]) => {
-    const [name, form] = key.split("\t");
+    const [name, form, dist] = JSON.parse(key);
     return {
       name,
       form,
+      dist,
       readyMs: median(list.map((item) => item.readyMs)),
       minMs: Math.min(...list.map((item) => item.readyMs)),
       cpuMs: median(list.map((item) => item.cpuMs)),
@@ -301,20 +311,25 @@ function measureCheckConfig(dir) {
   const overlay = readFileSync("knative/overlays/reconcile/registrar.conf", "utf8");
   const forms = writeForms(dir, "check-config", overlay);
   const rows = [];
-  for (const form of ["HCL", "JSON"]) {
-    const runs = Array.from({ length: RUNS }, () => checkConfigOnce(forms[form]));
-    rows.push({
-      form,
-      loadedMs: median(runs.map((r) => r.loadedMs)),
-      rssMb: median(runs.map((r) => r.rssMb)),
-    });
+  for (const dist of DISTS) {
+    for (const form of ["HCL", "JSON"]) {
+      const runs = Array.from({ length: RUNS }, () => checkConfigOnce(forms[form], dist));
+      rows.push({
+        dist,
+        form,
+        loadedMs: median(runs.map((r) => r.loadedMs)),
+        rssMb: median(runs.map((r) => r.rssMb)),
+      });
+    }
   }
   return rows;
 }
 
-if (!existsSync(CLI)) {
-  console.error(`${CLI} not found: run "npm run build" first (npm run bench:startup does).`);
-  process.exit(1);
+for (const dist of DISTS) {
+  if (!existsSync(cli(dist))) {
+    console.error(`${cli(dist)} not found: run "npm run build" first (npm run bench:startup does).`);
+    process.exit(1);
+  }
 }
 const tsc = spawnSync(join("node_modules", ".bin", "tsc"), ["-p", "tsconfig.bench.json"], {
   stdio: "inherit",
@@ -332,22 +347,25 @@ try {
   const checkConfig = measureCheckConfig(dir);
   const functions = await measureFunctions(dir, await buildCases({ dir, socketPath: spire.socketPath, pki }));
 
+  // The build column appears only when builds are compared.
+  const build = (row) => (DISTS.length > 1 ? `  ${row.dist}` : "");
   console.log(`Start-up, median of ${RUNS} cold starts (node ${process.version})`);
   console.log("\n(a) registrar check-config: process start to config loaded");
-  console.log("form  loaded ms  RSS MB");
+  console.log(`form  loaded ms  RSS MB${DISTS.length > 1 ? "  build" : ""}`);
   for (const row of checkConfig) {
-    console.log(
-      `${row.form.padEnd(4)}  ${row.loadedMs.toFixed(1).padStart(9)}  ${row.rssMb.toFixed(1).padStart(6)}`,
-    );
+    const cells = [row.form.padEnd(4), row.loadedMs.toFixed(1).padStart(9), row.rssMb.toFixed(1).padStart(6)];
+    console.log(`${cells.join("  ")}${build(row)}`);
   }
-  const json = checkConfig.find((row) => row.form === "JSON");
-  const met = json.loadedMs <= CHECK_CONFIG_GOAL.loadedMs && json.rssMb <= CHECK_CONFIG_GOAL.rssMb;
-  console.log(
-    `JSON goal (<= ${CHECK_CONFIG_GOAL.loadedMs} ms, <= ${CHECK_CONFIG_GOAL.rssMb} MB): ${met ? "met" : "NOT met"}`,
-  );
+  for (const row of checkConfig.filter((item) => item.form === "JSON")) {
+    const met = row.loadedMs <= CHECK_CONFIG_GOAL.loadedMs && row.rssMb <= CHECK_CONFIG_GOAL.rssMb;
+    const goal = `JSON goal (<= ${CHECK_CONFIG_GOAL.loadedMs} ms, <= ${CHECK_CONFIG_GOAL.rssMb} MB)`;
+    console.log(`${goal}: ${met ? "met" : "NOT met"}${build(row)}`);
+  }
 
   console.log(`\n(b) process start to first served request (GET /healthz 200); goal <= ${READY_GOAL_MS} ms`);
-  console.log("function             form  ready ms  (min)  CPU ms  RSS MB");
+  console.log(
+    `function             form  ready ms  (min)  CPU ms  RSS MB${DISTS.length > 1 ? "  build" : ""}`,
+  );
   for (const row of functions) {
     const cells = [
       row.name.padEnd(19),
@@ -357,7 +375,7 @@ try {
       row.cpuMs.toFixed(0).padStart(6),
       row.rssMb.toFixed(1).padStart(6),
     ];
-    console.log(`${cells.join("  ")}${row.readyMs <= READY_GOAL_MS ? "" : "  over goal"}`);
+    console.log(`${cells.join("  ")}${build(row)}${row.readyMs <= READY_GOAL_MS ? "" : "  over goal"}`);
   }
 } finally {
   await spire.stop();
