@@ -310,19 +310,24 @@ async function measureFunctions(dir, cases) {
 function measureCheckConfig(dir) {
   const overlay = readFileSync("knative/overlays/reconcile/registrar.conf", "utf8");
   const forms = writeForms(dir, "check-config", overlay);
-  const rows = [];
-  for (const dist of DISTS) {
-    for (const form of ["HCL", "JSON"]) {
-      const runs = Array.from({ length: RUNS }, () => checkConfigOnce(forms[form], dist));
-      rows.push({
-        dist,
-        form,
-        loadedMs: median(runs.map((r) => r.loadedMs)),
-        rssMb: median(runs.map((r) => r.rssMb)),
-      });
+  const samples = new Map();
+  for (let run = 0; run < RUNS; run += 1) {
+    for (const dist of DISTS) {
+      for (const form of ["HCL", "JSON"]) {
+        const key = JSON.stringify([dist, form]);
+        samples.set(key, [...(samples.get(key) ?? []), checkConfigOnce(forms[form], dist)]);
+      }
     }
   }
-  return rows;
+  return [...samples.entries()].map(([key, runs]) => {
+    const [dist, form] = JSON.parse(key);
+    return {
+      dist,
+      form,
+      loadedMs: median(runs.map((r) => r.loadedMs)),
+      rssMb: median(runs.map((r) => r.rssMb)),
+    };
+  });
 }
 
 for (const dist of DISTS) {
