@@ -57,7 +57,7 @@ function parseTokens(tokens: readonly Token[], text: string): Result<ParsedHcl, 
     if (token.kind !== "end" && token.kind !== "error") index += 1;
     return token;
   };
-  const isPunct = (token: Token, text: string) => token.kind === "punct" && token.text === text;
+  const isPunct = (token: Token, punct: string) => token.kind === "punct" && token.text === punct;
   /** Records the first failure; returns undefined so callers can `return fail(...)`. */
   const fail = (line: number, reason: string): undefined => {
     failure ??= `line ${line}: ${reason}`;
