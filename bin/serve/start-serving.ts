@@ -5,14 +5,12 @@
  * in a cluster. With `watch`, a bridge watches the API server and delivers ApiServerSource-format
  * events to the mounted functions, and a timer runs the resync (once at start, then periodically),
  * which is what Knative's ApiServerSource and PingSource do in a cluster.
+ *
+ * Each function, webhook and the bridge is imported only when the mode's plan (or `watch`) uses
+ * it, so a process loads what it serves and no more (see README "Start-up cost").
  */
 import { Hono } from "hono";
-import { k8sEventsApp } from "../../functions/k8s-events/wire.js";
-import { startPodAdmission } from "../../functions/pod-admission/start.js";
-import { resyncApp } from "../../functions/resync/wire.js";
-import { spiffeIdEventsApp } from "../../functions/spiffeid-events/wire.js";
-import { startSpiffeIdValidation } from "../../functions/spiffeid-validation/start.js";
-import { type Bridge, startBridge } from "../../lib/bridge/bridge.js";
+import type { Bridge } from "../../lib/bridge/bridge.js";
 import { createWatchCache } from "../../lib/bridge/watch-cache.js";
 import { addHealthRoutes } from "../../lib/http/health.js";
 import { type ServedApp, serveApp } from "../../lib/http/serve.js";
@@ -52,15 +50,16 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   const runtime = cache
     ? withClusterReader(options.runtime, cache.reader(options.runtime.cluster))
     : options.runtime;
-  const builders: Record<HttpFunction, () => Hono> = {
-    "k8s-events": () => k8sEventsApp(runtime, env),
-    "spiffeid-events": () => spiffeIdEventsApp(runtime, env),
-    resync: () => resyncApp(runtime, env),
+  const builders: Record<HttpFunction, () => Promise<Hono>> = {
+    "k8s-events": async () => (await import("../../functions/k8s-events/wire.js")).k8sEventsApp(runtime, env),
+    "spiffeid-events": async () =>
+      (await import("../../functions/spiffeid-events/wire.js")).spiffeIdEventsApp(runtime, env),
+    resync: async () => (await import("../../functions/resync/wire.js")).resyncApp(runtime, env),
   };
   const root = new Hono();
   addHealthRoutes(root, runtime.readiness);
   addMetricsRoute(root, runtime.metrics);
-  for (const name of plan.http) root.route(MOUNT_PATH[name], builders[name]());
+  for (const name of plan.http) root.route(MOUNT_PATH[name], await builders[name]());
 
   const servers: ServedApp[] = [];
   const bridges: Bridge[] = [];
@@ -75,12 +74,18 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     servers.push(http);
     const metricsServer = await serveSeparateMetrics(runtime, http.port);
     if (metricsServer) servers.push(metricsServer);
-    if (plan.tls.includes("pod-admission")) servers.push(...(await startPodAdmission(runtime)));
-    if (plan.tls.includes("spiffeid-validation"))
+    if (plan.tls.includes("pod-admission")) {
+      const { startPodAdmission } = await import("../../functions/pod-admission/start.js");
+      servers.push(...(await startPodAdmission(runtime)));
+    }
+    if (plan.tls.includes("spiffeid-validation")) {
+      const { startSpiffeIdValidation } = await import("../../functions/spiffeid-validation/start.js");
       servers.push(...(await startSpiffeIdValidation(runtime, env)));
+    }
 
     const url = `http://127.0.0.1:${http.port}`;
     if (options.watch) {
+      const { startBridge } = await import("../../lib/bridge/bridge.js");
       for (const watch of plan.watches) {
         const path = MOUNT_PATH[watch.to];
         bridges.push(

@@ -67,14 +67,15 @@ export function checkDraft(draft: DraftConfig, facts: DraftFacts): string[] {
     );
   }
   if (!MODES.includes(facts.rawMode)) {
-    common(`invalid mode "${facts.rawMode}", valid values are crd, webhook and reconcile`);
+    // JSON.stringify quotes as the original's Go %q did (a line break shows as \n).
+    common(`invalid mode ${JSON.stringify(facts.rawMode)}, valid values are crd, webhook and reconcile`);
   }
 
   if (!LOG_LEVELS.includes(facts.rawLogLevel.toLowerCase())) {
-    errors.push(`error setting up logging: not a valid logrus Level: "${facts.rawLogLevel}"`);
+    errors.push(`error setting up logging: not a valid logrus Level: ${JSON.stringify(facts.rawLogLevel)}`);
   }
   if (!LOG_FORMATS.includes(facts.rawLogFormat.toLowerCase())) {
-    errors.push(`error setting up logging: unknown logger format: "${facts.rawLogFormat}"`);
+    errors.push(`error setting up logging: unknown logger format: ${JSON.stringify(facts.rawLogFormat)}`);
   }
 
   const positive = (key: string, value: number) => {

@@ -90,7 +90,7 @@ function asStringList(raw: unknown): string[] | undefined {
   return items.every((item) => item !== undefined) ? (items as string[]) : undefined;
 }
 
-/** A `context { k = "v" }` block (an array of objects from hcl2-parser) or a plain object. */
+/** A `context { k = "v" }` block (an array of objects, see hcl-object.ts) or a plain object. */
 function asStringMap(raw: unknown): Record<string, string> | undefined {
   const objects = Array.isArray(raw) ? raw : [raw];
   const merged: Record<string, string> = {};

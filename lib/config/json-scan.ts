@@ -2,7 +2,8 @@
  * Where the top-level keys of a JSON object are written. `JSON.parse` keeps the last of repeated
  * keys silently and reports no lines, so duplicate and unknown-key messages need this.
  */
-import type { KeyPosition } from "./hcl-scan.js";
+import type { KeyPosition } from "./key-position.js";
+import { MAX_NESTING, NESTING_REASON } from "./source-limits.js";
 
 /** Top-level keys of a JSON object text with their 1-based lines. Assumes `text` is valid JSON. */
 export function scanJsonKeys(text: string): KeyPosition[] {
@@ -23,6 +24,25 @@ export function scanJsonKeys(text: string): KeyPosition[] {
     }
   }
   return keys;
+}
+
+/**
+ * `line N: ...` when the arrays and objects of a JSON text nest deeper than MAX_NESTING (what is
+ * built from the parsed value recurses over it). Iterative; assumes nothing about validity.
+ */
+export function jsonNestingError(text: string): string | undefined {
+  let depth = 0;
+  let line = 1;
+  for (let i = 0; i < text.length; i += 1) {
+    const ch = text[i];
+    if (ch === "\n") line += 1;
+    else if (ch === '"') i = jsonStringEnd(text, i + 1);
+    else if (ch === "{" || ch === "[") {
+      depth += 1;
+      if (depth > MAX_NESTING) return `line ${line}: ${NESTING_REASON}`;
+    } else if (ch === "}" || ch === "]") depth = Math.max(0, depth - 1);
+  }
+  return undefined;
 }
 
 /** The 1-based line of a character offset. */

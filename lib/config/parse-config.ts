@@ -11,8 +11,7 @@ import { checkDraft, type DraftConfig } from "./checks.js";
 import { closestKey } from "./closest-key.js";
 import { type DecodedValue, decodeValue, parseDurationMs } from "./coerce.js";
 import type { Config, LogFormat, LogLevelName, Mode } from "./config.js";
-import { type HclParserLoader, requireHclParser } from "./hcl-parser.js";
-import type { KeyPosition } from "./hcl-scan.js";
+import type { KeyPosition } from "./key-position.js";
 import { CONFIG_KEYS, findKey, type KeySpec } from "./keys.js";
 import { readSource } from "./read-source.js";
 import type { Result } from "./result.js";
@@ -27,17 +26,12 @@ export interface LoadedConfig {
 /** Errors are complete messages, each prefixed with the file path. */
 export type ConfigResult = Result<LoadedConfig, string[]>;
 
-export interface ParseOptions {
-  /** Supplies hcl2-parser; defaults to requiring the package. Only called for HCL text. */
-  readonly loadHclParser?: HclParserLoader;
-}
-
 const DECODE = "unable to decode configuration: ";
 const COMMON_DECODE = `error parsing common config: ${DECODE}`;
 const KNOWN_KEYS = CONFIG_KEYS.map((spec) => spec.key);
 
 /** Read and parse the config file at `path` (the CLI's `-config`). */
-export function loadConfig(path: string, options: ParseOptions = {}): ConfigResult {
+export function loadConfig(path: string): ConfigResult {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -45,17 +39,17 @@ export function loadConfig(path: string, options: ParseOptions = {}): ConfigResu
     const reason = error instanceof Error ? error.message : String(error);
     return { ok: false, error: [`${path}: unable to load configuration: ${reason}`] };
   }
-  return parseConfig(text, path, options);
+  return parseConfig(text, path);
 }
 
-/** Parse config `text`; `path` only names the file in messages. Pure apart from loading hcl2-parser. */
-export function parseConfig(text: string, path: string, options: ParseOptions = {}): ConfigResult {
+/** Parse config `text`; `path` only names the file in messages. Pure; never throws. */
+export function parseConfig(text: string, path: string): ConfigResult {
   const fail = (messages: string[]): ConfigResult => ({
     ok: false,
     error: messages.map((message) => `${path}: ${message}`),
   });
 
-  const source = readSource(text, options.loadHclParser ?? requireHclParser);
+  const source = readSource(text);
   if (!source.ok) return fail([COMMON_DECODE + source.error]);
   const { values, keys } = source.value;
   const lineOf = (key: string) => keys.find((position) => position.name.toLowerCase() === key)?.line;
@@ -75,7 +69,7 @@ export function parseConfig(text: string, path: string, options: ParseOptions = 
     if (!spec) {
       const suggestion = closestKey(name, KNOWN_KEYS);
       const hint = suggestion === undefined ? "" : `; did you mean "${suggestion}"?`;
-      warnings.push(`${path}: unknown key "${name}"${at(name.toLowerCase())}${hint}`);
+      warnings.push(`${path}: unknown key ${JSON.stringify(name)}${at(name.toLowerCase())}${hint}`);
       continue;
     }
     if (raw === null) continue;
@@ -135,7 +129,7 @@ function repeatedKeyErrors(keys: readonly KeyPosition[]): string[] {
   for (const [key, lines] of linesByKey) {
     if (lines.length < 2) continue;
     const listed = `${lines.slice(0, -1).join(", ")} and ${lines.at(-1)}`;
-    messages.push(`key "${key}" is repeated on lines ${listed}`);
+    messages.push(`key ${JSON.stringify(key)} is repeated on lines ${listed}`);
   }
   return messages;
 }

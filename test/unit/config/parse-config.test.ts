@@ -1,10 +1,9 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Config } from "../../../lib/config/config.js";
 import { configToJson } from "../../../lib/config/config-to-json.js";
-import { type HclParserLoader, requireHclParser } from "../../../lib/config/hcl-parser.js";
 import { CONFIG_KEYS } from "../../../lib/config/keys.js";
 import { loadConfig, parseConfig } from "../../../lib/config/parse-config.js";
 
@@ -461,10 +460,13 @@ describe("decoding beyond the original", () => {
     ]);
   });
 
-  it("finds the line of an error the scanner cannot see by parsing prefixes", () => {
-    // Hex literals are valid lexically but hcl2-parser rejects them.
-    expect(errors(`${MINIMAL}webhook_port = 0x10\n`)).toEqual([
-      `${PATH}: error parsing common config: unable to decode configuration: line 4: syntax error`,
+  it("reads hexadecimal numbers as the original did", () => {
+    expect(ok(`${MINIMAL}webhook_port = 0x24FB\n`).config.webhookPort).toBe(9467);
+  });
+
+  it("refuses a number with a leading zero, which the original read as octal", () => {
+    expect(errors(`${MINIMAL}webhook_port = 09443\n`)).toEqual([
+      `${PATH}: error parsing common config: unable to decode configuration: line 4: ambiguous number "09443": HCL v1 read a leading 0 as octal; write it without the 0`,
     ]);
   });
 });
@@ -473,17 +475,9 @@ describe("the JSON form", () => {
   const JSON_MINIMAL =
     '{\n  "trust_domain": "domain.test",\n  "cluster": "CLUSTER",\n  "server_socket_path": "SOCKETPATH"';
 
-  it("gives the same config as HCL without loading hcl2-parser", () => {
-    const loader = vi.fn<HclParserLoader>(requireHclParser);
-    const result = parseConfig(`${JSON_MINIMAL}\n}\n`, PATH, { loadHclParser: loader });
+  it("gives the same config as HCL", () => {
+    const result = parseConfig(`${JSON_MINIMAL}\n}\n`, PATH);
     expect(result).toEqual({ ok: true, value: { config: WEBHOOK_DEFAULTS, warnings: [] } });
-    expect(loader).not.toHaveBeenCalled();
-  });
-
-  it("loads hcl2-parser for HCL text", () => {
-    const loader = vi.fn<HclParserLoader>(requireHclParser);
-    parseConfig(MINIMAL, PATH, { loadHclParser: loader });
-    expect(loader).toHaveBeenCalledOnce();
   });
 
   it("accepts a context object or a block array", () => {
@@ -531,19 +525,6 @@ describe("the result", () => {
   it("round-trips through its own JSON output", () => {
     const { config } = ok(`${MINIMAL}mode = "crd"\ncontext {\n a = "b"\n}\n`);
     expect(ok(JSON.stringify(configToJson(config))).config).toEqual(config);
-  });
-});
-
-describe("requireHclParser", () => {
-  it("restores Error.stackTraceLimit after loading", () => {
-    const saved = Error.stackTraceLimit;
-    Error.stackTraceLimit = 7;
-    try {
-      requireHclParser();
-      expect(Error.stackTraceLimit).toBe(7);
-    } finally {
-      Error.stackTraceLimit = saved;
-    }
   });
 });
 
