@@ -25,6 +25,8 @@ export interface SpireServer {
   bindPort: number;
   /** Config, data (sqlite) and `spire-server.log`. */
   dir: string;
+  /** The process id of the running server (a new one after `restart()`), undefined while halted. */
+  pid(): number | undefined;
   /**
    * Runs `spire-server <args>` with `-socketPath` inserted after the subcommand words,
    * e.g. `cli(["entry", "show", "-output", "json"])`. A non-zero exit is a result.
@@ -109,6 +111,7 @@ plugins {
       trustDomain,
       bindPort,
       dir: run.path,
+      pid: () => (current?.exitStatus() === undefined ? current?.pid : undefined),
       cli,
       async restart() {
         await current?.stop();
