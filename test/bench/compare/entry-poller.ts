@@ -1,0 +1,187 @@
+/**
+ * Watches a spire-server's entries the same way for every system under test: one full ListEntries
+ * (pages of 1,000, through the project's SpireClient on the admin socket) at a time, `intervalMs`
+ * after the previous one returned. Each list is a snapshot stamped with the time it returned; a pod's
+ * entry "appears" at the first snapshot that has it and "disappears" at the first that no longer
+ * has it, so the resolution is one list plus the interval (`stats()` reports the list durations).
+ */
+import { performance } from "node:perf_hooks";
+import pino from "pino";
+import type { Entry } from "../../../lib/planner/entry.js";
+import { createSpireClient, type SpireClient } from "../../../lib/spire/client.js";
+import { createUnixSocketTransport } from "../../../lib/spire/transport.js";
+import { type PodUids, podKeyOfEntry } from "./pod-key.js";
+
+/** One full list of the server's entries. */
+export interface Snapshot {
+  readonly entries: readonly Entry[];
+  /** performance.now() when the list returned. */
+  readonly at: number;
+  /** Keys of the pods that have an entry. */
+  readonly podKeys: ReadonlySet<string>;
+  /** Changes whenever an entry is created, updated or deleted. */
+  readonly fingerprint: string;
+}
+
+/** A wait for a set of pods to have an entry ("present") or none ("absent"). */
+export interface Expectation {
+  /** When each pod reached the state (performance.now()), for those that have. */
+  readonly reachedAt: ReadonlyMap<string, number>;
+  /** Resolves with `reachedAt` once every pod is in the state; rejects after `timeoutMs`. */
+  done(timeoutMs: number): Promise<ReadonlyMap<string, number>>;
+}
+
+export interface PollStats {
+  polls: number;
+  failedPolls: number;
+  medianListMs: number;
+  maxListMs: number;
+}
+
+export interface EntryPoller {
+  expect(keys: readonly string[], state: "present" | "absent"): Expectation;
+  /**
+   * Resolves with the latest snapshot once no entry has changed for `quietMs` (a system still
+   * adding DNS names is not done); rejects after `timeoutMs`.
+   */
+  quiet(quietMs: number, timeoutMs: number): Promise<Snapshot>;
+  latest(): Snapshot | undefined;
+  stats(): PollStats;
+  stop(): Promise<void>;
+}
+
+export interface EntryPollerOptions {
+  readonly socketPath: string;
+  readonly uids: PodUids;
+  /** Pause between the end of one list and the start of the next (default 25 ms). */
+  readonly intervalMs?: number;
+}
+
+export function startEntryPoller(options: EntryPollerOptions): EntryPoller {
+  const intervalMs = options.intervalMs ?? 25;
+  const client: SpireClient = createSpireClient({
+    transport: createUnixSocketTransport(options.socketPath),
+    logger: pino({ level: "silent" }),
+    timeoutMs: 60_000,
+    retry: { maxAttempts: 1 },
+  });
+  const listeners = new Set<(snapshot: Snapshot) => void>();
+  const listMs: number[] = [];
+  let failedPolls = 0;
+  let latest: Snapshot | undefined;
+  let unchangedSince = 0;
+  let stopped = false;
+
+  const loop = (async () => {
+    while (!stopped) {
+      const started = performance.now();
+      const listed = await client.listEntries();
+      const at = performance.now();
+      if (listed.ok) {
+        listMs.push(at - started);
+        const snapshot = snapshotOf(listed.value, at, options.uids);
+        if (snapshot.fingerprint !== latest?.fingerprint) unchangedSince = at;
+        latest = snapshot;
+        for (const listener of listeners) listener(snapshot);
+      } else {
+        failedPolls++;
+      }
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  })();
+
+  /** Calls `check` on every snapshot until it returns true; rejects after `timeoutMs`. */
+  const until = (check: (snapshot: Snapshot) => boolean, timeoutMs: number, what: () => string) =>
+    new Promise<void>((resolve, reject) => {
+      const listener = (snapshot: Snapshot) => {
+        if (!check(snapshot)) return;
+        finish();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(new Error(`timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what()}`));
+      }, timeoutMs);
+      const finish = () => {
+        clearTimeout(timer);
+        listeners.delete(listener);
+      };
+      listeners.add(listener);
+      if (latest) listener(latest);
+    });
+
+  return {
+    expect(keys, state) {
+      const pending = new Set(keys);
+      const reachedAt = new Map<string, number>();
+      const observe = (snapshot: Snapshot) => {
+        for (const key of pending) {
+          if (snapshot.podKeys.has(key) === (state === "present")) {
+            reachedAt.set(key, snapshot.at);
+            pending.delete(key);
+          }
+        }
+      };
+      listeners.add(observe);
+      return {
+        reachedAt,
+        async done(timeoutMs) {
+          try {
+            await until(
+              () => pending.size === 0,
+              timeoutMs,
+              () => `${keys.length} pod entries to be ${state} (${reachedAt.size} are)`,
+            );
+          } finally {
+            listeners.delete(observe);
+          }
+          return reachedAt;
+        },
+      };
+    },
+    async quiet(quietMs, timeoutMs) {
+      await until(
+        (snapshot) => snapshot.at - unchangedSince >= quietMs,
+        timeoutMs,
+        () => `no entry change for ${quietMs} ms`,
+      );
+      return latest as Snapshot;
+    },
+    latest: () => latest,
+    stats() {
+      const sorted = [...listMs].sort((a, b) => a - b);
+      return {
+        polls: listMs.length,
+        failedPolls,
+        medianListMs: sorted[Math.floor(sorted.length / 2)] ?? Number.NaN,
+        maxListMs: sorted[sorted.length - 1] ?? Number.NaN,
+      };
+    },
+    async stop() {
+      stopped = true;
+      await loop;
+      client.close();
+    },
+  };
+}
+
+function snapshotOf(entries: readonly Entry[], at: number, uids: PodUids): Snapshot {
+  const podKeys = new Set<string>();
+  let sum = 0;
+  for (const entry of entries) {
+    const key = podKeyOfEntry(entry, uids);
+    if (key !== undefined) podKeys.add(key);
+    sum = (sum + hash32(`${entry.id}@${entry.revisionNumber ?? 0n}`)) >>> 0;
+  }
+  return { entries, at, podKeys, fingerprint: `${entries.length}:${sum}` };
+}
+
+/** FNV-1a over the UTF-16 code units: cheap, and good enough to notice a changed entry set. */
+function hash32(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    hash ^= text.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
+}
