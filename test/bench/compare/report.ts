@@ -105,6 +105,12 @@ function phaseFigures(workload: Workload, phase: PhaseName, name: string): Figur
 function runFigures(workload: Workload): Figure[] {
   return [
     {
+      label: `${workload} entry poll cycle, the resolution of the times (ms)`,
+      workload,
+      value: (run) => run.poll?.medianCycleMs,
+      digits: 0,
+    },
+    {
       label: `${workload} whole run: registrar CPU (s)`,
       workload,
       value: (run) => run.run?.byGroup.system?.cpuSeconds,

@@ -87,6 +87,7 @@ export async function runSystem(system: SystemUnderTest, spec: RunSpec): Promise
       socketPath: spire.socketPath,
       uids: spec.uids,
       intervalMs: settings.pollMs,
+      budget: settings.pollBudget,
     });
     poller = watcher;
     const context: RunContext = {
