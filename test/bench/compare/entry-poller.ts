@@ -22,6 +22,8 @@ export interface Snapshot {
   readonly entries: readonly Entry[];
   /** performance.now() when the list returned. */
   readonly at: number;
+  /** Time since the previous snapshot: how late a change seen first here may be noticed. */
+  readonly sincePreviousMs: number;
   /** Keys of the pods that have an entry. */
   readonly podKeys: ReadonlySet<string>;
   /** Changes whenever an entry is created, updated or deleted. */
@@ -32,6 +34,8 @@ export interface Snapshot {
 export interface Expectation {
   /** When each pod reached the state (performance.now()), for those that have. */
   readonly reachedAt: ReadonlyMap<string, number>;
+  /** `sincePreviousMs` of the snapshot in which the last pod reached the state (once done). */
+  readonly resolutionMs: number | undefined;
   /** Resolves with `reachedAt` once every pod is in the state; rejects after `timeoutMs`. */
   done(timeoutMs: number): Promise<ReadonlyMap<string, number>>;
 }
@@ -93,7 +97,7 @@ export function startEntryPoller(options: EntryPollerOptions): EntryPoller {
       const at = performance.now();
       if (listed.ok) {
         listMs.push(at - started);
-        const snapshot = snapshotOf(listed.value, at, options.uids);
+        const snapshot = snapshotOf(listed.value, at, at - (latest?.at ?? started), options.uids);
         if (snapshot.fingerprint !== latest?.fingerprint) unchangedSince = at;
         latest = snapshot;
         for (const listener of listeners) listener(snapshot);
@@ -129,17 +133,23 @@ export function startEntryPoller(options: EntryPollerOptions): EntryPoller {
     expect(keys, state) {
       const pending = new Set(keys);
       const reachedAt = new Map<string, number>();
+      let resolutionMs: number | undefined;
       const observe = (snapshot: Snapshot) => {
+        if (pending.size === 0) return;
         for (const key of pending) {
           if (snapshot.podKeys.has(key) === (state === "present")) {
             reachedAt.set(key, snapshot.at);
             pending.delete(key);
           }
         }
+        if (pending.size === 0) resolutionMs = snapshot.sincePreviousMs;
       };
       listeners.add(observe);
       return {
         reachedAt,
+        get resolutionMs() {
+          return resolutionMs;
+        },
         async done(timeoutMs) {
           try {
             await until(
@@ -180,7 +190,7 @@ export function startEntryPoller(options: EntryPollerOptions): EntryPoller {
   };
 }
 
-function snapshotOf(entries: readonly Entry[], at: number, uids: PodUids): Snapshot {
+function snapshotOf(entries: readonly Entry[], at: number, sincePreviousMs: number, uids: PodUids): Snapshot {
   const podKeys = new Set<string>();
   let sum = 0;
   for (const entry of entries) {
@@ -188,7 +198,7 @@ function snapshotOf(entries: readonly Entry[], at: number, uids: PodUids): Snaps
     if (key !== undefined) podKeys.add(key);
     sum = (sum + hash32(`${entry.id}@${entry.revisionNumber ?? 0n}`)) >>> 0;
   }
-  return { entries, at, podKeys, fingerprint: `${entries.length}:${sum}` };
+  return { entries, at, sincePreviousMs, podKeys, fingerprint: `${entries.length}:${sum}` };
 }
 
 /** FNV-1a over the UTF-16 code units: cheap, and good enough to notice a changed entry set. */

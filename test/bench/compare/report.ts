@@ -34,6 +34,12 @@ function phaseFigures(workload: Workload, phase: PhaseName, name: string): Figur
       value: (run) => s(run.phases[phase]?.convergenceMs),
       digits: 2,
     },
+    {
+      label: `${name}: … its resolution, the last poll cycle (s)`,
+      workload,
+      value: (run) => s(run.phases[phase]?.resolutionMs),
+      digits: 2,
+    },
   ];
   if (phase !== "cold") {
     figures.push(
@@ -104,12 +110,6 @@ function phaseFigures(workload: Workload, phase: PhaseName, name: string): Figur
 
 function runFigures(workload: Workload): Figure[] {
   return [
-    {
-      label: `${workload} entry poll cycle, the resolution of the times (ms)`,
-      workload,
-      value: (run) => run.poll?.medianCycleMs,
-      digits: 0,
-    },
     {
       label: `${workload} whole run: registrar CPU (s)`,
       workload,

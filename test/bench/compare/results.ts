@@ -18,6 +18,8 @@ export interface PerPodLatency {
 export interface PhaseResult {
   /** From the phase's start (the system's start; the first create; the first delete) to the last pod's entry. */
   readonly convergenceMs: number;
+  /** The poll cycle that saw the last pod reach its state: the resolution of `convergenceMs`. */
+  readonly resolutionMs?: number;
   readonly perPod?: PerPodLatency;
   /** How long the phase's API calls took (creates and status patches; deletes). */
   readonly apiMs?: number;

@@ -120,7 +120,7 @@ export async function runSystem(system: SystemUnderTest, spec: RunSpec): Promise
     const coldReached = await coldWait.done(settings.phaseTimeoutMs);
     const coldDone = latest(coldReached);
     const coldSnapshot = await watcher.quiet(settings.quietMs, settings.phaseTimeoutMs);
-    result.phases.cold = phase(coldDone - t0, coldWindow.end(), coldSnapshot.entries.length);
+    result.phases.cold = phase(coldDone - t0, coldWait, coldWindow.end(), coldSnapshot.entries.length);
     entries.cold = canonicalEntries(coldSnapshot.entries);
     log(`cold start: all ${spec.coldPods.length} pod entries after ${seconds(coldDone - t0)}`);
 
@@ -146,6 +146,7 @@ export async function runSystem(system: SystemUnderTest, spec: RunSpec): Promise
       const burstSnapshot = await watcher.quiet(settings.quietMs, settings.phaseTimeoutMs);
       result.phases.burst = phase(
         latest(burstReached) - t1,
+        burstWait,
         burstWindow.end(),
         burstSnapshot.entries.length,
         latencies(burstReached, createdAt),
@@ -172,6 +173,7 @@ export async function runSystem(system: SystemUnderTest, spec: RunSpec): Promise
       const deleteSnapshot = await watcher.quiet(settings.quietMs, settings.phaseTimeoutMs);
       result.phases.delete = phase(
         latest(goneReached) - t2,
+        goneWait,
         deleteWindow.end(),
         deleteSnapshot.entries.length,
         latencies(goneReached, deletedAt),
@@ -202,6 +204,7 @@ export async function runSystem(system: SystemUnderTest, spec: RunSpec): Promise
 
 function phase(
   convergenceMs: number,
+  expectation: Expectation,
   usage: WindowFigures,
   entriesAtEnd: number,
   perPod?: PerPodLatency,
@@ -209,6 +212,7 @@ function phase(
 ): PhaseResult {
   return {
     convergenceMs,
+    ...(expectation.resolutionMs === undefined ? {} : { resolutionMs: expectation.resolutionMs }),
     usage,
     entriesAtEnd,
     ...(perPod ? { perPod } : {}),
