@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Builds the real peers used by the end-to-end suite (etcd, kube-apiserver, spire-server,
-# spire-agent and, with PEERS=all, the optional comparison peers) from the Go module proxy
-# into a cache outside the repository. Already-built peers are reused after a stamp check.
+# spire-agent and, with PEERS=all, the optional comparison peers) from the Go module proxy, or
+# from source archives for the versions the proxy refuses, into a cache outside the repository.
+# Already-built peers are reused after a stamp check (the archives are then not needed).
 #
 #   scripts/peers.sh            build or reuse the required peers
 #   PEERS=all scripts/peers.sh  also the optional peers
 #   scripts/peers.sh --print-dir   print the binary directory and exit
 #
-# Environment: PEERS_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/spire-registrar-peers).
+# Environment: PEERS_CACHE (default ${XDG_CACHE_HOME:-$HOME/.cache}/spire-registrar-peers);
+# PEERS_SRC, the directory with the source archives (default <repo>/../shared/peers-src, else
+# /work/shared/peers-src).
 set -euo pipefail
 
 # ---- version pins (the only thing to edit to move a peer) ---------------------------------
@@ -16,17 +19,24 @@ KUBE_VERSIONS="v1.36.3 v1.34.4"          # first one the proxy serves wins
 SPIRE_VERSIONS="v1.15.3 v1.13.3"
 KUSTOMIZE_VERSIONS="v5.8.2 v5.8.1"       # renders knative/ overlays in the end-to-end suite
 REGISTRAR_VERSION=v1.5.6                 # optional: reconcile and crd modes
-REGISTRAR_WEBHOOK_VERSION=v1.3.6         # optional: webhook mode
-SCM_VERSION=v0.6.6                       # optional: spire-controller-manager
 KNATIVE_EVENTING_VERSION=v0.49.2         # optional: apiserver_receive_adapter
+# Optional, from source archives (the module proxy refuses these versions): `git archive` of the
+# upstream tags, checked against these digests before anything is built.
+SCM_VERSION=v0.6.6                       # spire-controller-manager
+SCM_ARCHIVE=spire-controller-manager-v0.6.6.tar.gz
+SCM_SHA256=3e9f078494bb25124c55bec4bddf04d3e2df837487ff146062e00c3003d59da5
+LEGACY_VERSION=v0.11.1                   # the registrar (webhook mode) with its spire-server and agent
+LEGACY_ARCHIVE=spire-v0.11.1.tar.gz
+LEGACY_SHA256=9fa8171ae0eed7fe9742ff9e56c2d76c29e40129b0abe0cdf3976e3e966eaec2
 GO_MIN=1.26.6
 # --------------------------------------------------------------------------------------------
 
 CACHE=${PEERS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/spire-registrar-peers}
 BIN=$CACHE/bin
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # The builds run in child shells (see peer), which read these.
 export CACHE BIN ETCD_VERSION KUBE_VERSIONS SPIRE_VERSIONS KUSTOMIZE_VERSIONS REGISTRAR_VERSION \
-  REGISTRAR_WEBHOOK_VERSION SCM_VERSION KNATIVE_EVENTING_VERSION
+  SCM_VERSION SCM_SHA256 LEGACY_VERSION LEGACY_SHA256 KNATIVE_EVENTING_VERSION
 if [[ ${1:-} == --print-dir ]]; then echo "$BIN"; exit 0; fi
 
 export GOMODCACHE=$CACHE/gomod GOCACHE=$CACHE/gocache GOFLAGS=-modcacherw GOTOOLCHAIN=local
@@ -48,17 +58,46 @@ if ! flock -n 9; then
 fi
 
 now() { date +%s; }
-built=() reused=() failed=()
+built=() reused=() failed=() unavailable=()
 
 # stamp <name> <text>: what a binary was built from; a peer is reused when its stamp matches.
 stamp_of() { printf '%s\ngo%s\n' "$2" "$go_version"; }
-is_current() { # name stamp-text binaries...
+is_current() { # name stamp-text outputs... (paths under $CACHE: binaries, or directories)
   local name=$1 want=$2; shift 2
   [[ -f $BIN/$name.stamp && "$(cat "$BIN/$name.stamp")" == "$want" ]] || return 1
-  local b; for b in "$@"; do [[ -x $BIN/$b ]] || return 1; done
+  local out; for out in "$@"; do [[ -x $CACHE/$out ]] || return 1; done
+}
+
+# find_archive <file>: the path of a source archive, from the first of these directories that
+# has it; fails (printing where it looked) when none does.
+find_archive() {
+  local dirs=() dir
+  [[ -n ${PEERS_SRC:-} ]] && dirs+=("$PEERS_SRC")
+  dirs+=("$(dirname "$REPO")/shared/peers-src" /work/shared/peers-src)
+  for dir in "${dirs[@]}"; do
+    if [[ -f $dir/$1 ]]; then echo "$dir/$1"; return 0; fi
+  done
+  echo "no $1 in ${dirs[*]}"
+  return 1
 }
 install_bin() { # tmp-file final-name: atomic move into place
   chmod +x "$1"; mv -f "$1" "$BIN/$2"
+}
+install_dir() { # tmp-dir final-path: replaces a directory (a rename each way, never half-written)
+  rm -rf "$2.old"
+  if [[ -e $2 ]]; then mv "$2" "$2.old"; fi
+  mv "$1" "$2"
+  rm -rf "$2.old"
+}
+
+# unpack <dir> <sha256>: a fresh source tree from $PEER_ARCHIVE, after checking its digest; prints its path
+unpack() {
+  local dir=$CACHE/src/$1 got
+  got=$(sha256sum "$PEER_ARCHIVE" | cut -d' ' -f1)
+  if [[ $got != "$2" ]]; then echo "$PEER_ARCHIVE: sha256 $got, expected $2" >&2; return 1; fi
+  rm -rf "$dir"; mkdir -p "$dir"
+  tar -xzf "$PEER_ARCHIVE" -C "$dir"
+  echo "$dir"
 }
 
 # wrapper <dir>: a fresh wrapper module; prints its path
@@ -69,17 +108,28 @@ wrapper() {
   echo "$dir"
 }
 
-# peer <name> <function> <binaries...>: run a build step with timing, logging and reuse
+# peer <name> <function> <outputs...>: run a build step with timing, logging and reuse. Outputs
+# are paths under $CACHE (bin/<binary>, or a directory). A peer built from a source archive
+# (it defines <function>_archive) is "unavailable" when it is not cached and the archive is
+# nowhere to be found; its build gets the archive's path in PEER_ARCHIVE.
 peer() {
   local name=$1 fn=$2; shift 2
   local want; want=$(stamp_of "$name" "$("${fn}_pin")")
   if is_current "$name" "$want" "$@"; then reused+=("$name"); echo "peers: $name reused ($("${fn}_pin" | head -1))"; return 0; fi
+  local archive=
+  if declare -F "${fn}_archive" >/dev/null; then
+    if ! archive=$(find_archive "$("${fn}_archive")"); then
+      unavailable+=("$name ($archive)"); echo "peers: $name unavailable ($archive)" >&2
+      return 1
+    fi
+  fi
   local log=$CACHE/logs/$name.log start; start=$(now)
   echo "peers: building $name ... (log: $log)"
   # The build runs in a new bash: called from an `||` list, this shell ignores errexit in the whole
   # function (subshells included), so a failed step would go on; a new process keeps `set -e`.
   local rc=0
-  bash -euo pipefail -c "$(declare -f wrapper install_bin registrar_build "$fn"); $fn" >"$log" 2>&1 || rc=$?
+  PEER_ARCHIVE=$archive bash -euo pipefail -c \
+    "$(declare -f wrapper install_bin install_dir unpack registrar_build "$fn"); $fn" >"$log" 2>&1 || rc=$?
   if [[ $rc -eq 0 ]]; then
     printf '%s\n' "$want" >"$BIN/$name.stamp.tmp" && mv -f "$BIN/$name.stamp.tmp" "$BIN/$name.stamp"
     built+=("$name $(( $(now) - start ))s"); echo "peers: $name built in $(( $(now) - start ))s"
@@ -174,15 +224,33 @@ registrar_build() { # version output-name
 }
 registrar_pin() { echo "k8s-workload-registrar $REGISTRAR_VERSION"; }
 registrar() { registrar_build "$REGISTRAR_VERSION" k8s-workload-registrar; }
-registrar_webhook_pin() { echo "k8s-workload-registrar $REGISTRAR_WEBHOOK_VERSION"; }
-registrar_webhook() { registrar_build "$REGISTRAR_WEBHOOK_VERSION" k8s-workload-registrar-webhook; }
 
-scm_pin() { echo "spire-controller-manager $SCM_VERSION"; }
+# spire-controller-manager, and its CRDs (in $CACHE/scm-crds) for the tests to apply
+scm_pin() { echo "spire-controller-manager $SCM_VERSION from source sha256 $SCM_SHA256"; }
+scm_archive() { echo "$SCM_ARCHIVE"; }
 scm() {
-  local dir; dir=$(wrapper scm); cd "$dir"
-  go get -tool "github.com/spiffe/spire-controller-manager/cmd@$SCM_VERSION"
-  CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$BIN/.scm.tmp" github.com/spiffe/spire-controller-manager/cmd
+  local dir; dir=$(unpack scm "$SCM_SHA256"); cd "$dir"
+  GOFLAGS="$GOFLAGS -mod=mod" CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$BIN/.scm.tmp" ./cmd
+  rm -rf "$CACHE/.scm-crds.tmp"; mkdir "$CACHE/.scm-crds.tmp"
+  cp config/crd/bases/*.yaml "$CACHE/.scm-crds.tmp/"
   install_bin "$BIN/.scm.tmp" spire-controller-manager
+  install_dir "$CACHE/.scm-crds.tmp" "$CACHE/scm-crds"
+}
+
+# The seed's own registrar v0.11.1 (webhook mode speaks SPIRE's legacy Registration API, which
+# only the server of the same release serves), with that spire-server and spire-agent.
+legacy_pin() { echo "spire $LEGACY_VERSION (registrar, server, agent) from source sha256 $LEGACY_SHA256"; }
+legacy_archive() { echo "$LEGACY_ARCHIVE"; }
+legacy() {
+  local dir; dir=$(unpack spire-legacy "$LEGACY_SHA256"); cd "$dir"
+  # -checklinkname=0: its old golang.org/x dependencies use linknames Go 1.23+ refuses by default
+  local flags="-s -w -checklinkname=0 -X github.com/spiffe/spire/pkg/common/version.gittag=${LEGACY_VERSION#v}"
+  mkdir -p .out
+  GOFLAGS="$GOFLAGS -mod=mod" go build -trimpath -ldflags "$flags" -o .out/ ./support/k8s/k8s-workload-registrar
+  GOFLAGS="$GOFLAGS -mod=mod" CGO_ENABLED=1 go build -trimpath -ldflags "$flags" -o .out/ ./cmd/spire-server ./cmd/spire-agent
+  install_bin .out/k8s-workload-registrar "k8s-workload-registrar-$LEGACY_VERSION"
+  install_bin .out/spire-server "spire-server-$LEGACY_VERSION"
+  install_bin .out/spire-agent "spire-agent-$LEGACY_VERSION"
 }
 
 adapter_pin() { echo "knative.dev/eventing $KNATIVE_EVENTING_VERSION"; }
@@ -197,18 +265,20 @@ adapter() {
 total_start=$(now)
 echo "peers: cache $CACHE (go$go_version)"
 status=0
-peer etcd etcd etcd || status=1
-peer spire spire spire-server spire-agent || status=1
-peer kube-apiserver kube kube-apiserver || status=1
-peer kustomize kustomize kustomize || status=1
+peer etcd etcd bin/etcd || status=1
+peer spire spire bin/spire-server bin/spire-agent || status=1
+peer kube-apiserver kube bin/kube-apiserver || status=1
+peer kustomize kustomize bin/kustomize || status=1
 if [[ ${PEERS:-} == all ]]; then
   # optional peers: a failure is reported, not fatal
-  peer registrar registrar k8s-workload-registrar || true
-  peer registrar-webhook registrar_webhook k8s-workload-registrar-webhook || true
-  peer spire-controller-manager scm spire-controller-manager || true
-  peer apiserver-receive-adapter adapter apiserver_receive_adapter || true
+  peer registrar registrar bin/k8s-workload-registrar || true
+  peer spire-controller-manager scm bin/spire-controller-manager scm-crds || true
+  peer spire-legacy legacy "bin/k8s-workload-registrar-$LEGACY_VERSION" "bin/spire-server-$LEGACY_VERSION" \
+    "bin/spire-agent-$LEGACY_VERSION" || true
+  peer apiserver-receive-adapter adapter bin/apiserver_receive_adapter || true
 fi
 
 echo "peers: done in $(( $(now) - total_start ))s; built: ${built[*]:-none}; reused: ${reused[*]:-none}; failed: ${failed[*]:-none}"
+if [[ ${#unavailable[@]} -gt 0 ]]; then printf 'peers: unavailable: %s\n' "${unavailable[@]}"; fi
 echo "peers: binaries in $BIN"
 exit $status

@@ -80,7 +80,7 @@ export const run: CommandRun = async (args, io) => {
     const clusterFile = text("cluster-state");
     const state = clusterFile
       ? unwrap(parseClusterState(readText(clusterFile), clusterFile))
-      : await readLiveCluster(config, text("kubeconfig"));
+      : await readLiveCluster(config, text("kubeconfig"), io.env);
     const entriesFile = text("entries");
     const entries = entriesFile
       ? unwrap(parseEntries(readText(entriesFile), entriesFile))
@@ -132,25 +132,36 @@ function unwrap<T>(result: FileResult<T>): T {
   return result.value;
 }
 
-async function readLiveCluster(config: Config, kubeconfigPath: string | undefined): Promise<ClusterState> {
-  const { loadKubeConfig } = await import("../../lib/k8s/kubeconfig.js");
+async function readLiveCluster(
+  config: Config,
+  kubeconfigPath: string | undefined,
+  env: CliIo["env"],
+): Promise<ClusterState> {
+  const { loadKubeconfig } = await import("../../lib/k8s/kubeconfig.js");
+  const { createKubeClient } = await import("../../lib/k8s/kube-client.js");
   const { createClusterReader } = await import("../../lib/k8s/reader.js");
-  const kubeConfig = loadKubeConfig(kubeconfigPath);
-  const reader = createClusterReader(kubeConfig);
-  const crd = config.mode === "crd";
-  const [pods, nodes, endpoints, spiffeIds] = await Promise.all([
-    reader.listPods(),
-    config.mode === "reconcile" || (crd && config.podController) ? reader.listNodes() : [],
-    (config.mode === "reconcile" && config.addPodDnsNames) || (crd && config.addSvcDnsName)
-      ? reader.listEndpoints()
-      : [],
-    crd
-      ? import("../../lib/k8s/spiffeids.js").then(({ createSpiffeIdApi }) =>
-          createSpiffeIdApi(kubeConfig).list(),
-        )
-      : [],
-  ]);
-  return { pods, nodes, endpoints, others: new Map([[SPIFFEID_KIND, spiffeIds]]) };
+  const target = loadKubeconfig({ env, ...(kubeconfigPath ? { path: kubeconfigPath } : {}) });
+  if (!target.ok) throw new Error(target.error);
+  const client = createKubeClient(target.value);
+  try {
+    const reader = createClusterReader(client);
+    const crd = config.mode === "crd";
+    const [pods, nodes, endpoints, spiffeIds] = await Promise.all([
+      reader.listPods(),
+      config.mode === "reconcile" || (crd && config.podController) ? reader.listNodes() : [],
+      (config.mode === "reconcile" && config.addPodDnsNames) || (crd && config.addSvcDnsName)
+        ? reader.listEndpoints()
+        : [],
+      crd
+        ? import("../../lib/k8s/spiffeids.js").then(({ createSpiffeIdApi }) =>
+            createSpiffeIdApi(client).list(),
+          )
+        : [],
+    ]);
+    return { pods, nodes, endpoints, others: new Map([[SPIFFEID_KIND, spiffeIds]]) };
+  } finally {
+    client.close();
+  }
 }
 
 /** Live entries, read-only; an unreachable server means "no entries" with a note on stderr. */

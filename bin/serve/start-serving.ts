@@ -13,11 +13,12 @@ import { resyncApp } from "../../functions/resync/wire.js";
 import { spiffeIdEventsApp } from "../../functions/spiffeid-events/wire.js";
 import { startSpiffeIdValidation } from "../../functions/spiffeid-validation/start.js";
 import { type Bridge, startBridge } from "../../lib/bridge/bridge.js";
+import { createWatchCache } from "../../lib/bridge/watch-cache.js";
 import { addHealthRoutes } from "../../lib/http/health.js";
 import { type ServedApp, serveApp } from "../../lib/http/serve.js";
 import { parseAddr } from "../../lib/http/serve-tls.js";
 import { addMetricsRoute } from "../../lib/metrics/routes.js";
-import type { Runtime } from "../../lib/runtime/runtime.js";
+import { type Runtime, withClusterReader } from "../../lib/runtime/runtime.js";
 import { type HttpFunction, MOUNT_PATH, planServing } from "./plan-serving.js";
 
 export interface ServeOptions {
@@ -36,10 +37,21 @@ export interface Serving {
   stop(): Promise<void>;
 }
 
+/**
+ * Events handed to the in-process functions at once. Deliveries are cheap promises, and the functions
+ * merge the events of one object and batch the rest, so a burst is taken in whole, not 8 at a time.
+ */
+const IN_PROCESS_CONCURRENCY = 256;
+
 export async function startServing(options: ServeOptions): Promise<Serving> {
-  const { runtime, env } = options;
-  const { config, logger } = runtime;
+  const { env } = options;
+  const { config, logger } = options.runtime;
   const plan = planServing(config);
+  // With --watch, the handlers' re-reads of pods, nodes and Endpoints come from the bridge's watches.
+  const cache = options.watch && plan.watches.length > 0 ? createWatchCache() : undefined;
+  const runtime = cache
+    ? withClusterReader(options.runtime, cache.reader(options.runtime.cluster))
+    : options.runtime;
   const builders: Record<HttpFunction, () => Hono> = {
     "k8s-events": () => k8sEventsApp(runtime, env),
     "spiffeid-events": () => spiffeIdEventsApp(runtime, env),
@@ -70,12 +82,18 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     const url = `http://127.0.0.1:${http.port}`;
     if (options.watch) {
       for (const watch of plan.watches) {
+        const path = MOUNT_PATH[watch.to];
         bridges.push(
           await startBridge({
-            kubeConfig: runtime.kubeConfig,
+            client: runtime.kube,
             resources: watch.resources,
-            sink: `${url}${MOUNT_PATH[watch.to]}`,
+            sink: `${url}${path}`,
+            // The functions run in this process: events go to them without an HTTP hop.
+            post: async (event) =>
+              (await root.request(path, { method: "POST", headers: event.headers, body: event.body })).status,
+            concurrency: IN_PROCESS_CONCURRENCY,
             logger,
+            ...(cache ? { cache } : {}),
           }),
         );
       }

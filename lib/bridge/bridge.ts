@@ -6,21 +6,27 @@
  * in a watch gap, a few retries per event; the `resync` function repairs the rest.
  */
 import { randomUUID } from "node:crypto";
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import type { KubeClient } from "../k8s/kube-client.js";
 import { LogField } from "../log/log-fields.js";
 import type { ResourceName } from "./resources.js";
 import { WATCHED_RESOURCES } from "./resources.js";
 import { createSink, type Delivery } from "./sink.js";
-import { type EventMode, toCloudEvent } from "./to-cloudevent.js";
+import { type EventMode, type OutgoingEvent, toCloudEvent } from "./to-cloudevent.js";
+import type { WatchCache } from "./watch-cache.js";
 import { type ResourceWatch, watchResource } from "./watch-resource.js";
 
 export interface BridgeOptions {
-  readonly kubeConfig: KubeConfig;
+  /** The API server client; the bridge shares its connection pools and does not close it. */
+  readonly client: KubeClient;
   /** Collections to watch, e.g. ["pods", "nodes", "endpoints"]. */
   readonly resources: readonly ResourceName[];
   /** The URL events are POSTed to. */
   readonly sink: string;
+  /** Delivers an event in-process instead (see SinkOptions.post); `sink` then only names it in logs. */
+  readonly post?: (event: OutgoingEvent) => Promise<number>;
+  /** Kept up to date from the watches, each change before its event is delivered. */
+  readonly cache?: WatchCache;
   /** Reference (default, as ApiServerSource) or Resource. */
   readonly mode?: EventMode;
   readonly logger: Logger;
@@ -33,7 +39,7 @@ export interface BridgeOptions {
   readonly retryDelayMs?: number;
   /** How many of the latest deliveries `delivered` keeps (default 10,000). */
   readonly keepDelivered?: number;
-  /** The event source attribute (default: the API server URL of the kubeconfig, as the adapter). */
+  /** The event source attribute (default: the API server URL, as the adapter). */
   readonly source?: string;
   /** Watch restart backoff (default 500 ms doubling to 30 s). */
   readonly initialBackoffMs?: number;
@@ -52,12 +58,13 @@ export interface Bridge {
 /** Starts watching; resolves once every collection is listed and its watch is open. */
 export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const mode = options.mode ?? "Reference";
-  const source = options.source ?? options.kubeConfig.getCurrentCluster()?.server ?? "";
+  const source = options.source ?? options.client.server;
   const keep = options.keepDelivered ?? 10_000;
   const logger = options.logger.child({ [LogField.component]: "bridge" });
   const delivered: Delivery[] = [];
   const sink = createSink({
     url: options.sink,
+    ...(options.post ? { post: options.post } : {}),
     logger,
     concurrency: options.concurrency,
     retries: options.retries,
@@ -65,13 +72,15 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   });
   const watches: ResourceWatch[] = options.resources.map((name) =>
     watchResource({
-      kubeConfig: options.kubeConfig,
+      client: options.client,
       resource: WATCHED_RESOURCES[name],
       logger,
       emitInitial: options.initialAdds ?? false,
       initialBackoffMs: options.initialBackoffMs,
       maxBackoffMs: options.maxBackoffMs,
+      onList: (items) => options.cache?.replace(name, items),
       onChange: (action, object) => {
+        options.cache?.apply(name, action, object);
         const event = toCloudEvent(action, object, { mode, source, id: randomUUID() });
         void sink.send(event).then((delivery) => {
           delivered.push(delivery);

@@ -1,7 +1,7 @@
 /**
  * The Kubernetes collections the event bridge can watch, each across all namespaces. They are read
- * as raw JSON (not through client-node's typed models), so Resource-mode events carry the objects
- * exactly as the API server serves them, the way the Knative adapter's unstructured client does.
+ * as raw JSON, so Resource-mode events carry the objects exactly as the API server serves them, the
+ * way the Knative adapter's unstructured client does.
  */
 
 /** One watched collection. `apiVersion` and `kind` are stamped on list items, which lack them. */

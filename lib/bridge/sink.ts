@@ -2,8 +2,11 @@
  * Delivers CloudEvents to a sink URL the way the Knative adapter's HTTP client does: one POST per
  * event in binary mode, any 2xx is an ACK, anything else (or a connection error, or a timeout) is
  * retried with exponential backoff a few times. At most `concurrency` requests are in flight; the
- * rest wait in order.
+ * rest wait in order. They share a keep-alive pool of at most `concurrency` connections, so a burst
+ * of events opens a few connections, not one per event.
  */
+import { Agent as HttpAgent, request as httpRequest } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { Logger } from "pino";
 import { LogField } from "../log/log-fields.js";
 import type { OutgoingEvent } from "./to-cloudevent.js";
@@ -18,6 +21,11 @@ export interface Delivery {
 
 export interface SinkOptions {
   readonly url: string;
+  /**
+   * Delivers one event in-process and returns the HTTP status the receiving app answered (used by
+   * `registrar serve`, whose functions run in the same process); default: POST it to `url`.
+   */
+  readonly post?: (event: OutgoingEvent) => Promise<number>;
   readonly logger: Logger;
   /** Requests in flight at once (default 8). */
   readonly concurrency?: number;
@@ -38,6 +46,13 @@ export interface Sink {
   close(): Promise<void>;
 }
 
+/**
+ * Idle pooled connections are closed after this long: below Node's default server keep-alive
+ * timeout (5 s, which the functions' servers keep), so a POST rarely meets a connection the
+ * receiver has just closed.
+ */
+const IDLE_SOCKET_MS = 4_000;
+
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function createSink(options: SinkOptions): Sink {
@@ -46,6 +61,11 @@ export function createSink(options: SinkOptions): Sink {
   const baseDelayMs = options.baseDelayMs ?? 50;
   const timeoutMs = options.timeoutMs ?? 10_000;
   const sleep = options.sleep ?? defaultSleep;
+  const target = new URL(options.url);
+  const secure = target.protocol === "https:";
+  const pool = { keepAlive: true, maxSockets: concurrency, timeout: IDLE_SOCKET_MS };
+  const agent = secure ? new HttpsAgent(pool) : new HttpAgent(pool);
+  const send = secure ? httpsRequest : httpRequest;
   const queue: Array<() => Promise<void>> = [];
   let active = 0;
   let closed = false;
@@ -70,16 +90,36 @@ export function createSink(options: SinkOptions): Sink {
     }
   };
 
-  async function attempt(event: OutgoingEvent): Promise<{ status?: number; error?: unknown }> {
-    try {
-      const response = await fetch(options.url, {
-        method: "POST",
-        headers: event.headers,
-        body: event.body,
-        signal: AbortSignal.timeout(timeoutMs),
+  function attempt(event: OutgoingEvent): Promise<{ status?: number; error?: unknown }> {
+    return new Promise((resolve) => {
+      const headers = { ...event.headers, "content-length": String(Buffer.byteLength(event.body)) };
+      const req = send(target, { method: "POST", headers, agent }, (res) => {
+        // The body is read to its end so the connection goes back to the pool.
+        res.resume();
+        res.on("end", () => {
+          clearTimeout(timer);
+          resolve({ status: res.statusCode });
+        });
+        res.on("error", (error) => {
+          clearTimeout(timer);
+          resolve({ error });
+        });
       });
-      await response.arrayBuffer().catch(() => undefined);
-      return { status: response.status };
+      const timer = setTimeout(() => req.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      req.on("error", (error) => {
+        clearTimeout(timer);
+        resolve({ error });
+      });
+      req.end(event.body);
+    });
+  }
+
+  async function attemptInProcess(
+    post: (event: OutgoingEvent) => Promise<number>,
+    event: OutgoingEvent,
+  ): Promise<{ status?: number; error?: unknown }> {
+    try {
+      return { status: await post(event) };
     } catch (error) {
       return { error };
     }
@@ -88,7 +128,7 @@ export function createSink(options: SinkOptions): Sink {
   async function deliver(event: OutgoingEvent): Promise<Delivery> {
     let last: { status?: number; error?: unknown } = {};
     for (let attempts = 1; ; attempts++) {
-      last = await attempt(event);
+      last = options.post ? await attemptInProcess(options.post, event) : await attempt(event);
       const ok = last.status !== undefined && last.status >= 200 && last.status < 300;
       if (ok || attempts > retries || closed) {
         if (!ok) {
@@ -130,6 +170,7 @@ export function createSink(options: SinkOptions): Sink {
       closed = true;
       for (const job of queue.splice(0)) void job();
       await this.idle();
+      agent.destroy();
     },
   };
 }

@@ -6,19 +6,21 @@
  * objects that exist at start, and changes made during a gap that ends in a relist, produce no
  * events; `emitInitial` reports the first list as adds instead.
  */
-import { type KubeConfig, Watch } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import { KubeApiError } from "../k8s/errors.js";
+import type { KubeClient, WatchHandle } from "../k8s/kube-client.js";
 import { LogField } from "../log/log-fields.js";
-import { getJson, KubeHttpError } from "./get-json.js";
 import type { WatchedResource } from "./resources.js";
 import type { ChangeAction, KubeObjectJson } from "./to-cloudevent.js";
 
 export interface ResourceWatchOptions {
-  readonly kubeConfig: KubeConfig;
+  readonly client: KubeClient;
   readonly resource: WatchedResource;
   readonly logger: Logger;
   /** Called for every change, in the order the watch reports them. */
   readonly onChange: (action: ChangeAction, object: KubeObjectJson) => void;
+  /** Called with every complete list (the first, and each relist), before any later change. */
+  readonly onList?: (items: readonly KubeObjectJson[]) => void;
   /** Report the objects of the first list as adds (default false, as the adapter). */
   readonly emitInitial?: boolean;
   readonly pageSize?: number;
@@ -41,13 +43,16 @@ const WATCH_EVENT_ACTIONS: Readonly<Record<string, ChangeAction>> = {
   DELETED: "delete",
 };
 
-interface ListJson {
-  items?: KubeObjectJson[];
-  metadata?: { resourceVersion?: string; continue?: string };
-}
+/**
+ * The API server ends a watch after this long and the watch is opened again from the last version
+ * seen (as client-go's reflector does), so a connection that died silently is noticed.
+ */
+const WATCH_TIMEOUT_SECONDS = 300;
+/** Client-side limit of one watch: the server's timeout plus a margin. */
+const WATCH_DEADLINE_MS = (WATCH_TIMEOUT_SECONDS + 60) * 1000;
 
 export function watchResource(options: ResourceWatchOptions): ResourceWatch {
-  const { kubeConfig, resource } = options;
+  const { client, resource } = options;
   const logger = options.logger.child({ [LogField.kind]: resource.kind });
   const pageSize = options.pageSize ?? 500;
   const initialBackoffMs = options.initialBackoffMs ?? 500;
@@ -56,8 +61,9 @@ export function watchResource(options: ResourceWatchOptions): ResourceWatch {
   let stopped = false;
   let lists = 0;
   let failures = 0;
+  /** Bumped for every new watch; events and endings of older watches are ignored. */
   let generation = 0;
-  let controller: AbortController | undefined;
+  let watch: WatchHandle | undefined;
   let timer: NodeJS.Timeout | undefined;
   let markReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => {
@@ -65,23 +71,33 @@ export function watchResource(options: ResourceWatchOptions): ResourceWatch {
   });
 
   async function list(emit: boolean): Promise<void> {
-    const items: KubeObjectJson[] = [];
-    let continueToken: string | undefined;
-    let version: string | undefined;
-    do {
-      const query = new URLSearchParams({ limit: String(pageSize) });
-      if (continueToken) query.set("continue", continueToken);
-      const page = (await getJson(kubeConfig, `${resource.path}?${query}`)) as ListJson;
-      for (const item of page.items ?? []) items.push(item);
-      version = page.metadata?.resourceVersion;
-      continueToken = page.metadata?.continue || undefined;
-    } while (continueToken);
+    const listed = await client.list<KubeObjectJson>(
+      { verb: "list", resource: resource.name },
+      resource.path,
+      {
+        pageSize,
+      },
+    );
     lists++;
-    resourceVersion = version;
+    resourceVersion = listed.resourceVersion;
+    options.onList?.(listed.items);
     if (!emit) return;
-    for (const item of items) {
+    for (const item of listed.items) {
       options.onChange("add", { apiVersion: resource.apiVersion, kind: resource.kind, ...item });
     }
+  }
+
+  /** Ends the current watch and runs the next cycle after `delayMs`. */
+  function restart(delayMs: number, relist: boolean): void {
+    generation++;
+    watch?.abort();
+    watch = undefined;
+    schedule(delayMs, relist);
+  }
+
+  function backoffDelay(): number {
+    failures++;
+    return Math.min(maxBackoffMs, initialBackoffMs * 2 ** (failures - 1));
   }
 
   async function cycle(relist: boolean, emit: boolean): Promise<void> {
@@ -89,54 +105,56 @@ export function watchResource(options: ResourceWatchOptions): ResourceWatch {
     const current = ++generation;
     try {
       if (relist || resourceVersion === undefined) await list(emit);
-      let gone = false;
-      let reportedError = false;
-      const opened = await new Watch(kubeConfig).watch(
-        resource.path,
-        { resourceVersion, allowWatchBookmarks: true },
-        (type: string, object: KubeObjectJson & { code?: number }) => {
+      const opened = await client.watch({
+        call: { verb: "watch", resource: resource.name },
+        path: resource.path,
+        query: { resourceVersion, allowWatchBookmarks: true, timeoutSeconds: WATCH_TIMEOUT_SECONDS },
+        deadlineMs: WATCH_DEADLINE_MS,
+        onEvent: (type, value) => {
           if (stopped || current !== generation) return;
-          const version = (object.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
+          const object = value as KubeObjectJson & { code?: number };
           if (type === "ERROR") {
-            gone = object.code === 410;
-            reportedError = !gone;
-            if (reportedError) logger.warn({ status: object }, "watch reported an error");
-            controller?.abort();
+            if (object.code === 410) {
+              logger.info("watch resourceVersion expired (410 Gone): listing again");
+              restart(0, true);
+            } else {
+              const delay = backoffDelay();
+              logger.warn(
+                { status: object, delay_ms: delay },
+                "watch reported an error: watching again after a backoff",
+              );
+              restart(delay, false);
+            }
             return;
           }
+          const version = (object.metadata as { resourceVersion?: string } | undefined)?.resourceVersion;
           if (version) resourceVersion = version;
           failures = 0;
           const action = WATCH_EVENT_ACTIONS[type];
           if (action) options.onChange(action, object);
         },
-        (error: unknown) => {
+        onDone: (error) => {
           if (stopped || current !== generation) return;
-          const status = (error as { statusCode?: number } | null)?.statusCode;
-          if (gone || status === 410) {
-            logger.info("watch resourceVersion expired (410 Gone): listing again");
-            schedule(0, true);
-          } else if (reportedError || (error && !isAbort(error))) {
-            failures++;
-            const delay = Math.min(maxBackoffMs, initialBackoffMs * 2 ** (failures - 1));
+          if (error) {
+            const delay = backoffDelay();
             logger.warn(
               { [LogField.error]: error, delay_ms: delay },
               "watch failed: watching again after a backoff",
             );
-            schedule(delay, false);
+            restart(delay, false);
           } else {
-            // The server ended the stream (its request timeout): carry on from the last version.
-            schedule(0, false);
+            // The server ended the stream (its timeout): carry on from the last version.
+            restart(0, false);
           }
         },
-      );
-      if (current === generation) controller = opened;
-      if (stopped) opened.abort();
+      });
+      if (stopped || current !== generation) opened.abort();
+      else watch = opened;
       markReady();
     } catch (error) {
       if (stopped) return;
-      failures++;
-      const delay = Math.min(maxBackoffMs, initialBackoffMs * 2 ** (failures - 1));
-      const expired = error instanceof KubeHttpError && error.status === 410;
+      const delay = backoffDelay();
+      const expired = error instanceof KubeApiError && error.status === 410;
       logger.warn({ [LogField.error]: error, delay_ms: delay }, "list failed: trying again after a backoff");
       schedule(delay, relist || expired, emit);
     }
@@ -156,12 +174,8 @@ export function watchResource(options: ResourceWatchOptions): ResourceWatch {
     stop() {
       stopped = true;
       clearTimeout(timer);
-      controller?.abort();
+      watch?.abort();
       markReady();
     },
   };
-}
-
-function isAbort(error: unknown): boolean {
-  return error instanceof Error && (error.name === "AbortError" || error.name === "AbortSignal");
 }

@@ -4,8 +4,28 @@
  * is short-lived: acquire, renew while working, release. A holder that died is taken over once its
  * lease has expired (renewTime + leaseDurationSeconds).
  */
-import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from "@kubernetes/client-node";
-import { statusOf, toKubeApiError } from "./errors.js";
+import { KubeApiError } from "./errors.js";
+import type { KubeClient } from "./kube-client.js";
+
+/** A coordination.k8s.io/v1 Lease as JSON; only the fields the lock reads and writes are typed. */
+interface Lease {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly metadata: { readonly name: string; readonly namespace: string; readonly resourceVersion?: string };
+  readonly spec?: {
+    readonly holderIdentity?: string;
+    readonly leaseDurationSeconds?: number;
+    /** MicroTime: RFC 3339 with exactly six fractional digits. */
+    readonly acquireTime?: string;
+    readonly renewTime?: string;
+    readonly leaseTransitions?: number;
+  };
+}
+
+/** A Kubernetes MicroTime, e.g. `2026-01-02T03:04:05.678000Z` (the API server wants six digits). */
+export function microTime(ms: number): string {
+  return new Date(ms).toISOString().replace(/Z$/, "000Z");
+}
 
 export interface LeaseLockOptions {
   readonly namespace: string;
@@ -27,41 +47,38 @@ export interface LeaseLock {
   tryAcquire(): Promise<AcquireResult>;
 }
 
-export function createLeaseLock(kubeConfig: KubeConfig, options: LeaseLockOptions): LeaseLock {
-  const api = kubeConfig.makeApiClient(CoordinationV1Api);
+export function createLeaseLock(client: KubeClient, options: LeaseLockOptions): LeaseLock {
   const { namespace, name, identity } = options;
   const call = (verb: string) => ({ verb, resource: "leases", namespace, name });
+  const collection = `/apis/coordination.k8s.io/v1/namespaces/${encodeURIComponent(namespace)}/leases`;
+  const path = `${collection}/${encodeURIComponent(name)}`;
 
-  const spec = (acquireTime: Date | undefined, transitions: number) => ({
+  const spec = (acquireTime: string | undefined, transitions: number) => ({
     holderIdentity: identity,
     leaseDurationSeconds: options.leaseDurationSeconds,
-    acquireTime: new V1MicroTime(acquireTime ?? options.now()),
-    renewTime: new V1MicroTime(options.now()),
+    acquireTime: acquireTime ?? microTime(options.now()),
+    renewTime: microTime(options.now()),
     leaseTransitions: transitions,
   });
 
-  async function read(): Promise<V1Lease | undefined> {
-    try {
-      return await api.readNamespacedLease({ name, namespace });
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw toKubeApiError(error, call("get"));
-    }
-  }
+  const read = () => client.get<Lease>(call("get"), path);
 
   /** Writes the lease; false when another writer got there first (409). */
-  async function write(lease: V1Lease, verb: "create" | "update"): Promise<V1Lease | false> {
+  async function write(lease: Lease, verb: "create" | "update"): Promise<Lease | false> {
+    const body = { apiVersion: "coordination.k8s.io/v1", kind: "Lease", ...lease };
     try {
-      return verb === "create"
-        ? await api.createNamespacedLease({ namespace, body: lease })
-        : await api.replaceNamespacedLease({ name, namespace, body: lease });
+      return await client.request<Lease>(call(verb), {
+        method: verb === "create" ? "POST" : "PUT",
+        path: verb === "create" ? collection : path,
+        body,
+      });
     } catch (error) {
-      if (statusOf(error) === 409) return false;
-      throw toKubeApiError(error, call(verb));
+      if (error instanceof KubeApiError && error.status === 409) return false;
+      throw error;
     }
   }
 
-  function holdsOrFree(lease: V1Lease): boolean {
+  function holdsOrFree(lease: Lease): boolean {
     const holder = lease.spec?.holderIdentity;
     if (!holder || holder === identity) return true;
     const renewed = lease.spec?.renewTime ? new Date(lease.spec.renewTime).getTime() : 0;
@@ -72,7 +89,7 @@ export function createLeaseLock(kubeConfig: KubeConfig, options: LeaseLockOption
   return {
     async tryAcquire() {
       const existing = await read();
-      let held: V1Lease | false;
+      let held: Lease | false;
       if (!existing) {
         held = await write({ metadata: { name, namespace }, spec: spec(undefined, 0) }, "create");
       } else if (holdsOrFree(existing)) {
@@ -90,10 +107,10 @@ export function createLeaseLock(kubeConfig: KubeConfig, options: LeaseLockOption
         return { acquired: false, holder: now?.spec?.holderIdentity ?? "unknown" };
       }
 
-      let current: V1Lease = held;
+      let current: Lease = held;
       const renew = async () => {
         const next = await write(
-          { ...current, spec: { ...current.spec, renewTime: new V1MicroTime(options.now()) } },
+          { ...current, spec: { ...current.spec, renewTime: microTime(options.now()) } },
           "update",
         );
         if (next) current = next;

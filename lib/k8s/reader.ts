@@ -4,9 +4,9 @@
  * so a 10,000-pod cluster is read in bounded memory per response. Every failure is a KubeApiError
  * naming the verb and resource.
  */
-import { CoreV1Api, type KubeConfig } from "@kubernetes/client-node";
 import type { Endpoints, Node, Pod } from "../planner/k8s-objects.js";
-import { type KubeCall, statusOf, toKubeApiError } from "./errors.js";
+import type { KubeCall } from "./errors.js";
+import type { KubeClient } from "./kube-client.js";
 import { toPlannerEndpoints, toPlannerNode, toPlannerPod } from "./to-planner.js";
 
 export interface ClusterReader {
@@ -31,83 +31,52 @@ export interface ClusterReaderOptions {
 
 const DEFAULT_PAGE_SIZE = 500;
 
-export function createClusterReader(
-  kubeConfig: KubeConfig,
-  options: ClusterReaderOptions = {},
-): ClusterReader {
-  const core = kubeConfig.makeApiClient(CoreV1Api);
-  const limit = options.pageSize ?? DEFAULT_PAGE_SIZE;
-  const pods = { verb: "list", resource: "pods" };
-  const endpoints = { verb: "list", resource: "endpoints" };
+export function createClusterReader(client: KubeClient, options: ClusterReaderOptions = {}): ClusterReader {
+  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
+  const ns = (namespace: string) => `/api/v1/namespaces/${encodeURIComponent(namespace)}`;
+  const one = encodeURIComponent;
+
+  async function get<T>(call: KubeCall, path: string, map: (item: T) => T) {
+    const item = await client.get<T>(call, path);
+    return item === undefined ? undefined : map(item);
+  }
+  async function list<T>(
+    call: KubeCall,
+    path: string,
+    map: (item: T) => T,
+    query?: Record<string, string>,
+  ): Promise<T[]> {
+    return (await client.list<T>(call, path, { pageSize, map, ...(query ? { query } : {}) })).items;
+  }
 
   return {
     getPod: (namespace, name) =>
-      getOrUndefined({ verb: "get", resource: "pods", namespace, name }, toPlannerPod, () =>
-        core.readNamespacedPod({ namespace, name }),
+      get(
+        { verb: "get", resource: "pods", namespace, name },
+        `${ns(namespace)}/pods/${one(name)}`,
+        toPlannerPod,
       ),
     getNode: (name) =>
-      getOrUndefined({ verb: "get", resource: "nodes", name }, toPlannerNode, () => core.readNode({ name })),
+      get({ verb: "get", resource: "nodes", name }, `/api/v1/nodes/${one(name)}`, toPlannerNode),
     getEndpoints: (namespace, name) =>
-      getOrUndefined({ verb: "get", resource: "endpoints", namespace, name }, toPlannerEndpoints, () =>
-        core.readNamespacedEndpoints({ namespace, name }),
+      get(
+        { verb: "get", resource: "endpoints", namespace, name },
+        `${ns(namespace)}/endpoints/${one(name)}`,
+        toPlannerEndpoints,
       ),
-    listPods: () =>
-      listAll(pods, toPlannerPod, (_continue) => core.listPodForAllNamespaces({ limit, _continue })),
+    listPods: () => list({ verb: "list", resource: "pods" }, "/api/v1/pods", toPlannerPod),
     listPodsOnNode: (nodeName) =>
-      listAll(pods, toPlannerPod, (_continue) =>
-        core.listPodForAllNamespaces({ limit, _continue, fieldSelector: `spec.nodeName=${nodeName}` }),
-      ),
-    listNodes: () =>
-      listAll({ verb: "list", resource: "nodes" }, toPlannerNode, (_continue) =>
-        core.listNode({ limit, _continue }),
-      ),
+      list({ verb: "list", resource: "pods" }, "/api/v1/pods", toPlannerPod, {
+        fieldSelector: `spec.nodeName=${nodeName}`,
+      }),
+    listNodes: () => list({ verb: "list", resource: "nodes" }, "/api/v1/nodes", toPlannerNode),
     listEndpoints: () =>
-      listAll(endpoints, toPlannerEndpoints, (_continue) =>
-        core.listEndpointsForAllNamespaces({ limit, _continue }),
-      ),
+      list({ verb: "list", resource: "endpoints" }, "/api/v1/endpoints", toPlannerEndpoints),
     listEndpointsInNamespace: (namespace) =>
-      listAll({ ...endpoints, namespace }, toPlannerEndpoints, (_continue) =>
-        core.listNamespacedEndpoints({ namespace, limit, _continue }),
+      list(
+        { verb: "list", resource: "endpoints", namespace },
+        `${ns(namespace)}/endpoints`,
+        toPlannerEndpoints,
       ),
   };
-}
-
-async function getOrUndefined<T, R>(
-  call: KubeCall,
-  map: (item: T) => R,
-  read: () => Promise<T>,
-): Promise<R | undefined> {
-  let item: T;
-  try {
-    item = await read();
-  } catch (error) {
-    if (statusOf(error) === 404) return undefined;
-    throw toKubeApiError(error, call);
-  }
-  return map(item);
-}
-
-interface Page<T> {
-  items: T[];
-  metadata?: { _continue?: string };
-}
-
-async function listAll<T, R>(
-  call: KubeCall,
-  map: (item: T) => R,
-  fetchPage: (continueToken: string | undefined) => Promise<Page<T>>,
-): Promise<R[]> {
-  const items: R[] = [];
-  let continueToken: string | undefined;
-  do {
-    let page: Page<T>;
-    try {
-      page = await fetchPage(continueToken);
-    } catch (error) {
-      throw toKubeApiError(error, call);
-    }
-    for (const item of page.items) items.push(map(item));
-    continueToken = page.metadata?._continue || undefined;
-  } while (continueToken);
-  return items;
 }

@@ -1,10 +1,9 @@
 /**
- * Reads and writes SpiffeID resources (`spiffeids.spiffeid.spiffe.io/v1beta1`) through client-node's
- * CustomObjectsApi. Writes are replaces carrying `metadata.resourceVersion`, so a concurrent change answers
+ * Reads and writes SpiffeID resources (`spiffeids.spiffeid.spiffe.io/v1beta1`) through the KubeClient.
+ * Writes are replaces carrying `metadata.resourceVersion`, so a concurrent change answers
  * 409 (a KubeApiError of kind `conflict`) instead of being overwritten; callers re-read and retry. Status is
  * written only through the status subresource. Every failure is a KubeApiError naming verb and resource.
  */
-import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import {
   SPIFFEID_API_VERSION,
   SPIFFEID_GROUP,
@@ -13,7 +12,8 @@ import {
   SPIFFEID_VERSION,
   type SpiffeId,
 } from "../planner/spiffeid.js";
-import { type KubeCall, statusOf, toKubeApiError } from "./errors.js";
+import { KubeApiError, type KubeCall } from "./errors.js";
+import type { KubeClient } from "./kube-client.js";
 
 /** The resource name used in error messages and RBAC hints. */
 export const SPIFFEID_RESOURCE = `${SPIFFEID_PLURAL}.${SPIFFEID_GROUP}`;
@@ -56,90 +56,78 @@ export interface SpiffeIdApiOptions {
   readonly pageSize?: number;
 }
 
-export function createSpiffeIdApi(kubeConfig: KubeConfig, options: SpiffeIdApiOptions = {}): SpiffeIdApi {
-  const api = kubeConfig.makeApiClient(CustomObjectsApi);
-  const limit = options.pageSize ?? 500;
-  const base = { group: SPIFFEID_GROUP, version: SPIFFEID_VERSION, plural: SPIFFEID_PLURAL };
+export function createSpiffeIdApi(client: KubeClient, options: SpiffeIdApiOptions = {}): SpiffeIdApi {
+  const pageSize = options.pageSize ?? 500;
+  const group = `/apis/${SPIFFEID_GROUP}/${SPIFFEID_VERSION}`;
+  const collection = (namespace?: string) =>
+    namespace === undefined
+      ? `${group}/${SPIFFEID_PLURAL}`
+      : `${group}/namespaces/${encodeURIComponent(namespace)}/${SPIFFEID_PLURAL}`;
+  const object = (namespace: string, name: string) => `${collection(namespace)}/${encodeURIComponent(name)}`;
   const call = (verb: string, namespace?: string, name?: string): KubeCall => ({
     verb,
     resource: SPIFFEID_RESOURCE,
     ...(namespace === undefined ? {} : { namespace }),
     ...(name === undefined ? {} : { name }),
   });
+  const withKind = <T extends object>(spiffeId: T) => ({
+    apiVersion: SPIFFEID_API_VERSION,
+    kind: SPIFFEID_KIND,
+    ...spiffeId,
+  });
 
   return {
     async list(listOptions = {}) {
       const { namespace, labelSelector } = listOptions;
-      const items: SpiffeId[] = [];
-      let _continue: string | undefined;
-      do {
-        const page = (await send(call("list", namespace), () =>
-          namespace === undefined
-            ? api.listClusterCustomObject({ ...base, labelSelector, limit, _continue })
-            : api.listNamespacedCustomObject({ ...base, namespace, labelSelector, limit, _continue }),
-        )) as { items?: SpiffeId[]; metadata?: { continue?: string; _continue?: string } };
-        items.push(...(page.items ?? []));
-        // The untyped response is the raw JSON: the token is `metadata.continue`.
-        _continue = page.metadata?.continue || page.metadata?._continue || undefined;
-      } while (_continue);
-      return items;
+      const listed = await client.list<SpiffeId>(call("list", namespace), collection(namespace), {
+        pageSize,
+        query: { labelSelector },
+      });
+      return listed.items;
     },
 
     async get(namespace, name) {
-      try {
-        return (await api.getNamespacedCustomObject({ ...base, namespace, name })) as SpiffeId;
-      } catch (error) {
-        if (statusOf(error) === 404) return undefined;
-        throw toKubeApiError(error, call("get", namespace, name));
-      }
+      return client.get<SpiffeId>(call("get", namespace, name), object(namespace, name));
     },
 
     async create(spiffeId) {
       const { namespace, name } = spiffeId.metadata;
-      const body = { apiVersion: SPIFFEID_API_VERSION, kind: SPIFFEID_KIND, ...spiffeId };
-      return (await send(call("create", namespace, name), () =>
-        api.createNamespacedCustomObject({ ...base, namespace, body }),
-      )) as SpiffeId;
+      return client.request<SpiffeId>(call("create", namespace, name), {
+        method: "POST",
+        path: collection(namespace),
+        body: withKind(spiffeId),
+      });
     },
 
     async replace(spiffeId) {
       const { namespace, name } = spiffeId.metadata;
-      const body = { apiVersion: SPIFFEID_API_VERSION, kind: SPIFFEID_KIND, ...spiffeId };
-      return (await send(call("update", namespace, name), () =>
-        api.replaceNamespacedCustomObject({ ...base, namespace, name, body }),
-      )) as SpiffeId;
+      return client.request<SpiffeId>(call("update", namespace, name), {
+        method: "PUT",
+        path: object(namespace, name),
+        body: withKind(spiffeId),
+      });
     },
 
     async replaceStatus(spiffeId) {
       const { namespace, name } = spiffeId.metadata;
-      const body = { apiVersion: SPIFFEID_API_VERSION, kind: SPIFFEID_KIND, ...spiffeId };
-      return (await send(
+      return client.request<SpiffeId>(
         { ...call("update", namespace, name), resource: `${SPIFFEID_RESOURCE}/status` },
-        () => api.replaceNamespacedCustomObjectStatus({ ...base, namespace, name, body }),
-      )) as SpiffeId;
+        { method: "PUT", path: `${object(namespace, name)}/status`, body: withKind(spiffeId) },
+      );
     },
 
     async delete(namespace, name, uid) {
       try {
-        await api.deleteNamespacedCustomObject({
-          ...base,
-          namespace,
-          name,
+        await client.request(call("delete", namespace, name), {
+          method: "DELETE",
+          path: object(namespace, name),
           ...(uid === undefined ? {} : { body: { preconditions: { uid } } }),
         });
         return true;
       } catch (error) {
-        if (statusOf(error) === 404) return false;
-        throw toKubeApiError(error, call("delete", namespace, name));
+        if (error instanceof KubeApiError && error.status === 404) return false;
+        throw error;
       }
     },
   };
-}
-
-async function send<T>(what: KubeCall, request: () => Promise<T>): Promise<T> {
-  try {
-    return await request();
-  } catch (error) {
-    throw toKubeApiError(error, what);
-  }
 }

@@ -1,11 +1,11 @@
 /**
- * Maps client-node objects to the planner's narrow, JSON-shaped views: only the fields the planner
- * reads are kept (a 10,000-pod snapshot stays small) and Dates become RFC 3339 strings.
+ * Narrows API objects (JSON as the API server serves it) to the planner's views: only the fields
+ * the planner reads are kept, so a 10,000-pod snapshot stays small. The planner's types are already
+ * the JSON's shape, so an API object is read through them and copied field by field.
  */
-import type { V1Endpoints, V1Node, V1ObjectMeta, V1Pod } from "@kubernetes/client-node";
 import type { EndpointAddress, Endpoints, Node, ObjectMeta, Pod } from "../planner/k8s-objects.js";
 
-export function toPlannerPod(pod: V1Pod): Pod {
+export function toPlannerPod(pod: Pod): Pod {
   return {
     metadata: meta(pod.metadata),
     spec: {
@@ -22,12 +22,13 @@ export function toPlannerPod(pod: V1Pod): Pod {
   };
 }
 
-export function toPlannerNode(node: V1Node): Node {
-  const { name, uid, annotations } = meta(node.metadata);
-  return { metadata: { name, uid, annotations } };
+export function toPlannerNode(node: Node): Node {
+  return {
+    metadata: { name: node.metadata?.name, uid: node.metadata?.uid, annotations: node.metadata?.annotations },
+  };
 }
 
-export function toPlannerEndpoints(endpoints: V1Endpoints): Endpoints {
+export function toPlannerEndpoints(endpoints: Endpoints): Endpoints {
   return {
     metadata: { name: endpoints.metadata?.name, namespace: endpoints.metadata?.namespace },
     subsets: endpoints.subsets?.map((subset) => ({
@@ -37,11 +38,7 @@ export function toPlannerEndpoints(endpoints: V1Endpoints): Endpoints {
   };
 }
 
-function address(value: {
-  ip?: string;
-  hostname?: string;
-  targetRef?: { kind?: string; name?: string; namespace?: string; uid?: string };
-}): EndpointAddress {
+function address(value: EndpointAddress): EndpointAddress {
   const target = value.targetRef;
   return {
     ip: value.ip,
@@ -55,14 +52,13 @@ function address(value: {
   };
 }
 
-function meta(metadata: V1ObjectMeta | undefined): ObjectMeta {
-  const deletion = metadata?.deletionTimestamp as Date | string | undefined;
+function meta(metadata: ObjectMeta | undefined): ObjectMeta {
   return {
     name: metadata?.name,
     namespace: metadata?.namespace,
     uid: metadata?.uid,
     labels: metadata?.labels,
     annotations: metadata?.annotations,
-    deletionTimestamp: deletion instanceof Date ? deletion.toISOString() : deletion,
+    deletionTimestamp: metadata?.deletionTimestamp,
   };
 }

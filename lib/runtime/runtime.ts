@@ -4,13 +4,13 @@
  * dependencies, so tests build them from fakes instead.
  */
 import { hostname } from "node:os";
-import type { KubeConfig } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import type { Config } from "../config/config.js";
 import { loadConfig } from "../config/parse-config.js";
 import type { CrdContext } from "../crd-sync/context.js";
 import type { ReadinessCheck } from "../http/health.js";
-import { loadKubeConfig } from "../k8s/kubeconfig.js";
+import { createKubeClient, type KubeClient } from "../k8s/kube-client.js";
+import { loadKubeconfig } from "../k8s/kubeconfig.js";
 import { createLeaseLock, type LeaseLock } from "../k8s/lease.js";
 import { type ClusterReader, createClusterReader } from "../k8s/reader.js";
 import { createSpiffeIdApi } from "../k8s/spiffeids.js";
@@ -29,8 +29,13 @@ import { ownNamespace } from "./namespace.js";
 export interface Runtime {
   readonly config: Config;
   readonly logger: Logger;
-  /** Loaded on first use: pod-admission never talks to Kubernetes and may run without a kubeconfig. */
-  readonly kubeConfig: KubeConfig;
+  /**
+   * The Kubernetes API client (one connection pool for the process), created on first use from the
+   * kubeconfig: pod-admission never talks to Kubernetes and may run without one. The first use throws
+   * a StartupError when no usable kubeconfig is found.
+   */
+  readonly kube: KubeClient;
+  /** Reads through `kube`; also created on first use. */
   readonly cluster: ClusterReader;
   readonly spire: SpireClient;
   /** A client on the same connection with a shorter deadline and no retries (for admission). */
@@ -82,11 +87,20 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   }
   for (const warning of loaded.value.warnings) logger.warn(warning);
 
-  let kube: { kubeConfig: KubeConfig; cluster: ClusterReader } | undefined;
+  let kube: { client: KubeClient; cluster: ClusterReader } | undefined;
   const loadKube = () => {
     if (!kube) {
-      const kubeConfig = loadKubeConfig(options.kubeconfigPath);
-      kube = { kubeConfig, cluster: createClusterReader(kubeConfig) };
+      const target = loadKubeconfig({
+        env: options.env,
+        ...(options.kubeconfigPath ? { path: options.kubeconfigPath } : {}),
+      });
+      if (!target.ok) throw new StartupError([target.error]);
+      logger.info(
+        { [LogField.address]: target.value.server, source: target.value.source },
+        "Kubernetes API server",
+      );
+      const client = createKubeClient(target.value);
+      kube = { client, cluster: createClusterReader(client) };
     }
     return kube;
   };
@@ -121,8 +135,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   return {
     config,
     logger,
-    get kubeConfig() {
-      return loadKube().kubeConfig;
+    get kube() {
+      return loadKube().client;
     },
     get cluster() {
       return loadKube().cluster;
@@ -137,8 +151,16 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       }),
     readiness,
     ...(metrics ? { metrics } : {}),
-    close: () => spire.close(),
+    close: () => {
+      spire.close();
+      kube?.client.close();
+    },
   };
+}
+
+/** The same runtime reading the cluster through `cluster` (e.g. a watch cache); everything else stays lazy. */
+export function withClusterReader(runtime: Runtime, cluster: ClusterReader): Runtime {
+  return Object.create(runtime, { cluster: { value: cluster, enumerable: true } }) as Runtime;
 }
 
 /** The context the event and resync functions take in the runtime's mode. */
@@ -183,7 +205,7 @@ export function crdContext(runtime: Runtime, env: Readonly<Record<string, string
     podController: config.podController,
     registrarNamespace: namespace ?? "",
     cluster: runtime.cluster,
-    spiffeIds: createSpiffeIdApi(runtime.kubeConfig),
+    spiffeIds: createSpiffeIdApi(runtime.kube),
     spire: runtime.spire,
     logger: runtime.logger,
     now: Date.now,
@@ -203,7 +225,7 @@ export function resyncLease(
       "leader_election is on but the namespace for its Lease is unknown: set leader_election_namespace or MY_POD_NAMESPACE",
     ]);
   }
-  return createLeaseLock(runtime.kubeConfig, {
+  return createLeaseLock(runtime.kube, {
     namespace,
     name: `${config.controllerName}-leader-election`,
     identity: `${hostname()}_${Math.random().toString(36).slice(2, 10)}`,

@@ -136,7 +136,7 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))("r
     const k = kubeObjects(plane.kubeConfig);
     await k.createNamespace("latency");
     bridge = await startBridge({
-      kubeConfig: plane.kubeConfig,
+      client: plane.kube,
       resources: ["pods", "nodes", "endpoints"],
       sink: fns.eventsUrl,
       logger,

@@ -249,13 +249,13 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))("c
     log(`SpiffeID webhook in effect after ${Math.round(performance.now() - hookStarted)} ms`);
     bridges.push(
       await startBridge({
-        kubeConfig: plane.kubeConfig,
+        client: plane.kube,
         resources: ["pods", "nodes", "endpoints"],
         sink: fns.k8sEventsUrl,
         logger,
       }),
       await startBridge({
-        kubeConfig: plane.kubeConfig,
+        client: plane.kube,
         resources: ["spiffeids"],
         sink: fns.spiffeIdEventsUrl,
         logger,

@@ -52,7 +52,7 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))(
     const startMainBridge = async () => {
       const { plane, fns } = env();
       bridge = await startBridge({
-        kubeConfig: plane.kubeConfig,
+        client: plane.kube,
         resources: ["pods", "nodes", "endpoints"],
         sink: fns.eventsUrl,
         logger,
@@ -206,7 +206,7 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))(
       cleanups.push(() => byAnnotation.stop());
       for (const instance of [byLabel, byAnnotation]) {
         const extra = await startBridge({
-          kubeConfig: plane.kubeConfig,
+          client: plane.kube,
           resources: ["pods", "nodes"],
           sink: instance.eventsUrl,
           logger,
@@ -286,7 +286,7 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))(
     it("writes the cluster's pods, nodes and endpoints as a v1 List for `registrar plan`", async () => {
       const { plane } = env();
       const path = join(await e2eOutputDir(), "reconcile-cluster-state.json");
-      const count = await writeClusterState(plane.kubeConfig, path);
+      const count = await writeClusterState(plane.kube, path);
       const list = JSON.parse(await readFile(path, "utf8"));
       expect(list).toMatchObject({ apiVersion: "v1", kind: "List" });
       expect(list.items).toHaveLength(count);

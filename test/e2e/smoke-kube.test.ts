@@ -1,3 +1,5 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import {
   ApiextensionsV1Api,
   CoreV1Api,
@@ -8,6 +10,10 @@ import {
   Watch,
 } from "@kubernetes/client-node";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { KubeApiError } from "../../lib/k8s/errors.js";
+import { createKubeClient } from "../../lib/k8s/kube-client.js";
+import { loadKubeconfig } from "../../lib/k8s/kubeconfig.js";
+import { createClusterReader } from "../../lib/k8s/reader.js";
 import { type ControlPlane, startControlPlane } from "./harness/kube.js";
 import { skipWithoutPeers } from "./harness/peers.js";
 import { printPeerLogs, waitUntil } from "./harness/process.js";
@@ -167,5 +173,78 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver"]))("kube-apiserver + 
     const read = await custom.getNamespacedCustomObject({ ...widgets, name: "w1" });
     expect(read.status).toEqual({ phase: "Ready" });
     expect(read.spec).toEqual({ size: 3 });
+  });
+  it("the registrar's client authenticates with a service-account token file and names missing RBAC", async () => {
+    const { kube, runDir, server, pki } = cluster();
+    const sa = { verb: "create", resource: "serviceaccounts", namespace: "default" };
+    await kube.request(sa, {
+      method: "POST",
+      path: "/api/v1/namespaces/default/serviceaccounts",
+      body: { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "registrar" } },
+    });
+    const issued = await kube.request<{ status: { token: string } }>(
+      { ...sa, resource: "serviceaccounts/token", name: "registrar" },
+      {
+        method: "POST",
+        path: "/api/v1/namespaces/default/serviceaccounts/registrar/token",
+        body: {
+          apiVersion: "authentication.k8s.io/v1",
+          kind: "TokenRequest",
+          spec: { expirationSeconds: 600 },
+        },
+      },
+    );
+    await writeFile(join(runDir, "registrar.token"), issued.status.token);
+    const kubeconfigPath = join(runDir, "registrar.kubeconfig");
+    await writeFile(
+      kubeconfigPath,
+      JSON.stringify({
+        clusters: [{ name: "e2e", cluster: { server, "certificate-authority": pki.ca.certPath } }],
+        users: [{ name: "registrar", user: { tokenFile: "registrar.token" } }],
+        contexts: [{ name: "e2e", context: { cluster: "e2e", user: "registrar" } }],
+        "current-context": "e2e",
+      }),
+    );
+    const target = loadKubeconfig({ path: kubeconfigPath });
+    if (!target.ok) throw new Error(target.error);
+    const client = createKubeClient(target.value);
+    try {
+      const reader = createClusterReader(client);
+      const forbidden = await reader.listPods().catch((error: unknown) => error);
+      expect(forbidden).toBeInstanceOf(KubeApiError);
+      expect((forbidden as Error).message).toMatch(
+        /^forbidden: cannot list pods \(all namespaces\): the registrar's service account needs RBAC permission "list" on "pods" \(pods is forbidden: User "system:serviceaccount:default:registrar" cannot list/,
+      );
+
+      const rbac = { verb: "create", resource: "clusterroles" };
+      await kube.request(rbac, {
+        method: "POST",
+        path: "/apis/rbac.authorization.k8s.io/v1/clusterroles",
+        body: {
+          metadata: { name: "smoke-pod-reader" },
+          rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["list"] }],
+        },
+      });
+      await kube.request(
+        { ...rbac, resource: "clusterrolebindings" },
+        {
+          method: "POST",
+          path: "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings",
+          body: {
+            metadata: { name: "smoke-pod-reader" },
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "smoke-pod-reader" },
+            subjects: [{ kind: "ServiceAccount", name: "registrar", namespace: "default" }],
+          },
+        },
+      );
+      await waitUntil(async () => (await reader.listPods().catch(() => undefined)) !== undefined, {
+        what: "the RoleBinding to take effect",
+        timeoutMs: 20_000,
+        intervalMs: 200,
+      });
+      expect((await reader.listPods()).map((pod) => pod.metadata?.name)).toContain("p1");
+    } finally {
+      client.close();
+    }
   });
 });

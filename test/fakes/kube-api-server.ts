@@ -1,37 +1,95 @@
 /**
- * A tiny plain-HTTP stand-in for the Kubernetes API, for component tests of lib/k8s: serves
- * core/v1 pods, nodes and endpoints (get and paged list with `limit`/`continue`, field selector
- * `spec.nodeName`), and answers a status code chosen per path to test error handling.
+ * A tiny stand-in for the Kubernetes API, for component tests of lib/k8s: serves core/v1 pods,
+ * nodes and endpoints (get and paged list with `limit`/`continue`, field selector `spec.nodeName`),
+ * watches (`?watch=true`: the stream stays open and carries the events the test sends), and answers
+ * a status code chosen per path to test error handling. Plain HTTP by default; with `tls` it serves
+ * HTTPS and requires a client certificate signed by `tls.ca`. It counts the connections it accepts
+ * (TLS: completed handshakes), which is how tests prove that the client reuses connections.
  */
-import { createServer, type Server } from "node:http";
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
-import { KubeConfig } from "@kubernetes/client-node";
+import { staticToken } from "../../lib/k8s/credentials.js";
+import { createKubeClient, type KubeClient } from "../../lib/k8s/kube-client.js";
 
 interface KubeObject {
   metadata: { name: string; namespace?: string };
   spec?: { nodeName?: string };
 }
 
-export interface FakeKubeApi {
-  readonly kubeConfig: KubeConfig;
+/**
+ * A production KubeClient for a plain-HTTP test server at `url` (as a kubeconfig with
+ * `insecure-skip-tls-verify: true` and token "t" would give).
+ */
+export function plainHttpClient(url: string): KubeClient {
+  return createKubeClient({
+    server: url,
+    tls: { insecureSkipVerify: true },
+    credentials: staticToken("t"),
+    namespace: undefined,
+    source: "test",
+  });
+}
+
+export interface FakeKubeServerOptions {
+  /** Serve HTTPS with this certificate; require client certificates signed by `ca`. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer; readonly ca: Buffer };
+}
+
+export interface FakeKubeServer {
+  /** e.g. `https://127.0.0.1:PORT`. */
+  readonly url: string;
   readonly requests: string[];
   pods: KubeObject[];
   nodes: KubeObject[];
   endpoints: KubeObject[];
   /** Answer this status (with a Status body) for request paths starting with the key. */
   failures: Map<string, number>;
+  /** Connections accepted so far (HTTPS: TLS handshakes completed). */
+  connections(): number;
+  /** Watch streams open now. */
+  openWatches(): number;
+  /** Writes one event to every open watch stream. */
+  sendWatchEvent(type: string, object: unknown): void;
   stop(): Promise<void>;
 }
 
+export interface FakeKubeApi extends FakeKubeServer {
+  /** A plain-HTTP client of this server; stopped with it. */
+  readonly client: KubeClient;
+}
+
+/** The plain-HTTP fake with a client (token "t"). */
 export async function startFakeKubeApi(): Promise<FakeKubeApi> {
-  const state: Omit<FakeKubeApi, "kubeConfig" | "stop"> = {
-    requests: [],
-    pods: [],
-    nodes: [],
-    endpoints: [],
-    failures: new Map(),
+  const fake = await startFakeKubeServer();
+  const client = plainHttpClient(fake.url);
+  const stop = fake.stop;
+  return Object.assign(fake, {
+    client,
+    stop: async () => {
+      client.close();
+      await stop();
+    },
+  });
+}
+
+export async function startFakeKubeServer(options: FakeKubeServerOptions = {}): Promise<FakeKubeServer> {
+  const watches = new Set<ServerResponse>();
+  let connections = 0;
+  const state = {
+    requests: [] as string[],
+    pods: [] as KubeObject[],
+    nodes: [] as KubeObject[],
+    endpoints: [] as KubeObject[],
+    failures: new Map<string, number>(),
   };
-  const server: Server = createServer((req, res) => {
+
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? "/", "http://fake");
     state.requests.push(`${req.method} ${url.pathname}${url.search}`);
     const send = (status: number, body: unknown) => {
@@ -48,6 +106,13 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
           code: status,
         });
       }
+    }
+    if (url.searchParams.get("watch") === "true") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.flushHeaders();
+      watches.add(res);
+      res.on("close", () => watches.delete(res));
+      return;
     }
     const parts = url.pathname.split("/").filter(Boolean); // api v1 [namespaces ns] resource [name]
     const namespace = parts[2] === "namespaces" && parts.length > 4 ? parts[3] : undefined;
@@ -75,17 +140,34 @@ export async function startFakeKubeApi(): Promise<FakeKubeApi> {
     const start = Number(url.searchParams.get("continue") ?? "0");
     const items = selected.slice(start, start + limit);
     const next = start + limit < selected.length ? String(start + limit) : undefined;
-    send(200, { kind: "List", apiVersion: "v1", metadata: next ? { continue: next } : {}, items });
-  });
+    send(200, {
+      kind: "List",
+      apiVersion: "v1",
+      metadata: { resourceVersion: "1", ...(next ? { continue: next } : {}) },
+      items,
+    });
+  };
+
+  let server: Server;
+  if (options.tls) {
+    server = createHttpsServer(
+      { ...options.tls, requestCert: true, rejectUnauthorized: true },
+      handle,
+    ) as unknown as Server;
+    server.on("secureConnection", () => connections++);
+  } else {
+    server = createHttpServer(handle);
+    server.on("connection", () => connections++);
+  }
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
-  const kubeConfig = new KubeConfig();
-  kubeConfig.loadFromClusterAndUser(
-    { name: "fake", server: `http://127.0.0.1:${port}`, skipTLSVerify: true },
-    { name: "fake", token: "t" },
-  );
   return Object.assign(state, {
-    kubeConfig,
+    url: `${options.tls ? "https" : "http"}://127.0.0.1:${port}`,
+    connections: () => connections,
+    openWatches: () => watches.size,
+    sendWatchEvent(type: string, object: unknown) {
+      for (const res of watches) res.write(`${JSON.stringify({ type, object })}\n`);
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

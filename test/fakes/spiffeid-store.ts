@@ -9,7 +9,7 @@
  *  - a delete `uid` precondition that does not match answers 409.
  * No garbage collector runs: owner references are stored, never acted on. Reads return copies.
  */
-import { type KubeApiError, toKubeApiError } from "../../lib/k8s/errors.js";
+import { httpError, type KubeApiError } from "../../lib/k8s/errors.js";
 import { type NewSpiffeId, SPIFFEID_RESOURCE, type SpiffeIdApi } from "../../lib/k8s/spiffeids.js";
 import type { SpiffeId } from "../../lib/planner/spiffeid.js";
 
@@ -36,9 +36,10 @@ export function createFakeSpiffeIdStore(
   const writes = { create: 0, replace: 0, status: 0, delete: 0 };
 
   const apiError = (code: number, message: string, verb: string, namespace: string, name: string) =>
-    toKubeApiError(
-      { code, body: JSON.stringify({ kind: "Status", message }) },
+    httpError(
       { verb, resource: SPIFFEID_RESOURCE, namespace, name },
+      code,
+      JSON.stringify({ kind: "Status", message }),
     );
 
   function current(verb: string, spiffeId: SpiffeId): SpiffeId {

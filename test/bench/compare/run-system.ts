@@ -93,6 +93,7 @@ export async function runSystem(system: SystemUnderTest, spec: RunSpec): Promise
     const context: RunContext = {
       kubeconfigPath: spec.plane.kubeconfigPath,
       kubeConfig: spec.plane.kubeConfig,
+      kube: spec.plane.kube,
       spire,
       registrarConfig: spec.registrarConfig,
       dir: dir.path,

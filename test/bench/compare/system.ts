@@ -5,6 +5,7 @@
  * processes it reports through `watchProcess`.
  */
 import type { KubeConfig } from "@kubernetes/client-node";
+import type { KubeClient } from "../../../lib/k8s/kube-client.js";
 import type { SpireServer } from "../../e2e/harness/spire.js";
 import type { PlannedPod } from "./planned-pods.js";
 
@@ -21,7 +22,10 @@ export interface OwnedProcess {
 /** What a system gets for one run. */
 export interface RunContext {
   readonly kubeconfigPath: string;
+  /** client-node's view of the kubeconfig (for set-up: CRDs, custom resources). */
   readonly kubeConfig: KubeConfig;
+  /** The project's own client over the same kubeconfig. */
+  readonly kube: KubeClient;
   /** This run's own spire-server. */
   readonly spire: SpireServer;
   /**

@@ -119,3 +119,47 @@ describe("createSink", () => {
     expect(await second).toMatchObject({ ok: false, attempts: 0 });
   });
 });
+
+describe("createSink connections", () => {
+  it("reuses connections: 100 sequential POSTs over at most 2, 100 concurrent over at most `concurrency`", async () => {
+    const { url, received } = await startSink(() => 204);
+    let connections = 0;
+    server?.on("connection", () => connections++);
+    const sink = createSink({ url, logger, concurrency: 4 });
+    for (let i = 0; i < 100; i++) expect((await sink.send(event(`s${i}`))).ok).toBe(true);
+    expect(connections).toBeLessThanOrEqual(2);
+    const before = connections;
+    const deliveries = await Promise.all(Array.from({ length: 100 }, (_, i) => sink.send(event(`c${i}`))));
+    expect(deliveries.every((d) => d.ok)).toBe(true);
+    expect(received).toHaveLength(200);
+    expect(connections - before).toBeLessThanOrEqual(4);
+    await sink.close();
+  });
+});
+
+describe("createSink, in-process", () => {
+  it("hands events to `post` without a connection, retrying non-2xx answers and failures", async () => {
+    const seen: string[] = [];
+    const answers: Array<number | Error> = [503, new Error("handler threw"), 204];
+    const sink = createSink({
+      url: "in-process:/events",
+      logger,
+      sleep: noWait,
+      post: async (event) => {
+        seen.push(event.headers["ce-id"] ?? "");
+        const answer = answers.shift() ?? 204;
+        if (answer instanceof Error) throw answer;
+        return answer;
+      },
+    });
+    const event = toCloudEvent(
+      "add",
+      { apiVersion: "v1", kind: "Pod", metadata: { name: "p", namespace: "ns" } },
+      { mode: "Reference", source: "https://127.0.0.1:6443", id: "e1" },
+    );
+    const delivery = await sink.send(event);
+    expect(delivery).toMatchObject({ ok: true, status: 204, attempts: 3 });
+    expect(seen).toEqual(["e1", "e1", "e1"]);
+    await sink.close();
+  });
+});

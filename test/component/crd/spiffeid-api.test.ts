@@ -1,14 +1,15 @@
 /**
  * lib/k8s/spiffeids.ts against a plain-HTTP stand-in for the API server's custom-resource endpoints: the
- * requests client-node sends (paths, query, bodies) and how answers and errors come back.
+ * requests the client sends (paths, query, bodies) and how answers and errors come back.
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { KubeConfig } from "@kubernetes/client-node";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { KubeApiError } from "../../../lib/k8s/errors.js";
+import type { KubeClient } from "../../../lib/k8s/kube-client.js";
 import { createSpiffeIdApi, type SpiffeIdApi } from "../../../lib/k8s/spiffeids.js";
 import type { SpiffeId } from "../../../lib/planner/spiffeid.js";
+import { plainHttpClient } from "../../fakes/kube-api-server.js";
 
 interface Recorded {
   readonly method: string;
@@ -30,8 +31,9 @@ function object(name: string, namespace = "default"): SpiffeId {
   };
 }
 
-describe("SpiffeIdApi over client-node", () => {
+describe("SpiffeIdApi over the KubeClient", () => {
   let server: Server;
+  let client: KubeClient;
   let api: SpiffeIdApi;
   let requests: Recorded[];
   let answer: (request: Recorded) => Answer;
@@ -54,20 +56,13 @@ describe("SpiffeIdApi over client-node", () => {
       res.end(JSON.stringify(body));
     });
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const kubeConfig = new KubeConfig();
-    kubeConfig.loadFromClusterAndUser(
-      {
-        name: "fake",
-        server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        skipTLSVerify: true,
-      },
-      { name: "fake", token: "t" },
-    );
-    api = createSpiffeIdApi(kubeConfig, { pageSize: 2 });
+    client = plainHttpClient(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    api = createSpiffeIdApi(client, { pageSize: 2 });
   });
   afterEach(
     () =>
       new Promise<void>((resolve) => {
+        client.close();
         server.closeAllConnections();
         server.close(() => resolve());
       }),

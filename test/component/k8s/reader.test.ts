@@ -20,7 +20,7 @@ describe("cluster reader", () => {
   });
 
   it("lists every page of pods, following the continue token", async () => {
-    const reader = createClusterReader(api.kubeConfig, { pageSize: 3 });
+    const reader = createClusterReader(api.client, { pageSize: 3 });
     const pods = await reader.listPods();
     expect(pods.map((p) => p.metadata?.name)).toEqual(["p0", "p1", "p2", "p3", "p4", "p5", "p6"]);
     expect(api.requests).toEqual([
@@ -31,12 +31,12 @@ describe("cluster reader", () => {
   });
 
   it("lists the pods of one node by field selector", async () => {
-    const pods = await createClusterReader(api.kubeConfig).listPodsOnNode("n1");
+    const pods = await createClusterReader(api.client).listPodsOnNode("n1");
     expect(pods.map((p) => p.metadata?.name)).toEqual(["p0", "p1", "p2"]);
   });
 
   it("gets an object, and answers undefined for one that does not exist", async () => {
-    const reader = createClusterReader(api.kubeConfig);
+    const reader = createClusterReader(api.client);
     expect((await reader.getPod("a", "p1"))?.spec?.nodeName).toBe("n1");
     expect(await reader.getPod("b", "p1")).toBeUndefined();
     expect((await reader.getNode("n1"))?.metadata?.name).toBe("n1");
@@ -45,7 +45,7 @@ describe("cluster reader", () => {
 
   it("names the verb and resource when RBAC forbids a call", async () => {
     api.failures.set("/api/v1/pods", 403);
-    const error = await createClusterReader(api.kubeConfig)
+    const error = await createClusterReader(api.client)
       .listPods()
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KubeApiError);
@@ -57,7 +57,7 @@ describe("cluster reader", () => {
 
   it("marks server errors and refused connections as retryable", async () => {
     api.failures.set("/api/v1/nodes", 503);
-    const unavailable = await createClusterReader(api.kubeConfig)
+    const unavailable = await createClusterReader(api.client)
       .getNode("n1")
       .catch((e: unknown) => e);
     expect(unavailable).toMatchObject({ kind: "unavailable", retryable: true });

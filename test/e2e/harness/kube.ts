@@ -2,6 +2,9 @@ import { readFile, writeFile } from "node:fs/promises";
 import { request } from "node:https";
 import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
+import { createKubeClient, type KubeClient } from "../../../lib/k8s/kube-client.js";
+import { loadKubeconfig } from "../../../lib/k8s/kubeconfig.js";
+import { httpOk } from "./http.js";
 import { elapsedMs, type HarnessLog, stderrLog } from "./log.js";
 import { peerBinary } from "./peers.js";
 import { createPki, type Pki } from "./pki.js";
@@ -33,8 +36,10 @@ export interface ControlPlane {
   kubeconfigPath: string;
   /** e.g. https://127.0.0.1:PORT */
   server: string;
-  /** `kubeconfigPath` loaded. */
+  /** `kubeconfigPath` loaded into client-node, for the tests' own set-up and checks. */
   kubeConfig: KubeConfig;
+  /** The registrar's own client over `kubeconfigPath` (closed by `stop()`). */
+  kube: KubeClient;
   pki: Pki;
   /** Configs, PKI, data and logs (`etcd.log`, `kube-apiserver.log`). */
   runDir: string;
@@ -157,16 +162,21 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
     });
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(kubeconfigPath);
+    const target = loadKubeconfig({ path: kubeconfigPath });
+    if (!target.ok) throw new Error(target.error);
+    const kube = createKubeClient(target.value);
 
     let stopped: Promise<void> | undefined;
     return {
       kubeconfigPath,
       server,
       kubeConfig,
+      kube,
       pki,
       runDir: run.path,
       pids: { etcd: etcd.pid, kubeApiServer: apiServer.pid },
       stop: () => {
+        kube.close();
         stopped ??= stop();
         return stopped;
       },
@@ -210,15 +220,9 @@ async function writeAdmissionConfig(runDir: string, pki: Pki, user: string): Pro
   return path;
 }
 
-// JSON is valid YAML, so kube-apiserver and client-node read these files as they are.
+// JSON is valid YAML, so kube-apiserver and the kubeconfig loaders read these files as they are.
 async function writeJson(path: string, value: unknown): Promise<void> {
   await writeFile(path, `${JSON.stringify(value, null, 2)}\n`);
-}
-
-async function httpOk(url: string): Promise<boolean> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(2_000) });
-  await response.body?.cancel();
-  return response.ok;
 }
 
 function httpsOk(url: string, tls: { ca: Buffer; cert: Buffer; key: Buffer }): Promise<boolean> {

@@ -1,15 +1,25 @@
 import { accessSync, constants } from "node:fs";
 import { homedir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 
-/** The peer binaries built by `npm run peers` (scripts/peers.sh). */
+/**
+ * The peer binaries built by `npm run peers` (scripts/peers.sh). The last ones are optional
+ * (`PEERS=all`): the Go registrar v1.5.6 (reconcile and crd modes), spire-controller-manager,
+ * and the seed's own release v0.11.1 (its registrar speaks webhook mode to a spire-server of the
+ * same release).
+ */
 export type PeerName =
   | "etcd"
   | "kube-apiserver"
   | "spire-server"
   | "spire-agent"
   | "kustomize"
-  | "apiserver_receive_adapter";
+  | "apiserver_receive_adapter"
+  | "k8s-workload-registrar"
+  | "spire-controller-manager"
+  | "k8s-workload-registrar-v0.11.1"
+  | "spire-server-v0.11.1"
+  | "spire-agent-v0.11.1";
 
 /**
  * The directory holding the peer binaries: `PEERS_BIN`, else the bin dir of the cache
@@ -23,6 +33,14 @@ export function peersDir(): string {
     process.env.PEERS_CACHE ||
     join(process.env.XDG_CACHE_HOME || join(homedir(), ".cache"), "spire-registrar-peers");
   return join(cache, "bin");
+}
+
+/**
+ * A directory scripts/peers.sh keeps beside the binaries, e.g. "scm-crds" (spire-controller-manager's
+ * CRDs), whether or not it exists.
+ */
+export function peersCacheDir(name: string): string {
+  return join(dirname(peersDir()), name);
 }
 
 /** The path of one peer binary (whether or not it exists). */

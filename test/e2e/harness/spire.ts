@@ -1,7 +1,7 @@
 import { access, mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { elapsedMs, type HarnessLog, stderrLog } from "./log.js";
-import { peerBinary } from "./peers.js";
+import { type PeerName, peerBinary } from "./peers.js";
 import { freePort } from "./ports.js";
 import { type CommandResult, type PeerProcess, runCommand, spawnPeer, waitUntil } from "./process.js";
 import { makeRunDir } from "./tmp.js";
@@ -9,15 +9,34 @@ import { makeRunDir } from "./tmp.js";
 const HEALTH_TIMEOUT_MS = 30_000;
 const HEALTH_POLL_MS = 300;
 
+/**
+ * Which spire-server: the current one (`spire-server`, the server API) or the seed's own
+ * `spire-server-v0.11.1`, which serves the legacy Registration API its registrar speaks.
+ */
+export type SpireRelease = "current" | "v0.11.1";
+
 /** Options of `startSpireServer`. */
 export interface SpireServerOptions {
   /** Default "example.org". */
   trustDomain?: string;
+  /** Default "current". */
+  release?: SpireRelease;
   log?: HarnessLog;
 }
 
+/** How the two releases differ in their config file and CLI. */
+const RELEASES: Record<SpireRelease, { binary: PeerName; socketKey: string; socketFlag: string }> = {
+  current: { binary: "spire-server", socketKey: "socket_path", socketFlag: "-socketPath" },
+  "v0.11.1": {
+    binary: "spire-server-v0.11.1",
+    socketKey: "registration_uds_path",
+    socketFlag: "-registrationUDSPath",
+  },
+};
+
 /** A running spire-server: sqlite datastore, join_token node attestor, memory key manager. */
 export interface SpireServer {
+  readonly release: SpireRelease;
   /** The server API socket (every caller on it is an admin), `<dir>/s.sock`. */
   socketPath: string;
   trustDomain: string;
@@ -28,8 +47,8 @@ export interface SpireServer {
   /** The process id of the running server (a new one after `restart()`), undefined while halted. */
   pid(): number | undefined;
   /**
-   * Runs `spire-server <args>` with `-socketPath` inserted after the subcommand words,
-   * e.g. `cli(["entry", "show", "-output", "json"])`. A non-zero exit is a result.
+   * Runs `spire-server <args>` with `-socketPath` (v0.11.1: `-registrationUDSPath`) inserted after
+   * the subcommand words, e.g. `cli(["entry", "show", "-output", "json"])`. A non-zero exit is a result.
    */
   cli(args: string[]): Promise<CommandResult>;
   /** Stops the process and starts it again on the same config and data dir (same entries). */
@@ -41,11 +60,16 @@ export interface SpireServer {
   stop(): Promise<void>;
 }
 
-/** Starts spire-server in a fresh short temp dir and waits for `spire-server healthcheck`. */
+/**
+ * Starts spire-server (of `opts.release`) in a fresh short temp dir and waits for
+ * `spire-server healthcheck`.
+ */
 export async function startSpireServer(opts: SpireServerOptions = {}): Promise<SpireServer> {
   const log = opts.log ?? stderrLog;
   const trustDomain = opts.trustDomain ?? "example.org";
-  const binary = peerBinary("spire-server");
+  const release = opts.release ?? "current";
+  const { binary: binaryName, socketKey, socketFlag } = RELEASES[release];
+  const binary = peerBinary(binaryName);
   const run = await makeRunDir("spire", log);
   const socketPath = join(run.path, "s.sock");
   const configPath = join(run.path, "server.conf");
@@ -59,7 +83,7 @@ export async function startSpireServer(opts: SpireServerOptions = {}): Promise<S
       `server {
   bind_address = "127.0.0.1"
   bind_port = "${bindPort}"
-  socket_path = "${socketPath}"
+  ${socketKey} = "${socketPath}"
   trust_domain = "${trustDomain}"
   data_dir = "${dataDir}"
   log_level = "DEBUG"
@@ -83,11 +107,11 @@ plugins {
     );
 
     const cli = (args: string[]): Promise<CommandResult> =>
-      runCommand(binary, withSocketPath(args, socketPath));
+      runCommand(binary, withSocketPath(args, socketFlag, socketPath));
     const start = async (what: string): Promise<void> => {
       const startedAt = performance.now();
       const peer = spawnPeer({
-        name: "spire-server",
+        name: binaryName,
         command: binary,
         args: ["run", "-config", configPath],
         logPath: join(run.path, "spire-server.log"),
@@ -100,13 +124,14 @@ plugins {
         peer,
       });
       log(
-        `spire-server ${what} in ${elapsedMs(startedAt)} ms (${socketPath}, port ${bindPort}, pid ${peer.pid})`,
+        `${binaryName} ${what} in ${elapsedMs(startedAt)} ms (${socketPath}, port ${bindPort}, pid ${peer.pid})`,
       );
     };
     await start("ready");
 
     let stopped: Promise<void> | undefined;
     return {
+      release,
       socketPath,
       trustDomain,
       bindPort,
@@ -300,11 +325,11 @@ export async function fetchX509Svid(
   return files;
 }
 
-/** Inserts `-socketPath` after the leading subcommand words (Go's flag parsing stops at the first non-flag). */
-function withSocketPath(args: string[], socketPath: string): string[] {
+/** Inserts the socket flag after the leading subcommand words (Go's flag parsing stops at the first non-flag). */
+function withSocketPath(args: string[], flag: string, socketPath: string): string[] {
   const firstFlag = args.findIndex((arg) => arg.startsWith("-"));
   const at = firstFlag === -1 ? args.length : firstFlag;
-  return [...args.slice(0, at), "-socketPath", socketPath, ...args.slice(at)];
+  return [...args.slice(0, at), flag, socketPath, ...args.slice(at)];
 }
 
 async function generateJoinToken(server: SpireServer, spiffeId: string): Promise<string> {

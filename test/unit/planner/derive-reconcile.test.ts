@@ -196,6 +196,12 @@ describe("reconcile mode: federation annotation", () => {
 });
 
 describe("reconcile mode: DNS names (reference §3.5, §6.6)", () => {
+  it("takes none from dns_name_templates, crd mode's key (v1.5.6 reconcile entries had none)", () => {
+    const config = reconcileConfig({ dnsNameTemplates: ["{{.Pod.Name}}"], addPodDnsNames: true });
+    const [entry] = deriveReconcileEntries(snapshot({ pods: [pod({ podIP: "10.0.0.1" })] }), config).desired;
+    expect(entry?.dnsNames).toEqual(["10-0-0-1.bar.pod.cluster.local", "10-0-0-1.bar.pod"]);
+  });
+
   const dnsConfig = reconcileConfig({ addPodDnsNames: true });
   const fooSvc = endpoints("bar", "foo-svc", [podAddress("123.123.123.123", "bar", "foo")]);
 

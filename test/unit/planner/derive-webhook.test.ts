@@ -82,4 +82,12 @@ describe("webhook mode derivation (reference §2.3, §2.4, §6.3)", () => {
       },
     ]);
   });
+
+  it("gives pod entries no DNS names: dns_name_templates is crd mode's (v0.11 webhook entries had none)", () => {
+    const [, entry] = deriveWebhookEntries(
+      [subject()],
+      config({ dnsNameTemplates: ["{{.Pod.Name}}"] }),
+    ).desired;
+    expect(entry?.dnsNames).toEqual([]);
+  });
 });

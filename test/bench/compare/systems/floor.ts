@@ -34,7 +34,7 @@ export function floor(): SystemUnderTest {
       const loaded = loadConfig(configPath);
       if (!loaded.ok) throw new Error(`floor configuration: ${loaded.error.join("; ")}`);
       const { config } = loaded.value;
-      const cluster = createClusterReader(context.kubeConfig);
+      const cluster = createClusterReader(context.kube);
       const [pods, nodes, endpoints] = await Promise.all([
         cluster.listPods(),
         cluster.listNodes(),

@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { createWatchCache } from "../../../lib/bridge/watch-cache.js";
+import { createFakeCluster } from "../../fakes/cluster-reader.js";
+
+const pod = (name: string, serviceAccountName = "default", extra: Record<string, unknown> = {}) => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name, namespace: "ns", uid: `uid-${name}`, resourceVersion: "7", managedFields: [{}] },
+  spec: { nodeName: "n1", serviceAccountName, containers: [{ name: "c", image: "i" }] },
+  status: { phase: "Running", podIP: "10.0.0.1" },
+  ...extra,
+});
+
+describe("createWatchCache", () => {
+  it("reads from the API until a collection is listed, then from the watched state", async () => {
+    const api = createFakeCluster();
+    api.putPod({ metadata: { name: "p", namespace: "ns" }, spec: { serviceAccountName: "from-api" } });
+    const cache = createWatchCache();
+    const reader = cache.reader(api);
+    expect((await reader.getPod("ns", "p"))?.spec?.serviceAccountName).toBe("from-api");
+
+    cache.replace("pods", [pod("p", "listed")]);
+    expect((await reader.getPod("ns", "p"))?.spec?.serviceAccountName).toBe("listed");
+    cache.apply("pods", "update", pod("p", "watched"));
+    expect((await reader.getPod("ns", "p"))?.spec?.serviceAccountName).toBe("watched");
+    cache.apply("pods", "delete", pod("p", "watched"));
+    expect(await reader.getPod("ns", "p")).toBeUndefined();
+    // Nodes were never listed: still the API's answer.
+    api.putNode({ metadata: { name: "n1", uid: "u" } });
+    expect(await reader.getNode("n1")).toEqual({ metadata: { name: "n1", uid: "u" } });
+  });
+
+  it("keeps only the planner's fields, and a relist replaces the whole collection", async () => {
+    const cache = createWatchCache();
+    const reader = cache.reader(createFakeCluster());
+    cache.replace("pods", [pod("a"), pod("b")]);
+    expect(await reader.getPod("ns", "a")).toEqual({
+      metadata: { name: "a", namespace: "ns", uid: "uid-a", labels: undefined, annotations: undefined },
+      spec: { nodeName: "n1", serviceAccountName: "default", hostname: undefined, subdomain: undefined },
+      status: { phase: "Running", podIP: "10.0.0.1", podIPs: undefined },
+    });
+    cache.replace("pods", [pod("b")]);
+    expect(await reader.getPod("ns", "a")).toBeUndefined();
+    expect(await reader.getPod("ns", "b")).toBeDefined();
+  });
+
+  it("answers one namespace's Endpoints from the cache, and lists everything else from the API", async () => {
+    const api = createFakeCluster();
+    api.putPod({ metadata: { name: "only-in-api", namespace: "ns" } });
+    const cache = createWatchCache();
+    const reader = cache.reader(api);
+    cache.replace("endpoints", [
+      { metadata: { name: "web", namespace: "ns" }, subsets: [] },
+      { metadata: { name: "db", namespace: "other" }, subsets: [] },
+    ]);
+    expect((await reader.listEndpointsInNamespace("ns")).map((e) => e.metadata?.name)).toEqual(["web"]);
+    cache.replace("pods", []);
+    expect((await reader.listPods()).map((p) => p.metadata?.name)).toEqual(["only-in-api"]);
+  });
+});
