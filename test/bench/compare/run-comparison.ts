@@ -8,13 +8,14 @@ import { cpus, loadavg, release } from "node:os";
 import { performance } from "node:perf_hooks";
 import { startControlPlane } from "../../e2e/harness/kube.js";
 import { ensureNamespaces, ensureNodes, ensurePods, removeNamespaces } from "./cluster.js";
+import { CLUSTER, TRUST_DOMAIN } from "./identity.js";
 import { createKubeApi, type KubeApi } from "./kube-api.js";
 import { compareEntries, describeParity } from "./parity.js";
 import { burstNamespaces, burstPods, coldPods, nodeName } from "./planned-pods.js";
 import { podUids } from "./pod-key.js";
 import type { Progress } from "./progress.js";
 import type { Results, Workload } from "./results.js";
-import { type RunSpec, runSystem, TRUST_DOMAIN } from "./run-system.js";
+import { type RunSpec, runSystem } from "./run-system.js";
 import type { Settings } from "./settings.js";
 import type { SystemName, SystemUnderTest } from "./system.js";
 
@@ -55,7 +56,7 @@ export async function runComparison(options: ComparisonOptions): Promise<Results
   const registrarConfig = {
     mode: "reconcile",
     trust_domain: TRUST_DOMAIN,
-    cluster: "bench",
+    cluster: CLUSTER,
     add_pod_dns_names: true,
     log_level: "info",
   };

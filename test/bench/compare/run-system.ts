@@ -13,6 +13,7 @@ import { type SpireServer, startSpireServer } from "../../e2e/harness/spire.js";
 import { makeRunDir } from "../../e2e/harness/tmp.js";
 import { createPod, deletePod, markRunning } from "./cluster.js";
 import { type EntryPoller, type Expectation, startEntryPoller } from "./entry-poller.js";
+import { TRUST_DOMAIN } from "./identity.js";
 import { inParallel, type KubeApi } from "./kube-api.js";
 import { canonicalEntries } from "./parity.js";
 import type { PlannedPod } from "./planned-pods.js";
@@ -23,8 +24,6 @@ import type { PerPodLatency, PhaseResult, RunResult, Workload } from "./results.
 import type { Settings } from "./settings.js";
 import { percentile } from "./stats.js";
 import type { OwnedProcess, RunContext, RunningSystem, SystemUnderTest } from "./system.js";
-
-export const TRUST_DOMAIN = "example.org";
 
 /** Everything a run needs besides the system. */
 export interface RunSpec {

@@ -5,7 +5,6 @@
  * at start as a PingSource would: that POST is the cold start. The adapter's probe server is fixed
  * to :8080 by knative.dev/pkg, so that port must be free.
  */
-import { accessSync, constants } from "node:fs";
 import { request } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -13,6 +12,7 @@ import { peerBinary } from "../../../e2e/harness/peers.js";
 import { freePorts } from "../../../e2e/harness/ports.js";
 import { spawnPeer, waitUntil } from "../../../e2e/harness/process.js";
 import type { RunContext, RunningSystem, SystemUnderTest } from "../system.js";
+import { missingPeer } from "./peer-binary.js";
 import { missingBuild, startNodeProcess, writeConfig } from "./project-process.js";
 
 const ADAPTER_PROBE_PORT = 8080;
@@ -21,14 +21,10 @@ export function projectKnative(nodeArgs: readonly string[]): SystemUnderTest {
   return {
     name: "knative",
     title: "project (Knative adapter)",
-    unavailable() {
-      const adapter = peerBinary("apiserver_receive_adapter");
-      return (
-        missingBuild("functions/k8s-events/index.js") ??
-        missingBuild("functions/resync/index.js") ??
-        (isExecutable(adapter) ? undefined : `${adapter} is missing: run PEERS=all npm run peers`)
-      );
-    },
+    unavailable: () =>
+      missingBuild("functions/k8s-events/index.js") ??
+      missingBuild("functions/resync/index.js") ??
+      missingPeer("apiserver_receive_adapter"),
     async start(context: RunContext): Promise<RunningSystem> {
       if (!(await portIsFree(ADAPTER_PROBE_PORT))) {
         throw new Error(
@@ -139,13 +135,4 @@ function portIsFree(port: number): Promise<boolean> {
     server.once("error", () => resolve(false));
     server.listen(port, () => server.close(() => resolve(true)));
   });
-}
-
-function isExecutable(path: string): boolean {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
