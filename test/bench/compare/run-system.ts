@@ -7,22 +7,21 @@
 import { copyFile, cp, mkdir } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { basename, join, resolve } from "node:path";
-import { performance } from "node:perf_hooks";
 import type { ControlPlane } from "../../e2e/harness/kube.js";
 import { type SpireServer, startSpireServer } from "../../e2e/harness/spire.js";
 import { makeRunDir } from "../../e2e/harness/tmp.js";
 import { createPod, deletePod, markRunning } from "./cluster.js";
-import { type EntryPoller, type Expectation, startEntryPoller } from "./entry-poller.js";
+import { type EntryPoller, startEntryPoller } from "./entry-poller.js";
 import { TRUST_DOMAIN } from "./identity.js";
-import { inParallel, type KubeApi } from "./kube-api.js";
+import type { KubeApi } from "./kube-api.js";
 import { canonicalEntries } from "./parity.js";
+import { coldStart, type PhaseTools, podWave, seconds } from "./phases.js";
 import type { PlannedPod } from "./planned-pods.js";
 import type { PodUids } from "./pod-key.js";
-import { createProcessSampler, type ProcessSampler, type WindowFigures } from "./process-sampler.js";
+import { createProcessSampler, type ProcessSampler } from "./process-sampler.js";
 import type { Progress } from "./progress.js";
-import type { PerPodLatency, PhaseResult, RunResult, Workload } from "./results.js";
+import type { RunResult, Workload } from "./results.js";
 import type { Settings } from "./settings.js";
-import { percentile } from "./stats.js";
 import type { OwnedProcess, RunContext, RunningSystem, SystemUnderTest } from "./system.js";
 
 /** Everything a run needs besides the system. */
@@ -103,86 +102,55 @@ export async function runSystem(system: SystemUnderTest, spec: RunSpec): Promise
       log,
     };
     await system.prepare?.(context);
+    const tools: PhaseTools = { watcher, measure, settings, progress, label };
 
-    // Cold start: from the system's start until every cold pod has its entry.
-    const coldWait = watcher.expect(
-      spec.coldPods.map((pod) => pod.key),
-      "present",
-    );
     const runWindow = measure.begin();
-    const coldWindow = measure.begin();
-    progress.step(`${label}: cold start, ${spec.coldPods.length} pods`, () =>
-      seen(coldWait, spec.coldPods.length),
-    );
-    const t0 = performance.now();
-    running = await system.start(context);
-    logPaths.push(...running.logPaths);
-    const coldReached = await coldWait.done(settings.phaseTimeoutMs);
-    const coldDone = latest(coldReached);
-    const coldSnapshot = await watcher.quiet(settings.quietMs, settings.phaseTimeoutMs);
-    result.phases.cold = phase(coldDone - t0, coldWait, coldWindow.end(), coldSnapshot.entries.length);
-    entries.cold = canonicalEntries(coldSnapshot.entries);
-    log(`cold start: all ${spec.coldPods.length} pod entries after ${seconds(coldDone - t0)}`);
+    const cold = await coldStart(tools, spec.coldPods, async () => {
+      running = await system.start(context);
+      logPaths.push(...running.logPaths);
+      return running;
+    });
+    result.phases.cold = cold.phase;
+    entries.cold = canonicalEntries(cold.snapshot.entries);
+    log(`cold start: all ${spec.coldPods.length} pod entries after ${seconds(cold.phase.convergenceMs)}`);
 
-    if (spec.burstPods) {
-      const burstPods = spec.burstPods;
-      const system = running;
-      const keys = burstPods.map((pod) => pod.key);
-
+    const burstPods = spec.burstPods;
+    if (burstPods) {
+      const hooks = cold.started;
       // Burst: many creates in flight, each pod then marked Running with its IP.
-      const burstWait = watcher.expect(keys, "present");
-      const burstWindow = measure.begin();
-      const createdAt = new Map<string, number>();
-      progress.step(`${label}: burst of ${burstPods.length} pods`, () => seen(burstWait, burstPods.length));
-      const t1 = performance.now();
-      await inParallel(burstPods, settings.inflight, async (pod) => {
-        await createPod(spec.api, pod, spec.uids);
-        createdAt.set(pod.key, performance.now());
-        system.podCreated?.(pod);
-        await markRunning(spec.api, pod);
-      });
-      const burstApiMs = performance.now() - t1;
-      const burstReached = await burstWait.done(settings.phaseTimeoutMs);
-      const burstSnapshot = await watcher.quiet(settings.quietMs, settings.phaseTimeoutMs);
-      result.phases.burst = phase(
-        latest(burstReached) - t1,
-        burstWait,
-        burstWindow.end(),
-        burstSnapshot.entries.length,
-        latencies(burstReached, createdAt),
-        burstApiMs,
+      const burst = await podWave(
+        tools,
+        `burst of ${burstPods.length} pods`,
+        burstPods,
+        "present",
+        async (pod, stamp) => {
+          await createPod(spec.api, pod, spec.uids);
+          stamp();
+          hooks.podCreated?.(pod);
+          await markRunning(spec.api, pod);
+        },
       );
-      entries.burst = canonicalEntries(burstSnapshot.entries);
-      log(`burst: all ${burstPods.length} pod entries after ${seconds(latest(burstReached) - t1)}`);
+      result.phases.burst = burst.phase;
+      entries.burst = canonicalEntries(burst.snapshot.entries);
+      log(`burst: all ${burstPods.length} pod entries after ${seconds(burst.phase.convergenceMs)}`);
 
       // Delete: the burst's pods deleted (grace period 0), until their entries are gone.
-      const goneWait = watcher.expect(keys, "absent");
-      const deleteWindow = measure.begin();
-      const deletedAt = new Map<string, number>();
-      progress.step(`${label}: deleting ${burstPods.length} pods`, () =>
-        seen(goneWait, burstPods.length, "gone"),
+      const gone = await podWave(
+        tools,
+        `deleting ${burstPods.length} pods`,
+        burstPods,
+        "absent",
+        async (pod, stamp) => {
+          await deletePod(spec.api, pod.namespace, pod.name);
+          stamp();
+          hooks.podDeleted?.(pod);
+        },
       );
-      const t2 = performance.now();
-      await inParallel(burstPods, settings.inflight, async (pod) => {
-        await deletePod(spec.api, pod.namespace, pod.name);
-        deletedAt.set(pod.key, performance.now());
-        system.podDeleted?.(pod);
-      });
-      const deleteApiMs = performance.now() - t2;
-      const goneReached = await goneWait.done(settings.phaseTimeoutMs);
-      const deleteSnapshot = await watcher.quiet(settings.quietMs, settings.phaseTimeoutMs);
-      result.phases.delete = phase(
-        latest(goneReached) - t2,
-        goneWait,
-        deleteWindow.end(),
-        deleteSnapshot.entries.length,
-        latencies(goneReached, deletedAt),
-        deleteApiMs,
-      );
-      log(`delete: all ${burstPods.length} pod entries gone after ${seconds(latest(goneReached) - t2)}`);
+      result.phases.delete = gone.phase;
+      log(`delete: all ${burstPods.length} pod entries gone after ${seconds(gone.phase.convergenceMs)}`);
     }
     result.run = runWindow.end();
-    await running.stop?.();
+    await cold.started.stop?.();
     result.ok = true;
   } catch (error) {
     result.error = error instanceof Error ? error.message : String(error);
@@ -200,48 +168,6 @@ export async function runSystem(system: SystemUnderTest, spec: RunSpec): Promise
     result.loadavgEnd = loadavg();
   }
   return { result, entries };
-}
-
-function phase(
-  convergenceMs: number,
-  expectation: Expectation,
-  usage: WindowFigures,
-  entriesAtEnd: number,
-  perPod?: PerPodLatency,
-  apiMs?: number,
-): PhaseResult {
-  return {
-    convergenceMs,
-    ...(expectation.resolutionMs === undefined ? {} : { resolutionMs: expectation.resolutionMs }),
-    usage,
-    entriesAtEnd,
-    ...(perPod ? { perPod } : {}),
-    ...(apiMs === undefined ? {} : { apiMs }),
-  };
-}
-
-/** The latest time in `reached` (the last pod to reach its state). */
-function latest(reached: ReadonlyMap<string, number>): number {
-  let last = Number.NEGATIVE_INFINITY;
-  for (const at of reached.values()) last = Math.max(last, at);
-  return last;
-}
-
-function latencies(reached: ReadonlyMap<string, number>, since: ReadonlyMap<string, number>): PerPodLatency {
-  const values: number[] = [];
-  for (const [key, at] of reached) {
-    const start = since.get(key);
-    if (start !== undefined) values.push(at - start);
-  }
-  return { p50Ms: percentile(values, 50), p99Ms: percentile(values, 99), maxMs: percentile(values, 100) };
-}
-
-function seen(expectation: Expectation, total: number, state = "present"): string {
-  return `${expectation.reachedAt.size}/${total} pod entries ${state}`;
-}
-
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(2)} s`;
 }
 
 /** Copies the run's files and the logs it named to `<logsDir>/<workload>-r<round>-<system>/`. */
