@@ -4,10 +4,13 @@
  * snapshot stamped with the time it returned; a pod's entry "appears" at the first snapshot that has
  * it and "disappears" at the first that no longer has it, so the resolution is one poll cycle.
  *
- * Listing is not free for the server (about 45 µs of spire-server CPU per entry listed, measured on
- * 1.13.3 with sqlite): back-to-back lists of 2,000 entries would keep most of a core busy and slow
- * every system down. So the pause after a list is at least `intervalMs` and at least long enough
- * that listing takes no more than `budget` of the wall time (pause = list time x (1 - budget) / budget).
+ * Listing is not free for the server: spire-server 1.13.3 (sqlite) spends about `costPerEntryUs`
+ * (45 µs on the 2-core build machine) of CPU per entry listed, so back-to-back lists of 2,000
+ * entries would keep most of a core busy and slow every system down. The next list therefore
+ * starts no earlier than `intervalMs` after the previous one returned, and no earlier than the
+ * previous list's estimated server CPU (entries x cost) divided by `budget` after it started: the
+ * poller's share of one core stays near `budget` whatever the system does. (A rule on the list's
+ * wall time instead would slow the polls down exactly when the server is busy writing.)
  */
 import { performance } from "node:perf_hooks";
 import pino from "pino";
@@ -66,13 +69,16 @@ export interface EntryPollerOptions {
   readonly uids: PodUids;
   /** Least pause between the end of one list and the start of the next (default 25 ms). */
   readonly intervalMs?: number;
-  /** Largest share of the wall time spent listing (default 0.25). */
+  /** Largest share of one core the lists may cost spire-server (default 0.25). */
   readonly budget?: number;
+  /** spire-server CPU per entry listed, in microseconds (default 45). */
+  readonly costPerEntryUs?: number;
 }
 
 export function startEntryPoller(options: EntryPollerOptions): EntryPoller {
   const intervalMs = options.intervalMs ?? 25;
   const budget = options.budget ?? 0.25;
+  const costPerEntryMs = (options.costPerEntryUs ?? 45) / 1000;
   const client: SpireClient = createSpireClient({
     transport: createUnixSocketTransport(options.socketPath),
     logger: pino({ level: "silent" }),
@@ -104,8 +110,9 @@ export function startEntryPoller(options: EntryPollerOptions): EntryPoller {
       } else {
         failedPolls++;
       }
-      const pause = Math.max(intervalMs, ((at - started) * (1 - budget)) / budget);
-      await new Promise((resolve) => setTimeout(resolve, pause));
+      const entries = listed.ok ? listed.value.length : (latest?.entries.length ?? 0);
+      const nextStart = Math.max(at + intervalMs, started + (entries * costPerEntryMs) / budget);
+      await new Promise((resolve) => setTimeout(resolve, nextStart - performance.now()));
     }
   })();
 

@@ -13,6 +13,8 @@ interface Figure {
   readonly workload: Workload;
   readonly value: (run: RunResult) => number | undefined;
   readonly digits: number;
+  /** False for figures that describe the measurement rather than the system (no ratios). */
+  readonly ratio?: boolean;
 }
 
 const TITLES: Record<SystemName, string> = {
@@ -39,6 +41,7 @@ function phaseFigures(workload: Workload, phase: PhaseName, name: string): Figur
       workload,
       value: (run) => s(run.phases[phase]?.resolutionMs),
       digits: 2,
+      ratio: false,
     },
   ];
   if (phase !== "cold") {
@@ -60,6 +63,7 @@ function phaseFigures(workload: Workload, phase: PhaseName, name: string): Figur
         workload,
         value: (run) => s(run.phases[phase]?.apiMs),
         digits: 2,
+        ratio: false,
       },
     );
   }
@@ -166,7 +170,9 @@ export function summaryTable(results: Results): string {
     if (SYSTEM_NAMES.every((name) => values[name].length === 0)) continue;
     const cells = SYSTEM_NAMES.map((name) => cell(values[name], figure.digits));
     const ratio = (peer: SystemName) =>
-      `${ratioOf(values.bridge, values[peer])} / ${ratioOf(values.knative, values[peer])}`;
+      figure.ratio === false
+        ? ""
+        : `${ratioOf(values.bridge, values[peer])} / ${ratioOf(values.knative, values[peer])}`;
     lines.push(`| ${[figure.label, ...cells, ratio("go"), ratio("scm")].join(" | ")} |`);
   }
   return lines.join("\n");

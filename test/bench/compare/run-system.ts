@@ -86,6 +86,7 @@ export async function runSystem(system: SystemUnderTest, spec: RunSpec): Promise
       uids: spec.uids,
       intervalMs: settings.pollMs,
       budget: settings.pollBudget,
+      costPerEntryUs: settings.pollCostUs,
     });
     poller = watcher;
     const context: RunContext = {
