@@ -67,7 +67,16 @@ export async function runComparison(options: ComparisonOptions): Promise<Results
   try {
     const kube = await createKubeApi(plane.kubeConfig, settings.inflight);
     api = kube;
-    for (const system of systems) await system.setUp?.(plane.kubeConfig);
+    for (const system of [...systems]) {
+      try {
+        await system.setUp?.(plane.kubeConfig);
+      } catch (error) {
+        const reason = `set-up failed: ${error instanceof Error ? error.message : String(error)}`;
+        results.skipped[system.name] = reason;
+        progress.note(`${system.title} skipped: ${reason}`);
+        systems.splice(systems.indexOf(system), 1);
+      }
+    }
     const uids = podUids();
     const timed = async (name: string, work: () => Promise<void>) => {
       progress.step(`setup: ${name}`);

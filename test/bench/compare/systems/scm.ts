@@ -4,8 +4,10 @@
  * (`ns/<namespace>/sa/<service account>`). Its parents are agent IDs and its selector is the pod's
  * UID, by design, so only its timings compare.
  */
+import { existsSync } from "node:fs";
 import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
 import { applyCrds } from "../../../e2e/harness/crds.js";
+import { peersCacheDir } from "../../../e2e/harness/peers.js";
 import { scmCrdFiles, startSpireControllerManager } from "../../../e2e/harness/scm.js";
 import type { RunContext, RunningSystem, SystemUnderTest } from "../system.js";
 import { missingPeer } from "./peer-binary.js";
@@ -17,7 +19,11 @@ export function spireControllerManager(cluster: string): SystemUnderTest {
   return {
     name: "scm",
     title: "SCM v0.6.6",
-    unavailable: () => missingPeer("spire-controller-manager"),
+    unavailable: () =>
+      missingPeer("spire-controller-manager") ??
+      (existsSync(peersCacheDir("scm-crds"))
+        ? undefined
+        : `${peersCacheDir("scm-crds")} is missing: run PEERS=all npm run peers`),
     async setUp(kubeConfig: KubeConfig) {
       await applyCrds(kubeConfig, await scmCrdFiles());
       await kubeConfig.makeApiClient(CustomObjectsApi).createClusterCustomObject({
