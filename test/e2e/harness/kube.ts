@@ -25,6 +25,8 @@ export interface ControlPlaneOptions {
    * AdmissionConfiguration written elsewhere (e.g. by `registrar generate-config --out-dir`).
    */
   admissionConfig?: { webhookClientUser: string } | { file: string };
+  /** More kube-apiserver flags, e.g. `["--max-requests-inflight=2000"]` for load tests. */
+  apiServerArgs?: readonly string[];
   log?: HarnessLog;
 }
 
@@ -41,6 +43,8 @@ export interface ControlPlane {
   pki: Pki;
   /** Configs, PKI, data and logs (`etcd.log`, `kube-apiserver.log`). */
   runDir: string;
+  /** Process ids, e.g. to read their CPU time from /proc. */
+  pids: { etcd: number; kubeApiServer: number };
   /** Stops kube-apiserver then etcd (by PID) and removes the run dir. Idempotent. */
   stop(): Promise<void>;
 }
@@ -123,6 +127,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         "--disable-admission-plugins=ServiceAccount",
         "--allow-privileged=true",
         ...admissionArgs,
+        ...(opts.apiServerArgs ?? []),
       ],
     });
     started.push(apiServer);
@@ -169,6 +174,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
       kube,
       pki,
       runDir: run.path,
+      pids: { etcd: etcd.pid, kubeApiServer: apiServer.pid },
       stop: () => {
         kube.close();
         stopped ??= stop();

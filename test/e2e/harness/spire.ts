@@ -44,6 +44,8 @@ export interface SpireServer {
   bindPort: number;
   /** Config, data (sqlite) and `spire-server.log`. */
   dir: string;
+  /** The process id of the running server (a new one after `restart()`), undefined while halted. */
+  pid(): number | undefined;
   /**
    * Runs `spire-server <args>` with `-socketPath` (v0.11.1: `-registrationUDSPath`) inserted after
    * the subcommand words, e.g. `cli(["entry", "show", "-output", "json"])`. A non-zero exit is a result.
@@ -134,6 +136,7 @@ plugins {
       trustDomain,
       bindPort,
       dir: run.path,
+      pid: () => (current?.exitStatus() === undefined ? current?.pid : undefined),
       cli,
       async restart() {
         await current?.stop();

@@ -1,0 +1,218 @@
+/**
+ * The summary table: one row per figure, one column per system with the median, [min-max] and n
+ * over its successful runs, and the ratios of the project's medians to the Go registrar's and to
+ * spire-controller-manager's (bridge / Knative adapter). Rows no system has a value for are left out.
+ */
+import type { PhaseName, Results, RunResult, Workload } from "./results.js";
+import { max, median, min } from "./stats.js";
+import { SYSTEM_NAMES, type SystemName } from "./system.js";
+
+/** One figure: where to find it in a run and how to print it. */
+interface Figure {
+  readonly label: string;
+  readonly workload: Workload;
+  readonly value: (run: RunResult) => number | undefined;
+  readonly digits: number;
+  /** False for figures that describe the measurement rather than the system (no ratios). */
+  readonly ratio?: boolean;
+}
+
+const TITLES: Record<SystemName, string> = {
+  bridge: "project (bridge)",
+  knative: "project (Knative adapter)",
+  go: "Go v1.5.6",
+  scm: "SCM v0.6.6",
+  floor: "floor",
+};
+
+const s = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
+const usage = (run: RunResult, phase: PhaseName) => run.phases[phase]?.usage;
+
+function phaseFigures(workload: Workload, phase: PhaseName, name: string): Figure[] {
+  const figures: Figure[] = [
+    {
+      label: `${name}: time to all entries (s)`,
+      workload,
+      value: (run) => s(run.phases[phase]?.convergenceMs),
+      digits: 2,
+    },
+    {
+      label: `${name}: … its resolution, the last poll cycle (s)`,
+      workload,
+      value: (run) => s(run.phases[phase]?.resolutionMs),
+      digits: 2,
+      ratio: false,
+    },
+  ];
+  if (phase !== "cold") {
+    figures.push(
+      {
+        label: `${name}: per pod p50 (ms)`,
+        workload,
+        value: (run) => run.phases[phase]?.perPod?.p50Ms,
+        digits: 0,
+      },
+      {
+        label: `${name}: per pod p99 (ms)`,
+        workload,
+        value: (run) => run.phases[phase]?.perPod?.p99Ms,
+        digits: 0,
+      },
+      {
+        label: `${name}: API calls took (s)`,
+        workload,
+        value: (run) => s(run.phases[phase]?.apiMs),
+        digits: 2,
+        ratio: false,
+      },
+    );
+  }
+  figures.push(
+    {
+      label: `${name}: registrar CPU (s)`,
+      workload,
+      value: (run) => usage(run, phase)?.byGroup.system?.cpuSeconds,
+      digits: 2,
+    },
+    ...(["k8s-events", "resync", "adapter"] as const).map(
+      (role): Figure => ({
+        label: `${name}: … of which ${role} CPU (s)`,
+        workload,
+        value: (run) => usage(run, phase)?.byRole[role]?.cpuSeconds,
+        digits: 2,
+      }),
+    ),
+    {
+      label: `${name}: registrar peak RSS (MiB)`,
+      workload,
+      value: (run) => usage(run, phase)?.byGroup.system?.peakRssMiB,
+      digits: 0,
+    },
+    ...(["k8s-events", "resync", "adapter"] as const).map(
+      (role): Figure => ({
+        label: `${name}: … of which ${role} peak RSS (MiB)`,
+        workload,
+        value: (run) => usage(run, phase)?.byRole[role]?.peakRssMiB,
+        digits: 0,
+      }),
+    ),
+    {
+      label: `${name}: spire-server CPU (s)`,
+      workload,
+      value: (run) => usage(run, phase)?.byGroup["spire-server"]?.cpuSeconds,
+      digits: 2,
+    },
+    {
+      label: `${name}: kube-apiserver CPU (s)`,
+      workload,
+      value: (run) => usage(run, phase)?.byGroup["kube-apiserver"]?.cpuSeconds,
+      digits: 2,
+    },
+  );
+  return figures;
+}
+
+function runFigures(workload: Workload): Figure[] {
+  return [
+    {
+      label: `${workload} whole run: registrar CPU (s)`,
+      workload,
+      value: (run) => run.run?.byGroup.system?.cpuSeconds,
+      digits: 2,
+    },
+    {
+      label: `${workload} whole run: registrar VmHWM (MiB)`,
+      workload,
+      value: (run) => run.run?.byGroup.system?.hwmMiB,
+      digits: 0,
+    },
+    ...(["k8s-events", "resync", "adapter"] as const).map(
+      (role): Figure => ({
+        label: `${workload} whole run: … of which ${role} VmHWM (MiB)`,
+        workload,
+        value: (run) => run.run?.byRole[role]?.hwmMiB,
+        digits: 0,
+      }),
+    ),
+  ];
+}
+
+const FIGURES: readonly Figure[] = [
+  ...phaseFigures("W1", "cold", "W1 cold start"),
+  ...phaseFigures("W1", "burst", "W1 burst"),
+  ...phaseFigures("W1", "delete", "W1 delete"),
+  ...runFigures("W1"),
+  ...phaseFigures("W2", "cold", "W2 cold start"),
+  ...runFigures("W2"),
+];
+
+/** A figure's values per system over its successful runs. */
+function valuesOf(results: Results, figure: Figure, system: SystemName): number[] {
+  return results.runs
+    .filter((run) => run.ok && run.workload === figure.workload && run.system === system)
+    .map(figure.value)
+    .filter((value): value is number => value !== undefined && Number.isFinite(value));
+}
+
+/** The markdown table of every figure. */
+export function summaryTable(results: Results): string {
+  const header = [
+    "figure",
+    ...SYSTEM_NAMES.map((name) => TITLES[name]),
+    "project/Go (bridge / Knative)",
+    "project/SCM (bridge / Knative)",
+  ];
+  const lines = [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`];
+  for (const figure of FIGURES) {
+    const values = Object.fromEntries(
+      SYSTEM_NAMES.map((name) => [name, valuesOf(results, figure, name)]),
+    ) as Record<SystemName, number[]>;
+    if (SYSTEM_NAMES.every((name) => values[name].length === 0)) continue;
+    const cells = SYSTEM_NAMES.map((name) => cell(values[name], figure.digits));
+    const ratio = (peer: SystemName) =>
+      figure.ratio === false
+        ? ""
+        : `${ratioOf(values.bridge, values[peer])} / ${ratioOf(values.knative, values[peer])}`;
+    lines.push(`| ${[figure.label, ...cells, ratio("go"), ratio("scm")].join(" | ")} |`);
+  }
+  return lines.join("\n");
+}
+
+function cell(values: readonly number[], digits: number): string {
+  if (values.length === 0) return "n/a";
+  const f = (value: number) => value.toFixed(digits);
+  return `${f(median(values))} [${f(min(values))}-${f(max(values))}] n=${values.length}`;
+}
+
+function ratioOf(project: readonly number[], peer: readonly number[]): string {
+  const ratio = median(project) / median(peer);
+  return Number.isFinite(ratio) ? ratio.toFixed(2) : "n/a";
+}
+
+/** Failed runs, skipped systems, parity and machine load, as lines under the table. */
+export function summaryNotes(results: Results): string[] {
+  const notes: string[] = [];
+  for (const [system, reason] of Object.entries(results.skipped)) notes.push(`skipped ${system}: ${reason}`);
+  for (const run of results.runs.filter((r) => !r.ok)) {
+    notes.push(
+      `FAILED ${run.workload} round ${run.round} ${run.system}: ${run.error} (logs: ${run.logsKept})`,
+    );
+  }
+  const mismatches = results.parity.filter((p) => !p.match);
+  notes.push(
+    results.parity.length === 0
+      ? "parity: not checked (fewer than two of bridge, knative, go ran in a W1 round)"
+      : `parity: ${results.parity.length - mismatches.length}/${results.parity.length} comparisons MATCH${
+          mismatches.length > 0
+            ? ` (differences: ${mismatches.map((p) => `round ${p.round} ${p.phase} ${p.systems.join("~")}`).join(", ")})`
+            : ""
+        }`,
+  );
+  const load = (values: readonly number[] | undefined) => values?.map((v) => v.toFixed(2)).join(" ") ?? "?";
+  notes.push(
+    `machine: ${results.machine.cpus} CPUs, node ${results.machine.node}; load average at start ${load(
+      results.machine.loadavgStart,
+    )}, at end ${load(results.machine.loadavgEnd)}`,
+  );
+  return notes;
+}

@@ -1,0 +1,191 @@
+/**
+ * One system run: a fresh spire-server, the poller and the process sampler on it, then the phases
+ * against the shared cluster: the cold start (the system starts after the cold pods exist), and in
+ * W1 the burst (new pods created, then marked Running) and their deletion. Every process started
+ * is stopped by PID in the end, whatever happened; a failed run keeps its logs.
+ */
+import { copyFile, cp, mkdir } from "node:fs/promises";
+import { loadavg } from "node:os";
+import { basename, join, resolve } from "node:path";
+import type { ControlPlane } from "../../e2e/harness/kube.js";
+import { type SpireServer, startSpireServer } from "../../e2e/harness/spire.js";
+import { makeRunDir } from "../../e2e/harness/tmp.js";
+import { createPod, deletePod, markRunning } from "./cluster.js";
+import { type EntryPoller, startEntryPoller } from "./entry-poller.js";
+import { TRUST_DOMAIN } from "./identity.js";
+import type { KubeApi } from "./kube-api.js";
+import { canonicalEntries } from "./parity.js";
+import { coldStart, type PhaseTools, podWave, seconds } from "./phases.js";
+import type { PlannedPod } from "./planned-pods.js";
+import type { PodUids } from "./pod-key.js";
+import { createProcessSampler, type ProcessSampler } from "./process-sampler.js";
+import type { Progress } from "./progress.js";
+import type { RunResult, Workload } from "./results.js";
+import type { Settings } from "./settings.js";
+import type { OwnedProcess, RunContext, RunningSystem, SystemUnderTest } from "./system.js";
+
+/** Everything a run needs besides the system. */
+export interface RunSpec {
+  readonly workload: Workload;
+  readonly round: number;
+  readonly rounds: number;
+  readonly position: number;
+  readonly plane: ControlPlane;
+  readonly api: KubeApi;
+  readonly uids: PodUids;
+  readonly settings: Settings;
+  readonly progress: Progress;
+  readonly registrarConfig: Readonly<Record<string, unknown>>;
+  readonly coldPods: readonly PlannedPod[];
+  /** W1 only: the burst's pods (their namespaces exist when the run starts). */
+  readonly burstPods?: readonly PlannedPod[];
+  /** Where a failed run's logs are copied. */
+  readonly logsDir: string;
+}
+
+/** The run's figures, and its entries after the cold start and after the burst (for parity). */
+export interface SystemRun {
+  readonly result: RunResult;
+  readonly entries: { cold?: string[]; burst?: string[] };
+}
+
+export async function runSystem(system: SystemUnderTest, spec: RunSpec): Promise<SystemRun> {
+  const { settings, progress } = spec;
+  const label = `${spec.workload} round ${spec.round}/${spec.rounds}, ${system.title}`;
+  const log = (line: string) => progress.note(`${label}: ${line}`);
+  const result: RunResult = {
+    workload: spec.workload,
+    round: spec.round,
+    system: system.name,
+    position: spec.position,
+    ok: false,
+    startedAt: new Date().toISOString(),
+    loadavgStart: loadavg(),
+    phases: {},
+  };
+  const entries: SystemRun["entries"] = {};
+  const owned: OwnedProcess[] = [];
+  const logPaths: string[] = [];
+  const dir = await makeRunDir("cmp", log);
+  let spire: SpireServer | undefined;
+  let poller: EntryPoller | undefined;
+  let sampler: ProcessSampler | undefined;
+  let running: RunningSystem | undefined;
+  try {
+    progress.step(`${label}: starting spire-server`);
+    spire = await startSpireServer({ trustDomain: TRUST_DOMAIN, log });
+    const spirePid = spire.pid();
+    if (spirePid === undefined) throw new Error("spire-server has no PID");
+    logPaths.push(join(spire.dir, "spire-server.log"));
+    const measure = createProcessSampler();
+    sampler = measure;
+    measure.watch("kube-apiserver", spec.plane.pids.kubeApiServer, "kube-apiserver");
+    measure.watch("spire-server", spirePid, "spire-server");
+    const watcher = startEntryPoller({
+      socketPath: spire.socketPath,
+      uids: spec.uids,
+      intervalMs: settings.pollMs,
+      budget: settings.pollBudget,
+      costPerEntryUs: settings.pollCostUs,
+    });
+    poller = watcher;
+    const context: RunContext = {
+      kubeconfigPath: spec.plane.kubeconfigPath,
+      kubeConfig: spec.plane.kubeConfig,
+      kube: spec.plane.kube,
+      spire,
+      registrarConfig: spec.registrarConfig,
+      dir: dir.path,
+      own(role, process) {
+        owned.push(process);
+        measure.watch(role, process.pid, "system");
+      },
+      log,
+    };
+    await system.prepare?.(context);
+    const tools: PhaseTools = { watcher, measure, settings, progress, label };
+
+    const runWindow = measure.begin();
+    const cold = await coldStart(tools, spec.coldPods, async () => {
+      running = await system.start(context);
+      logPaths.push(...running.logPaths);
+      return running;
+    });
+    result.phases.cold = cold.phase;
+    entries.cold = canonicalEntries(cold.snapshot.entries);
+    log(`cold start: all ${spec.coldPods.length} pod entries after ${seconds(cold.phase.convergenceMs)}`);
+
+    const burstPods = spec.burstPods;
+    if (burstPods) {
+      const hooks = cold.started;
+      // Burst: many creates in flight, each pod then marked Running with its IP.
+      const burst = await podWave(
+        tools,
+        `burst of ${burstPods.length} pods`,
+        burstPods,
+        "present",
+        async (pod, stamp) => {
+          await createPod(spec.api, pod, spec.uids);
+          stamp();
+          hooks.podCreated?.(pod);
+          await markRunning(spec.api, pod);
+        },
+      );
+      result.phases.burst = burst.phase;
+      entries.burst = canonicalEntries(burst.snapshot.entries);
+      log(`burst: all ${burstPods.length} pod entries after ${seconds(burst.phase.convergenceMs)}`);
+
+      // Delete: the burst's pods deleted (grace period 0), until their entries are gone.
+      const gone = await podWave(
+        tools,
+        `deleting ${burstPods.length} pods`,
+        burstPods,
+        "absent",
+        async (pod, stamp) => {
+          await deletePod(spec.api, pod.namespace, pod.name);
+          stamp();
+          hooks.podDeleted?.(pod);
+        },
+      );
+      result.phases.delete = gone.phase;
+      log(`delete: all ${burstPods.length} pod entries gone after ${seconds(gone.phase.convergenceMs)}`);
+    }
+    result.run = runWindow.end();
+    await cold.started.stop?.();
+    result.ok = true;
+  } catch (error) {
+    result.error = error instanceof Error ? error.message : String(error);
+    log(`FAILED: ${result.error}`);
+    result.logsKept = await keepLogs(spec, system.name, dir.path, logPaths);
+    log(`logs kept in ${result.logsKept}`);
+  } finally {
+    result.poll = poller?.stats();
+    for (const process of owned.reverse()) await process.stop();
+    if (!result.ok) await running?.stop?.().catch(() => undefined);
+    await poller?.stop();
+    sampler?.stop();
+    await spire?.stop();
+    await dir.remove();
+    result.loadavgEnd = loadavg();
+  }
+  return { result, entries };
+}
+
+/** Copies the run's files and the logs it named to `<logsDir>/<workload>-r<round>-<system>/`. */
+async function keepLogs(
+  spec: RunSpec,
+  system: string,
+  dir: string,
+  paths: readonly string[],
+): Promise<string> {
+  const target = resolve(spec.logsDir, `${spec.workload}-r${spec.round}-${system}`);
+  await mkdir(target, { recursive: true });
+  await cp(dir, target, { recursive: true, filter: (source) => !source.endsWith(".sock") }).catch(
+    () => undefined,
+  );
+  for (const path of paths) {
+    if (path.startsWith(dir)) continue;
+    await copyFile(path, join(target, basename(path))).catch(() => undefined);
+  }
+  return target;
+}

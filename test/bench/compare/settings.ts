@@ -1,0 +1,88 @@
+/**
+ * The side-by-side benchmark's settings, from environment variables (defaults in parentheses):
+ * BENCH_WORKLOADS (w1,w2), BENCH_SYSTEMS (bridge,knative,go,scm,floor), BENCH_ROUNDS_W1 (5),
+ * BENCH_ROUNDS_W2 (3), BENCH_W1_NODES (50), BENCH_W1_PODS (1000, the cold pods),
+ * BENCH_BURST_PODS (1000), BENCH_BURST_NAMESPACES (20), BENCH_W2_NODES (200), BENCH_W2_PODS
+ * (10000), BENCH_INFLIGHT (100, API requests in flight when creating or deleting pods),
+ * BENCH_POLL_MS (25, the least pause between two entry lists), BENCH_POLL_BUDGET (25, the
+ * percentage of one core the lists may cost spire-server), BENCH_POLL_COST_US (45, spire-server CPU
+ * per entry listed, in microseconds), BENCH_QUIET_MS (1500), BENCH_PHASE_TIMEOUT_S (900), BENCH_NODE_ARGS (extra
+ * node flags for the project's processes, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) and
+ * BENCH_OUTPUT (.tmp/bench-compare.json).
+ */
+import { SYSTEM_NAMES, type SystemName } from "./system.js";
+
+export interface Settings {
+  readonly workloads: { readonly w1: boolean; readonly w2: boolean };
+  readonly systems: readonly SystemName[];
+  readonly w1: {
+    readonly rounds: number;
+    readonly nodes: number;
+    readonly coldPods: number;
+    readonly burstPods: number;
+    readonly burstNamespaces: number;
+  };
+  readonly w2: { readonly rounds: number; readonly nodes: number; readonly coldPods: number };
+  readonly inflight: number;
+  readonly pollMs: number;
+  /** Share (0-1] of one core the entry lists may cost spire-server. */
+  readonly pollBudget: number;
+  /** spire-server CPU per entry listed (µs), to pace the lists. */
+  readonly pollCostUs: number;
+  readonly quietMs: number;
+  readonly phaseTimeoutMs: number;
+  readonly nodeArgs: readonly string[];
+  readonly output: string;
+}
+
+export function readSettings(env: Readonly<Record<string, string | undefined>>): Settings {
+  const count = (name: string, fallback: number, least = 1): number => {
+    const raw = env[name];
+    if (raw === undefined || raw === "") return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < least) {
+      throw new Error(`${name}=${raw}: want an integer >= ${least}`);
+    }
+    return value;
+  };
+  const list = (name: string, fallback: string): string[] =>
+    (env[name] || fallback)
+      .split(",")
+      .map((item) => item.trim())
+      .filter((item) => item !== "");
+  const workloads = list("BENCH_WORKLOADS", "w1,w2");
+  for (const workload of workloads) {
+    if (workload !== "w1" && workload !== "w2")
+      throw new Error(`BENCH_WORKLOADS: unknown workload ${workload}`);
+  }
+  const systems = list("BENCH_SYSTEMS", SYSTEM_NAMES.join(","));
+  for (const system of systems) {
+    if (!(SYSTEM_NAMES as readonly string[]).includes(system)) {
+      throw new Error(`BENCH_SYSTEMS: unknown system ${system} (known: ${SYSTEM_NAMES.join(", ")})`);
+    }
+  }
+  return {
+    workloads: { w1: workloads.includes("w1"), w2: workloads.includes("w2") },
+    systems: SYSTEM_NAMES.filter((name) => systems.includes(name)),
+    w1: {
+      rounds: count("BENCH_ROUNDS_W1", 5),
+      nodes: count("BENCH_W1_NODES", 50),
+      coldPods: count("BENCH_W1_PODS", 1000),
+      burstPods: count("BENCH_BURST_PODS", 1000),
+      burstNamespaces: count("BENCH_BURST_NAMESPACES", 20),
+    },
+    w2: {
+      rounds: count("BENCH_ROUNDS_W2", 3),
+      nodes: count("BENCH_W2_NODES", 200),
+      coldPods: count("BENCH_W2_PODS", 10_000),
+    },
+    inflight: count("BENCH_INFLIGHT", 100),
+    pollMs: count("BENCH_POLL_MS", 25, 0),
+    pollBudget: Math.min(100, count("BENCH_POLL_BUDGET", 25)) / 100,
+    pollCostUs: count("BENCH_POLL_COST_US", 45),
+    quietMs: count("BENCH_QUIET_MS", 1500, 0),
+    phaseTimeoutMs: count("BENCH_PHASE_TIMEOUT_S", 900) * 1000,
+    nodeArgs: (env.BENCH_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== ""),
+    output: env.BENCH_OUTPUT || ".tmp/bench-compare.json",
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * Starts one of the project's built entry points (`npm run build` output in dist/) as a process of
+ * its own, so its CPU and memory can be read from /proc, and waits until it answers `/healthz`.
+ */
+import { existsSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { type PeerProcess, spawnPeer, waitUntil } from "../../../e2e/harness/process.js";
+import type { RunContext } from "../system.js";
+
+/** The repository root (this file is test/bench/compare/systems/). */
+export const REPO_ROOT = resolve(import.meta.dirname, "../../../..");
+
+/** The absolute path of a built file, e.g. `bin/registrar.js`; throws when `npm run build` is missing. */
+export function builtFile(relative: string): string {
+  const path = join(REPO_ROOT, "dist", relative);
+  if (!existsSync(path)) throw new Error(`${path} is missing: run \`npm run build\` first`);
+  return path;
+}
+
+/** The message of a missing build output, or undefined when it is there. */
+export function missingBuild(relative: string): string | undefined {
+  try {
+    builtFile(relative);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/** Writes the registrar configuration (HCL's JSON form) and returns its path. */
+export async function writeConfig(
+  dir: string,
+  name: string,
+  config: Record<string, unknown>,
+): Promise<string> {
+  const path = join(dir, name);
+  await writeFile(path, `${JSON.stringify(config, null, 2)}\n`);
+  return path;
+}
+
+export interface NodeProcessSpec {
+  /** The process's role in the run, e.g. "registrar" or "k8s-events". */
+  readonly role: string;
+  /** Built file to run, relative to dist/. */
+  readonly entry: string;
+  readonly args: readonly string[];
+  readonly nodeArgs: readonly string[];
+  readonly env: NodeJS.ProcessEnv;
+  readonly logPath: string;
+  /** Where it answers GET /healthz, e.g. http://127.0.0.1:PORT. */
+  readonly url: string;
+}
+
+/**
+ * Spawns `node <nodeArgs> dist/<entry> <args>`, hands it to the run (measured, stopped at the
+ * run's end), then waits for /healthz (60 s).
+ */
+export async function startNodeProcess(spec: NodeProcessSpec, context: RunContext): Promise<PeerProcess> {
+  const peer = spawnPeer({
+    name: spec.role,
+    command: process.execPath,
+    args: [...spec.nodeArgs, builtFile(spec.entry), ...spec.args],
+    logPath: spec.logPath,
+    env: spec.env,
+    cwd: REPO_ROOT,
+  });
+  context.own(spec.role, peer);
+  await waitUntil(
+    async () => {
+      const response = await fetch(`${spec.url}/healthz`, { signal: AbortSignal.timeout(2_000) });
+      await response.body?.cancel();
+      return response.ok;
+    },
+    { what: `${spec.role} /healthz`, timeoutMs: 60_000, intervalMs: 100, peer },
+  );
+  return peer;
+}

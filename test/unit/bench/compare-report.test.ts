@@ -1,0 +1,67 @@
+/** The workload and reporting parts of `npm run bench:compare`: planned pods, settings, the table. */
+import { describe, expect, it } from "vitest";
+import { burstPods, coldPods } from "../../bench/compare/planned-pods.js";
+import { summaryTable } from "../../bench/compare/report.js";
+import type { Results, RunResult } from "../../bench/compare/results.js";
+import { readSettings } from "../../bench/compare/settings.js";
+
+describe("planned pods", () => {
+  it("spreads pods over namespaces and nodes with unique IPs", () => {
+    const cold = coldPods(250, 50);
+    expect(cold[0]).toMatchObject({ namespace: "cold-0", name: "pod-0", node: "node-0", ip: "10.1.0.0" });
+    expect(cold[249]).toMatchObject({ namespace: "cold-2", node: "node-49", ip: "10.1.0.249" });
+    const burst = burstPods(1000, 20, 50);
+    expect(new Set(burst.map((pod) => pod.ip)).size).toBe(1000);
+    expect(new Set(burst.map((pod) => pod.namespace)).size).toBe(20);
+  });
+});
+
+describe("settings", () => {
+  it("has the documented defaults and rejects nonsense", () => {
+    const settings = readSettings({});
+    expect(settings.w1).toEqual({
+      rounds: 5,
+      nodes: 50,
+      coldPods: 1000,
+      burstPods: 1000,
+      burstNamespaces: 20,
+    });
+    expect(settings.w2).toEqual({ rounds: 3, nodes: 200, coldPods: 10_000 });
+    expect(settings.systems).toEqual(["bridge", "knative", "go", "scm", "floor"]);
+    expect(readSettings({ BENCH_SYSTEMS: "floor, bridge", BENCH_WORKLOADS: "w2" })).toMatchObject({
+      systems: ["bridge", "floor"],
+      workloads: { w1: false, w2: true },
+    });
+    expect(() => readSettings({ BENCH_W1_PODS: "0" })).toThrow("BENCH_W1_PODS=0");
+    expect(() => readSettings({ BENCH_SYSTEMS: "rust" })).toThrow("unknown system rust");
+  });
+});
+
+describe("summary table", () => {
+  it("prints median [min-max] n per system and the ratios to the peers", () => {
+    const run = (system: RunResult["system"], coldMs: number): RunResult => ({
+      workload: "W1",
+      round: 1,
+      system,
+      position: 0,
+      ok: true,
+      startedAt: "",
+      loadavgStart: [],
+      phases: { cold: { convergenceMs: coldMs, entriesAtEnd: 0, usage: { byRole: {}, byGroup: {} } } },
+    });
+    const results = {
+      runs: [
+        run("bridge", 1000),
+        run("bridge", 3000),
+        run("bridge", 2000),
+        run("go", 4000),
+        run("knative", 2000),
+      ],
+    } as unknown as Results;
+    const table = summaryTable(results);
+    expect(table).toContain(
+      "| W1 cold start: time to all entries (s) | 2.00 [1.00-3.00] n=3 | 2.00 [2.00-2.00] n=1 | 4.00 [4.00-4.00] n=1 | n/a | n/a | 0.50 / 0.50 | n/a / n/a |",
+    );
+    expect(table).not.toContain("W2");
+  });
+});
