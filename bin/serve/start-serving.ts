@@ -12,6 +12,7 @@
 import { Hono } from "hono";
 import type { Bridge } from "../../lib/bridge/bridge.js";
 import { createWatchCache } from "../../lib/bridge/watch-cache.js";
+import { type EventHandler, recordHeaders } from "../../lib/events/event-endpoint.js";
 import { addHealthRoutes } from "../../lib/http/health.js";
 import { type ServedApp, serveApp } from "../../lib/http/serve.js";
 import { parseAddr } from "../../lib/http/serve-tls.js";
@@ -50,16 +51,22 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   const runtime = cache
     ? withClusterReader(options.runtime, cache.reader(options.runtime.cluster))
     : options.runtime;
-  const builders: Record<HttpFunction, () => Promise<Hono>> = {
-    "k8s-events": async () => (await import("../../functions/k8s-events/wire.js")).k8sEventsApp(runtime, env),
+  const builders: Record<HttpFunction, () => Promise<{ app: Hono; handler?: EventHandler }>> = {
+    "k8s-events": async () =>
+      (await import("../../functions/k8s-events/wire.js")).k8sEventsFunction(runtime, env),
     "spiffeid-events": async () =>
-      (await import("../../functions/spiffeid-events/wire.js")).spiffeIdEventsApp(runtime, env),
-    resync: async () => (await import("../../functions/resync/wire.js")).resyncApp(runtime, env),
+      (await import("../../functions/spiffeid-events/wire.js")).spiffeIdEventsFunction(runtime, env),
+    resync: async () => ({ app: (await import("../../functions/resync/wire.js")).resyncApp(runtime, env) }),
   };
   const root = new Hono();
   addHealthRoutes(root, runtime.readiness);
   addMetricsRoute(root, runtime.metrics);
-  for (const name of plan.http) root.route(MOUNT_PATH[name], await builders[name]());
+  const handlers = new Map<HttpFunction, EventHandler>();
+  for (const name of plan.http) {
+    const built = await builders[name]();
+    root.route(MOUNT_PATH[name], built.app);
+    if (built.handler) handlers.set(name, built.handler);
+  }
 
   const servers: ServedApp[] = [];
   const bridges: Bridge[] = [];
@@ -87,15 +94,16 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     if (options.watch) {
       const { startBridge } = await import("../../lib/bridge/bridge.js");
       for (const watch of plan.watches) {
-        const path = MOUNT_PATH[watch.to];
+        const handler = handlers.get(watch.to);
+        if (!handler) throw new Error(`serve: no event handler for ${watch.to}`);
         bridges.push(
           await startBridge({
             client: runtime.kube,
             resources: watch.resources,
-            sink: `${url}${path}`,
-            // The functions run in this process: events go to them without an HTTP hop.
+            sink: `${url}${MOUNT_PATH[watch.to]}`,
+            // The functions run in this process: events go to their handlers without an HTTP hop.
             post: async (event) =>
-              (await root.request(path, { method: "POST", headers: event.headers, body: event.body })).status,
+              (await handler({ headers: recordHeaders(event.headers), body: event.body })).status,
             concurrency: IN_PROCESS_CONCURRENCY,
             logger,
             ...(cache ? { cache } : {}),

@@ -15,12 +15,11 @@ import type { CrdContext, CrdResult } from "../../lib/crd-sync/context.js";
 import { reconcileEndpointsSpiffeIds } from "../../lib/crd-sync/endpoints.js";
 import { reconcileNodeSpiffeId } from "../../lib/crd-sync/node-spiffeid.js";
 import { reconcilePodSpiffeId } from "../../lib/crd-sync/pod-spiffeid.js";
-import { crdResultResponse } from "../../lib/crd-sync/result-response.js";
+import { crdResultReply } from "../../lib/crd-sync/result-response.js";
 import type { ObjectHint } from "../../lib/events/apiserver-source.js";
-import { readEventRequest } from "../../lib/events/event-request.js";
-import { failureResponse } from "../../lib/http/failure.js";
+import { addEventRoute, type EventHandler, eventHandler } from "../../lib/events/event-endpoint.js";
+import { failureReply } from "../../lib/http/failure.js";
 import { addHealthRoutes, type ReadinessCheck } from "../../lib/http/health.js";
-import { eventMetrics } from "../../lib/metrics/event-metrics.js";
 import type { Metrics } from "../../lib/metrics/metrics.js";
 import { addMetricsRoute } from "../../lib/metrics/routes.js";
 import type { ReconcileContext } from "../../lib/reconcile/context.js";
@@ -43,36 +42,41 @@ export type K8sEventsDeps = {
 
 const KINDS = ["Pod", "Node", "Endpoints"] as const;
 
-export function createApp(deps: K8sEventsDeps): Hono {
+export function createApp(deps: K8sEventsDeps, handler: EventHandler = createHandler(deps)): Hono {
   const app = new Hono();
-  // One per app (= per process): single flight per object and batching across concurrent events.
+  addHealthRoutes(app, deps.readiness);
+  addMetricsRoute(app, deps.metrics);
+  addEventRoute(app, "/", handler);
+  return app;
+}
+
+/**
+ * The function without its HTTP framing (what `registrar serve` hands its in-process events to). One per
+ * process: it holds the single flight per object and the batching across concurrent events.
+ */
+export function createHandler(deps: K8sEventsDeps): EventHandler {
   const reconciler = deps.reconcile
     ? createEventReconciler(deps.reconcile, deps.now ? { now: deps.now } : {})
     : undefined;
   const crdQueue = deps.crd
     ? singleFlight(objectKey, (hint: ObjectHint) => reconcileCrdHint(deps.crd, hint))
     : undefined;
-  addHealthRoutes(app, deps.readiness);
-  addMetricsRoute(app, deps.metrics);
-  app.use("/", eventMetrics(deps.metrics));
-
-  app.post("/", async (c) => {
-    const read = await readEventRequest(c, KINDS, deps.logger);
-    if (!read.ok) return read.response;
-    const { hint, logger } = read;
-    try {
-      if (crdQueue !== undefined) {
-        return crdResultResponse(c, await crdQueue.submit(hint), logger, deps.metrics);
+  return eventHandler({
+    kinds: KINDS,
+    logger: deps.logger,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    async handle(hint, logger) {
+      try {
+        if (crdQueue !== undefined) return crdResultReply(await crdQueue.submit(hint), logger, deps.metrics);
+        const result = await reconcileHint(reconciler as EventReconciler, hint);
+        if (!result.ok) return failureReply(result.error, logger);
+        logger.info({ ...result.summary }, "reconciled");
+        return { status: 204 };
+      } catch (error) {
+        return failureReply(error, logger);
       }
-      const result = await reconcileHint(reconciler as EventReconciler, hint);
-      if (!result.ok) return failureResponse(c, result.error, logger);
-      logger.info({ ...result.summary }, "reconciled");
-      return c.body(null, 204);
-    } catch (error) {
-      return failureResponse(c, error, logger);
-    }
+    },
   });
-  return app;
 }
 
 function reconcileHint(reconciler: EventReconciler, hint: ObjectHint): Promise<EventOutcome> {

@@ -10,12 +10,11 @@
 import { Hono } from "hono";
 import type { Logger } from "pino";
 import type { CrdContext } from "../../lib/crd-sync/context.js";
-import { crdResultResponse } from "../../lib/crd-sync/result-response.js";
+import { crdResultReply } from "../../lib/crd-sync/result-response.js";
 import { syncSpiffeIdByName } from "../../lib/crd-sync/sync-spiffeid.js";
-import { readEventRequest } from "../../lib/events/event-request.js";
-import { failureResponse } from "../../lib/http/failure.js";
+import { addEventRoute, type EventHandler, eventHandler } from "../../lib/events/event-endpoint.js";
+import { failureReply } from "../../lib/http/failure.js";
 import { addHealthRoutes, type ReadinessCheck } from "../../lib/http/health.js";
-import { eventMetrics } from "../../lib/metrics/event-metrics.js";
 import type { Metrics } from "../../lib/metrics/metrics.js";
 import { addMetricsRoute } from "../../lib/metrics/routes.js";
 import { SPIFFEID_GROUP, SPIFFEID_KIND } from "../../lib/planner/spiffeid.js";
@@ -28,37 +27,42 @@ export interface SpiffeIdEventsDeps {
   readonly metrics?: Metrics;
 }
 
-export function createApp(deps: SpiffeIdEventsDeps): Hono {
+export function createApp(deps: SpiffeIdEventsDeps, handler: EventHandler = createHandler(deps)): Hono {
   const app = new Hono();
+  addHealthRoutes(app, deps.readiness);
+  addMetricsRoute(app, deps.metrics);
+  addEventRoute(app, "/", handler);
+  return app;
+}
+
+/** The function without its HTTP framing; one per process (it holds the single flight per SpiffeID). */
+export function createHandler(deps: SpiffeIdEventsDeps): EventHandler {
   // One sync per SpiffeID at a time; events arriving meanwhile share one more sync after it.
   const syncs = singleFlight(
     ({ namespace, name }: { namespace: string; name: string }) => `${namespace}/${name}`,
     ({ namespace, name }) => syncSpiffeIdByName(deps.crd, namespace, name),
   );
-  addHealthRoutes(app, deps.readiness);
-  addMetricsRoute(app, deps.metrics);
-  app.use("/", eventMetrics(deps.metrics));
-
-  app.post("/", async (c) => {
-    const read = await readEventRequest(c, [SPIFFEID_KIND], deps.logger);
-    if (!read.ok) return read.response;
-    const { event, hint, logger } = read;
-    if (hint.apiVersion.split("/")[0] !== SPIFFEID_GROUP) {
-      const message = `event ${event.id} is about ${hint.apiVersion} ${hint.kind}; this function handles ${SPIFFEID_GROUP} SpiffeIDs`;
-      logger.warn(message);
-      return c.json({ error: message }, 422);
-    }
-    if (hint.namespace === undefined) {
-      const message = `event ${event.id}: a SpiffeID is namespaced, but the event names no namespace`;
-      logger.warn(message);
-      return c.json({ error: message }, 400);
-    }
-    try {
-      const result = await syncs.submit({ namespace: hint.namespace, name: hint.name });
-      return crdResultResponse(c, result, logger, deps.metrics);
-    } catch (error) {
-      return failureResponse(c, error, logger);
-    }
+  return eventHandler({
+    kinds: [SPIFFEID_KIND],
+    logger: deps.logger,
+    ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    async handle(hint, logger, event) {
+      if (hint.apiVersion.split("/")[0] !== SPIFFEID_GROUP) {
+        const message = `event ${event.id} is about ${hint.apiVersion} ${hint.kind}; this function handles ${SPIFFEID_GROUP} SpiffeIDs`;
+        logger.warn(message);
+        return { status: 422, body: { error: message } };
+      }
+      if (hint.namespace === undefined) {
+        const message = `event ${event.id}: a SpiffeID is namespaced, but the event names no namespace`;
+        logger.warn(message);
+        return { status: 400, body: { error: message } };
+      }
+      try {
+        const result = await syncs.submit({ namespace: hint.namespace, name: hint.name });
+        return crdResultReply(result, logger, deps.metrics);
+      } catch (error) {
+        return failureReply(error, logger);
+      }
+    },
   });
-  return app;
 }

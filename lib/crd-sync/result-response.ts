@@ -3,8 +3,8 @@
  * (SPIRE unavailable, a SpiffeID still being deleted), so Knative redelivers; 500 when it cannot until an
  * operator acts. SPIRE refusing an entry is a success here: it is reported in the SpiffeID's status.
  */
-import type { Context } from "hono";
 import type { Logger } from "pino";
+import type { EventReply } from "../events/event-endpoint.js";
 import { LogField } from "../log/log-fields.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { CrdResult, CrdSummary } from "./context.js";
@@ -17,17 +17,15 @@ export function countCrdEntries(metrics: Metrics | undefined, summary: CrdSummar
   metrics?.entries("failed", summary.entriesRejected);
 }
 
-export function crdResultResponse(
-  c: Context,
-  result: CrdResult,
-  logger: Logger,
-  metrics?: Metrics,
-): Response {
+export function crdResultReply(result: CrdResult, logger: Logger, metrics?: Metrics): EventReply {
   countCrdEntries(metrics, result.summary);
   if (!result.ok) {
     logger.error({ [LogField.error]: result.cause, ...result.summary }, result.message);
-    return c.json({ error: result.message, retryable: result.retryable }, result.retryable ? 503 : 500);
+    return {
+      status: result.retryable ? 503 : 500,
+      body: { error: result.message, retryable: result.retryable },
+    };
   }
   logger.info({ ...result.summary }, "reconciled");
-  return c.body(null, 204);
+  return { status: 204 };
 }

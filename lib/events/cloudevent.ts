@@ -18,6 +18,12 @@ export interface CloudEvent {
 
 export type CloudEventResult = { ok: true; event: CloudEvent } | { ok: false; message: string };
 
+/** The part of `Headers` read here (names in any case), so in-process deliveries need no Headers object. */
+export interface HeaderLookup {
+  get(name: string): string | null;
+  forEach(callback: (value: string, name: string) => void): void;
+}
+
 const CONTEXT_ATTRIBUTES = new Set([
   "id",
   "type",
@@ -31,7 +37,7 @@ const CONTEXT_ATTRIBUTES = new Set([
 const REQUIRED = ["id", "type", "source", "specversion"] as const;
 
 /** Parses a CloudEvent from request headers (any case) and the body text. */
-export function parseCloudEvent(headers: Headers, body: string): CloudEventResult {
+export function parseCloudEvent(headers: HeaderLookup, body: string): CloudEventResult {
   const contentType = headers.get("content-type") ?? "";
   if (contentType.toLowerCase().startsWith("application/cloudevents+json")) return parseStructured(body);
   if (contentType.toLowerCase().startsWith("application/cloudevents-batch+json")) {
@@ -40,7 +46,7 @@ export function parseCloudEvent(headers: Headers, body: string): CloudEventResul
   return parseBinary(headers, contentType, body);
 }
 
-function parseBinary(headers: Headers, contentType: string, body: string): CloudEventResult {
+function parseBinary(headers: HeaderLookup, contentType: string, body: string): CloudEventResult {
   const attributes: Record<string, string> = {};
   headers.forEach((value, name) => {
     const key = name.toLowerCase();

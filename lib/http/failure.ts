@@ -11,10 +11,21 @@ import { LogField } from "../log/log-fields.js";
 import { SpireError } from "../spire/errors.js";
 
 export function failureResponse(c: Context, error: unknown, logger: Logger): Response {
+  const reply = failureReply(error, logger);
+  return c.json(reply.body, reply.status as 500);
+}
+
+/** `failureResponse` as a status and JSON body (for handlers not tied to an HTTP framework). */
+export function failureReply(
+  error: unknown,
+  logger: Logger,
+): { status: number; body: { error: string; retryable: boolean } } {
   if (error instanceof SpireError || error instanceof KubeApiError) {
-    const status = error.retryable ? 503 : 500;
     logger.error({ [LogField.error]: error }, error.message);
-    return c.json({ error: error.message, retryable: error.retryable }, status);
+    return {
+      status: error.retryable ? 503 : 500,
+      body: { error: error.message, retryable: error.retryable },
+    };
   }
   throw error;
 }

@@ -316,10 +316,18 @@ export function createKubeClient(target: KubeTarget, options: KubeClientOptions 
     watches.add(handle);
     res.setEncoding("utf8");
     res.on("data", (chunk: string) => {
+      // Only the new chunk is searched for line ends, and the buffer is cut once per chunk.
+      let start = 0;
+      let from = buffer.length;
       buffer += chunk;
-      for (let newline = buffer.indexOf("\n"); newline >= 0 && !done; newline = buffer.indexOf("\n")) {
-        const line = buffer.slice(0, newline).trim();
-        buffer = buffer.slice(newline + 1);
+      for (
+        let newline = buffer.indexOf("\n", from);
+        newline >= 0 && !done;
+        newline = buffer.indexOf("\n", from)
+      ) {
+        const line = buffer.slice(start, newline).trim();
+        start = newline + 1;
+        from = start;
         if (!line) continue;
         let event: { type?: unknown; object?: unknown };
         try {
@@ -331,6 +339,7 @@ export function createKubeClient(target: KubeTarget, options: KubeClientOptions 
         }
         watchRequest.onEvent(String(event.type), event.object);
       }
+      buffer = buffer.slice(start);
     });
     res.on("end", () => end(undefined));
     res.on("error", (error) => end(transportError(call, error)));

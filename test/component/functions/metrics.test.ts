@@ -31,6 +31,10 @@ describe("metrics of k8s-events", () => {
     rig.cluster.putPod(podObject({ name: "web-1", node: "n1" }));
     await app.request(refEvent("add", "Pod", "web-1", "default"));
     await app.request(refEvent("add", "Secret", "s", "default"));
+    // Labels come from closed sets: a made-up type is counted as "other", not as a new series.
+    const madeUp = refEvent("add", "Pod", "web-1", "default");
+    madeUp.headers.set("ce-type", `com.example.${"x".repeat(1000)}`);
+    await app.request(madeUp);
     // A change that derives another entry, so the update needs SPIRE (an unchanged pod would not).
     rig.cluster.putPod(podObject({ name: "web-1", node: "n1", serviceAccount: "api" }));
     rig.spireServer.injectFault({ method: "ListEntries", code: Code.Unavailable });
@@ -42,11 +46,13 @@ describe("metrics of k8s-events", () => {
       'registrar_events_total{kind="Pod",type="dev.knative.apiserver.ref.add",outcome="done"} 1',
     );
     expect(text).toContain(
-      'registrar_events_total{kind="Secret",type="dev.knative.apiserver.ref.add",outcome="foreign"} 1',
+      'registrar_events_total{kind="other",type="dev.knative.apiserver.ref.add",outcome="foreign"} 1',
     );
     expect(text).toContain(
       'registrar_events_total{kind="Pod",type="dev.knative.apiserver.ref.update",outcome="retry"} 1',
     );
+    expect(text).toContain('registrar_events_total{kind="Pod",type="other",outcome="foreign"} 1');
+    expect(text).not.toContain("com.example");
     expect(text).toContain('registrar_entries_total{action="created"} 1');
     expect(text).toMatch(
       /registrar_spire_rpc_duration_seconds_count\{method="BatchCreateEntry",code="OK"\} 1/,
