@@ -1,12 +1,14 @@
 # syntax=docker/dockerfile:1
-# One image for every function: `node dist/functions/<name>/index.js` (the manifests set `args`).
+# One image for every function: `node dist/bundle/functions/<name>/index.js` (the manifests set
+# `args`). Each function is one bundled file with its dependencies inside (scripts/bundle.mjs), so
+# the image holds no node_modules and a cold start reads one file.
 #   docker build -t <registry>/k8s-workload-registrar-functions:<version> .
 #   docker build --target openfaas -t <registry>/k8s-workload-registrar-functions:<version>-openfaas .
 # The runtime writes nothing outside /tmp, so it runs with readOnlyRootFilesystem: true.
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+ARG NODE_IMAGE=node:24-bookworm-slim
 
-# ---- build: full install (TypeScript) and compile to dist/
+# ---- build: full install (TypeScript, the bundler), compile to dist/ and bundle to dist/bundle/
 FROM ${NODE_IMAGE} AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
@@ -16,15 +18,14 @@ COPY bin ./bin
 COPY lib ./lib
 COPY functions ./functions
 COPY proto/gen ./proto/gen
-RUN npm run build
+COPY scripts/bundle.mjs ./scripts/bundle.mjs
+RUN npm run bundle
 
-# ---- app: production dependencies only, plus the compiled code
+# ---- app: the bundles only (they carry their dependencies)
 FROM ${NODE_IMAGE} AS app
 ENV NODE_ENV=production
 WORKDIR /app
-COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force && rm -rf /root/.npm /tmp/*
-COPY --from=build /src/dist ./dist
+COPY --from=build /src/dist/bundle ./dist/bundle
 # Numeric, so the kubelet can check runAsNonRoot (the node image's `node` user is 1000).
 USER 1000:1000
 ENV PORT=8080
@@ -40,4 +41,4 @@ ENTRYPOINT ["/usr/bin/fwatchdog"]
 # ---- runtime (default target): Knative Services and plain Deployments
 FROM app AS runtime
 ENTRYPOINT ["node"]
-CMD ["dist/functions/k8s-events/index.js"]
+CMD ["dist/bundle/functions/k8s-events/index.js"]

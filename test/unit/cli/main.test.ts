@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -150,3 +150,46 @@ describe.runIf(existsSync("dist/bin/registrar.js"))("the built CLI", () => {
     });
   });
 });
+
+describe.runIf(existsSync("dist/bundle/bin/registrar.js"))(
+  "the bundled CLI and functions (what the image ships)",
+  () => {
+    it("run from a copy outside the repository, with no node_modules to fall back on", () => {
+      const copy = mkdtempSync(join(tmpdir(), "bundle-"));
+      try {
+        cpSync("dist/bundle", copy, { recursive: true });
+        const version = spawnSync(process.execPath, [join(copy, "bin", "registrar.js"), "version"], {
+          encoding: "utf8",
+        });
+        expect({ status: version.status, stdout: version.stdout }).toEqual({
+          status: 0,
+          stdout: `${JSON.parse(readFileSync("package.json", "utf8")).version}\n`,
+        });
+        const checked = spawnSync(
+          process.execPath,
+          [
+            join(copy, "bin", "registrar.js"),
+            "check-config",
+            "-config",
+            "knative/overlays/reconcile/registrar.conf",
+          ],
+          { encoding: "utf8" },
+        );
+        expect(checked.status).toBe(0);
+        expect(JSON.parse(checked.stdout)).toMatchObject({ mode: "reconcile", trust_domain: "example.org" });
+        // A function's bundle loads completely: with a config it cannot use, it explains and exits 1.
+        const fn = spawnSync(
+          process.execPath,
+          [join(copy, "functions", "resync", "index.js"), "-config", "/nonexistent.conf"],
+          {
+            encoding: "utf8",
+          },
+        );
+        expect(fn.status).toBe(1);
+        expect(fn.stderr).toContain("/nonexistent.conf");
+      } finally {
+        rmSync(copy, { recursive: true, force: true });
+      }
+    });
+  },
+);

@@ -122,7 +122,7 @@ describe("every workload (Knative Services and Deployments)", () => {
       it("runs a function that exists, through the image's node entrypoint", () => {
         const [script, ...rest] = container.args ?? [];
         expect(rest).toEqual([]);
-        const match = /^dist\/functions\/([a-z0-9-]+)\/index\.js$/.exec(script ?? "");
+        const match = /^dist\/bundle\/functions\/([a-z0-9-]+)\/index\.js$/.exec(script ?? "");
         expect(match, `args of ${w.metadata.name}`).not.toBeNull();
         expect(existsSync(join(REPO, "functions", match?.[1] ?? "", "index.ts"))).toBe(true);
         expect(w.metadata.name).toBe(`registrar-${match?.[1]}`);

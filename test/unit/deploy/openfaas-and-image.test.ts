@@ -59,7 +59,7 @@ describe("openfaas/stack.yml", () => {
       });
 
       it("starts a function that exists", () => {
-        const match = /^node dist\/functions\/([a-z0-9-]+)\/index\.js$/.exec(fn.environment.fprocess ?? "");
+        const match = /^node dist\/bundle\/functions\/([a-z0-9-]+)\/index\.js$/.exec(fn.environment.fprocess ?? "");
         expect(match).not.toBeNull();
         expect(existsSync(join(REPO, "functions", match?.[1] ?? "", "index.ts"))).toBe(true);
         expect(name).toBe(`registrar-${match?.[1]}`);
@@ -98,11 +98,15 @@ describe("Dockerfile", () => {
     return found;
   };
 
-  it("builds with the full install and ships production dependencies only", () => {
-    expect(stage("build").lines).toContain("RUN npm run build");
+  it("builds and bundles with the full install, and ships the bundles alone (no node_modules)", () => {
+    expect(stage("build").lines).toContain("RUN npm run bundle");
     expect(stage("build").lines.some((l) => /^RUN npm ci\b/.test(l) && !l.includes("--omit=dev"))).toBe(true);
-    expect(stage("app").lines.some((l) => /^RUN npm ci --omit=dev\b/.test(l))).toBe(true);
-    expect(stage("app").lines).toContain("COPY --from=build /src/dist ./dist");
+    expect(stage("app").lines.some((l) => /npm (ci|install)/.test(l))).toBe(false);
+    expect(stage("app").lines).toContain("COPY --from=build /src/dist/bundle ./dist/bundle");
+  });
+
+  it("runs on Node 24 LTS", () => {
+    expect(readFileSync(join(REPO, "Dockerfile"), "utf8")).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
   });
 
   it("the default target is the node runtime running a function given as its argument", () => {
@@ -111,7 +115,7 @@ describe("Dockerfile", () => {
     expect(last?.lines).toContain('ENTRYPOINT ["node"]');
     const cmd = last?.lines.find((l) => l.startsWith("CMD "));
     const [script] = JSON.parse(cmd?.slice(4) ?? "[]") as string[];
-    expect(script).toMatch(/^dist\/functions\/[a-z0-9-]+\/index\.js$/);
+    expect(script).toMatch(/^dist\/bundle\/functions\/[a-z0-9-]+\/index\.js$/);
   });
 
   it("runs as a numeric non-root user (so the kubelet can enforce runAsNonRoot)", () => {
