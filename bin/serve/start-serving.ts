@@ -17,6 +17,7 @@ import { addHealthRoutes } from "../../lib/http/health.js";
 import { type ServedApp, serveApp } from "../../lib/http/serve.js";
 import { parseAddr } from "../../lib/http/serve-tls.js";
 import { addMetricsRoute } from "../../lib/metrics/routes.js";
+import { DRAIN_TIMEOUT_MS } from "../../lib/runtime/main.js";
 import { type Runtime, withClusterReader } from "../../lib/runtime/runtime.js";
 import { type HttpFunction, MOUNT_PATH, planServing } from "./plan-serving.js";
 
@@ -75,6 +76,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     if (timer) clearInterval(timer);
     await Promise.all(bridges.map((bridge) => bridge.stop()));
     await Promise.all(servers.map((server) => server.close()));
+    await Promise.all([...handlers.values()].map((handler) => handler.drain(DRAIN_TIMEOUT_MS)));
   };
   try {
     const http = await serveApp(root, { ...options.listen, logger, name: "registrar serve" });
@@ -103,7 +105,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
             sink: `${url}${MOUNT_PATH[watch.to]}`,
             // The functions run in this process: events go to their handlers without an HTTP hop.
             post: async (event) =>
-              (await handler({ headers: recordHeaders(event.headers), body: event.body })).status,
+              (await handler.handle({ headers: recordHeaders(event.headers), body: event.body })).status,
             concurrency: IN_PROCESS_CONCURRENCY,
             logger,
             ...(cache ? { cache } : {}),

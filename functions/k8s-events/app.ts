@@ -17,7 +17,12 @@ import { reconcileNodeSpiffeId } from "../../lib/crd-sync/node-spiffeid.js";
 import { reconcilePodSpiffeId } from "../../lib/crd-sync/pod-spiffeid.js";
 import { crdResultReply } from "../../lib/crd-sync/result-response.js";
 import type { ObjectHint } from "../../lib/events/apiserver-source.js";
-import { addEventRoute, type EventHandler, eventHandler } from "../../lib/events/event-endpoint.js";
+import {
+  addEventRoute,
+  type EventAck,
+  type EventHandler,
+  eventHandler,
+} from "../../lib/events/event-endpoint.js";
 import { failureReply } from "../../lib/http/failure.js";
 import { addHealthRoutes, type ReadinessCheck } from "../../lib/http/health.js";
 import type { Metrics } from "../../lib/metrics/metrics.js";
@@ -35,6 +40,8 @@ export type K8sEventsDeps = {
   readonly metrics?: Metrics;
   /** Milliseconds since the epoch (default Date.now). */
   readonly now?: () => number;
+  /** When deliveries are answered (config `event_ack`; default `processed`). */
+  readonly ack?: EventAck;
 } & (
   | { readonly reconcile: ReconcileContext; readonly crd?: undefined }
   | { readonly crd: CrdContext; readonly reconcile?: undefined }
@@ -65,6 +72,7 @@ export function createHandler(deps: K8sEventsDeps): EventHandler {
     kinds: KINDS,
     logger: deps.logger,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    ...(deps.ack ? { ack: deps.ack } : {}),
     async handle(hint, logger) {
       try {
         if (crdQueue !== undefined) return crdResultReply(await crdQueue.submit(hint), logger, deps.metrics);

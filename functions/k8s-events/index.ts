@@ -1,7 +1,7 @@
 /** Container entry point of `k8s-events` (see app.ts). */
-import { runFunction, serveHttp } from "../../lib/runtime/main.js";
-import { k8sEventsApp } from "./wire.js";
+import { runFunction, serveEventFunction } from "../../lib/runtime/main.js";
+import { k8sEventsFunction } from "./wire.js";
 
 await runFunction("k8s-events", (runtime) =>
-  serveHttp(runtime, "k8s-events", k8sEventsApp(runtime, process.env)),
+  serveEventFunction(runtime, "k8s-events", k8sEventsFunction(runtime, process.env)),
 );

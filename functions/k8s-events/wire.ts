@@ -18,6 +18,7 @@ export function k8sEventsFunction(
     logger: runtime.logger,
     readiness: runtime.readiness,
     ...(runtime.metrics ? { metrics: runtime.metrics } : {}),
+    ack: runtime.config.eventAck,
   };
   const handler = createHandler(deps);
   return { app: createApp(deps, handler), handler };

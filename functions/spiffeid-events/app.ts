@@ -12,7 +12,12 @@ import type { Logger } from "pino";
 import type { CrdContext } from "../../lib/crd-sync/context.js";
 import { crdResultReply } from "../../lib/crd-sync/result-response.js";
 import { syncSpiffeIdByName } from "../../lib/crd-sync/sync-spiffeid.js";
-import { addEventRoute, type EventHandler, eventHandler } from "../../lib/events/event-endpoint.js";
+import {
+  addEventRoute,
+  type EventAck,
+  type EventHandler,
+  eventHandler,
+} from "../../lib/events/event-endpoint.js";
 import { failureReply } from "../../lib/http/failure.js";
 import { addHealthRoutes, type ReadinessCheck } from "../../lib/http/health.js";
 import type { Metrics } from "../../lib/metrics/metrics.js";
@@ -25,6 +30,8 @@ export interface SpiffeIdEventsDeps {
   readonly logger: Logger;
   readonly readiness: ReadinessCheck;
   readonly metrics?: Metrics;
+  /** When deliveries are answered (config `event_ack`; default `processed`). */
+  readonly ack?: EventAck;
 }
 
 export function createApp(deps: SpiffeIdEventsDeps, handler: EventHandler = createHandler(deps)): Hono {
@@ -46,6 +53,7 @@ export function createHandler(deps: SpiffeIdEventsDeps): EventHandler {
     kinds: [SPIFFEID_KIND],
     logger: deps.logger,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
+    ...(deps.ack ? { ack: deps.ack } : {}),
     async handle(hint, logger, event) {
       if (hint.apiVersion.split("/")[0] !== SPIFFEID_GROUP) {
         const message = `event ${event.id} is about ${hint.apiVersion} ${hint.kind}; this function handles ${SPIFFEID_GROUP} SpiffeIDs`;

@@ -102,6 +102,12 @@ export function checkDraft(draft: DraftConfig, facts: DraftFacts): string[] {
     }
   }
 
+  if (draft.eventAck !== "processed" && draft.eventAck !== "accepted") {
+    errors.push(
+      `event_ack: expected "processed" or "accepted", got ${JSON.stringify(draft.eventAck)}${lineSuffix(facts, "event_ack")}`,
+    );
+  }
+
   const electsLeader = facts.rawMode === "reconcile" || facts.rawMode === "crd";
   if (electsLeader && draft.leaderElection && draft.leaderElectionResourceLock === "configmaps") {
     errors.push('the "configmaps" leader election resource lock type is no longer supported');

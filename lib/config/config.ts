@@ -44,6 +44,12 @@ export interface Config {
   readonly leaderElectionNamespace: string;
   // reconcile mode
   readonly metricsAddr: string;
+  /**
+   * Reconcile and crd modes: when the event functions answer a delivery, after its reconcile
+   * (`processed`) or as soon as it is taken (`accepted`; reconciled in the background, retried with
+   * a backoff). See lib/events/event-endpoint.ts.
+   */
+  readonly eventAck: "processed" | "accepted";
   readonly controllerName: string;
   readonly addPodDnsNames: boolean;
   readonly clusterDnsZone: string;

@@ -75,6 +75,7 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     default: "",
   },
   { key: "metrics_addr", field: "metricsAddr", kind: "string", scope: "reconcile", default: ":8080" },
+  { key: "event_ack", field: "eventAck", kind: "string", scope: "reconcile", default: "processed" },
   {
     key: "controller_name",
     field: "controllerName",

@@ -33,6 +33,7 @@ export const ConfigSchema: v.GenericSchema<unknown, Config> = v.strictObject({
   leaderElectionResourceLock: text,
   leaderElectionNamespace: text,
   metricsAddr: text,
+  eventAck: v.picklist(["processed", "accepted"]),
   controllerName: text,
   addPodDnsNames: flag,
   clusterDnsZone: text,

@@ -2,8 +2,15 @@
  * What every event function does with a delivery, independent of how it arrived: read the CloudEvent
  * (headers and body), read the object hint for the kinds the function handles, run the handler, answer
  * a status, and count the event by kind, type and outcome. A broken event is answered 400 and one for
- * another function 422, with the reason logged. The same handler serves HTTP (`addEventRoute`) and the
+ * another function 422, with the reason logged. The same endpoint serves HTTP (`addEventRoute`) and the
  * in-process bridge of `registrar serve`, which hands events over without an HTTP hop.
+ *
+ * When to answer (`event_ack`): `processed` answers once the event's reconcile is done (204, or 503 so
+ * the sender retries); `accepted` answers 202 as soon as a well-formed event is taken, and the reconcile
+ * runs in the background, retried here with a backoff while it is retryable (then the resync repairs).
+ * A sender that delivers one event at a time and waits for each answer (Knative's ApiServerSource
+ * adapter does) otherwise makes every event wait for the previous one's SPIRE writes, and concurrent
+ * events can never share them.
  * Metric labels come from closed sets (the function's kinds, the ApiServerSource types, `other`), so
  * made-up kinds or types cannot grow the metrics.
  */
@@ -26,7 +33,20 @@ export interface EventReply {
   readonly body?: Readonly<Record<string, unknown>>;
 }
 
-export type EventHandler = (delivery: EventDelivery) => Promise<EventReply>;
+/** When a delivery is answered: after its reconcile, or as soon as it is taken (see above). */
+export type EventAck = "processed" | "accepted";
+
+export interface EventHandler {
+  handle(delivery: EventDelivery): Promise<EventReply>;
+  /**
+   * Lets reconciles running in the background finish (no new retries are waited for), for at most
+   * `timeoutMs`; for a graceful stop.
+   */
+  drain(timeoutMs: number): Promise<void>;
+}
+
+/** Waits between background retries of an accepted event (about a minute in all). */
+export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [500, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000];
 
 export interface EventHandlerOptions {
   /** The object kinds this function handles, e.g. ["Pod", "Node", "Endpoints"]. */
@@ -35,6 +55,10 @@ export interface EventHandlerOptions {
   readonly metrics?: Metrics;
   /** Handles a well-formed event for one of `kinds`; `logger` names the event and the object. */
   readonly handle: (hint: ObjectHint, logger: Logger, event: CloudEvent) => Promise<EventReply>;
+  /** Default `processed`. */
+  readonly ack?: EventAck;
+  /** Background retries of accepted events whose reconcile answered 503 (default DEFAULT_RETRY_DELAYS_MS). */
+  readonly retryDelaysMs?: readonly number[];
 }
 
 const KNOWN_TYPES = new Set(
@@ -45,48 +69,106 @@ const KNOWN_TYPES = new Set(
 
 export function eventHandler(options: EventHandlerOptions): EventHandler {
   const { kinds, logger, metrics } = options;
+  const retryDelaysMs = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
   const count = (kind: string | undefined, type: string | undefined, status: number) =>
     metrics?.event(
       kind !== undefined && kinds.includes(kind) ? kind : "other",
       type !== undefined && KNOWN_TYPES.has(type) ? type : "other",
       outcomeOf(status),
     );
+  const background = new Set<Promise<void>>();
+  const waits = new Set<() => void>();
+  let draining = false;
+  const wait = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        waits.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      waits.add(done);
+    });
 
-  return async (delivery) => {
-    const parsed = parseCloudEvent(delivery.headers, delivery.body);
-    if (!parsed.ok) {
-      count(undefined, undefined, 400);
-      return { status: 400, body: { error: parsed.message } };
+  /** An accepted event's reconcile: retried while it answers 503, counted once at the end. */
+  const reconcileAccepted = async (hint: ObjectHint, eventLogger: Logger, event: CloudEvent) => {
+    for (let attempt = 1; ; attempt++) {
+      let reply: EventReply;
+      try {
+        reply = await options.handle(hint, eventLogger, event);
+      } catch (error) {
+        eventLogger.error({ [LogField.error]: error }, "event handler failed");
+        count(hint.kind, event.type, 500);
+        return;
+      }
+      const retry = reply.status === 503 && attempt <= retryDelaysMs.length;
+      if (retry) await wait(retryDelaysMs[attempt - 1] ?? 0);
+      if (!retry || draining) {
+        if (reply.status >= 300) {
+          eventLogger.error(
+            { status: reply.status, attempts: attempt },
+            "accepted event not reconciled; the next resync repairs what it was about",
+          );
+        }
+        count(hint.kind, event.type, reply.status);
+        return;
+      }
     }
-    const event = parsed.event;
-    const read = readObjectHint(event, kinds);
-    if (!read.ok) {
-      logger.warn({ [LogField.eventId]: event.id, [LogField.eventType]: event.type }, read.message);
-      const status = read.reason === "malformed" ? 400 : 422;
-      count(event.extensions.kind, event.type, status);
-      return { status, body: { error: read.message } };
-    }
-    const { hint } = read;
-    const reply = await options.handle(
-      hint,
-      logger.child({
+  };
+
+  return {
+    async handle(delivery) {
+      const parsed = parseCloudEvent(delivery.headers, delivery.body);
+      if (!parsed.ok) {
+        count(undefined, undefined, 400);
+        return { status: 400, body: { error: parsed.message } };
+      }
+      const event = parsed.event;
+      const read = readObjectHint(event, kinds);
+      if (!read.ok) {
+        logger.warn({ [LogField.eventId]: event.id, [LogField.eventType]: event.type }, read.message);
+        const status = read.reason === "malformed" ? 400 : 422;
+        count(event.extensions.kind, event.type, status);
+        return { status, body: { error: read.message } };
+      }
+      const { hint } = read;
+      const eventLogger = logger.child({
         [LogField.eventId]: event.id,
         [LogField.eventType]: event.type,
         [LogField.kind]: hint.kind,
         [LogField.namespace]: hint.namespace,
         [LogField.name]: hint.name,
-      }),
-      event,
-    );
-    count(hint.kind, event.type, reply.status);
-    return reply;
+      });
+      if (options.ack === "accepted") {
+        const work: Promise<void> = reconcileAccepted(hint, eventLogger, event).finally(() =>
+          background.delete(work),
+        );
+        background.add(work);
+        return { status: 202 };
+      }
+      const reply = await options.handle(hint, eventLogger, event);
+      count(hint.kind, event.type, reply.status);
+      return reply;
+    },
+    async drain(timeoutMs) {
+      draining = true;
+      for (const done of [...waits]) done();
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...background]),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    },
   };
 }
 
 /** Serves `handler` for POSTs to `path`. */
 export function addEventRoute(app: Hono, path: string, handler: EventHandler): void {
   app.post(path, async (c) => {
-    const reply = await handler({ headers: c.req.raw.headers, body: await c.req.text() });
+    const reply = await handler.handle({ headers: c.req.raw.headers, body: await c.req.text() });
     return reply.body === undefined
       ? c.body(null, reply.status as 204)
       : c.json(reply.body, reply.status as 200);

@@ -4,6 +4,7 @@
  * error is printed (one line per problem) and the process exits 1, as the Go registrar did.
  */
 import type { Hono } from "hono";
+import type { EventHandler } from "../events/event-endpoint.js";
 import { listenPort } from "../http/listen-port.js";
 import { exitOnSignal, type ServedApp, serveApp } from "../http/serve.js";
 import { configPathFrom } from "./config-path.js";
@@ -25,6 +26,31 @@ export async function runFunction(
     for (const message of startupMessages(error)) process.stderr.write(`${message}\n`);
     process.exit(1);
   }
+}
+
+/** How long a stopping event function waits for the events it accepted to be reconciled. */
+export const DRAIN_TIMEOUT_MS = 20_000;
+
+/**
+ * Serves an event function like `serveHttp`; on stop, after the listener closed, it waits (up to
+ * DRAIN_TIMEOUT_MS) for the events it accepted (`event_ack = "accepted"`) to be reconciled.
+ */
+export async function serveEventFunction(
+  runtime: Runtime,
+  name: string,
+  built: { readonly app: Hono; readonly handler: EventHandler },
+): Promise<ServedApp[]> {
+  const [served] = await serveHttp(runtime, name, built.app);
+  if (!served) return [];
+  return [
+    {
+      port: served.port,
+      async close() {
+        await served.close();
+        await built.handler.drain(DRAIN_TIMEOUT_MS);
+      },
+    },
+  ];
 }
 
 /** Serves an event or resync function over plain HTTP on the runtime's port (`PORT`, of-watchdog). */

@@ -1,6 +1,6 @@
 import { Code } from "@connectrpc/connect";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { createApp } from "../../../functions/k8s-events/app.js";
+import { createApp, createHandler } from "../../../functions/k8s-events/app.js";
 import type { EntrySpec } from "../../../lib/planner/entry.js";
 import { entryKey } from "../../../lib/planner/entry-key.js";
 import { deriveReconcileEntries } from "../../../lib/planner/index.js";
@@ -104,6 +104,27 @@ describe("k8s-events: single flight per pod and batches across events", () => {
       expect(rig.spireServer.rpcCounts.BatchDeleteEntry ?? 0).toBe(0);
     });
   }
+
+  it("with accepted acks answers 202 at once and reconciles in the background, still in shared batches", async () => {
+    const handler = createHandler({
+      reconcile: rig.context,
+      logger: silentLogger,
+      readiness: ready,
+      ack: "accepted",
+    });
+    const app = createApp({ reconcile: rig.context, logger: silentLogger, readiness: ready }, handler);
+    for (const pod of pods) rig.cluster.putPod(pod);
+    // One event at a time, each awaited, as Knative's ApiServerSource adapter sends them.
+    for (const pod of pods) {
+      const response = await app.request(
+        refEvent("add", "Pod", pod.metadata?.name ?? "", pod.metadata?.namespace),
+      );
+      expect(response.status).toBe(202);
+    }
+    await handler.drain(10_000);
+    expect(await rig.entries()).toHaveLength(100);
+    expect(rig.spireServer.rpcCounts.BatchCreateEntry ?? 0).toBeLessThan(50);
+  });
 
   it("re-reads a pod that changed while its reconcile was in flight, and converges on the change", async () => {
     const app = createApp({ reconcile: rig.context, logger: silentLogger, readiness: ready });

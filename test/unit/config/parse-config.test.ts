@@ -45,6 +45,7 @@ const WEBHOOK_DEFAULTS: Config = {
   leaderElectionResourceLock: "leases",
   leaderElectionNamespace: "",
   metricsAddr: ":8080",
+  eventAck: "processed",
   controllerName: "spire-k8s-registrar",
   addPodDnsNames: false,
   clusterDnsZone: "cluster.local",
@@ -474,6 +475,13 @@ describe("decoding beyond the original", () => {
 describe("the JSON form", () => {
   const JSON_MINIMAL =
     '{\n  "trust_domain": "domain.test",\n  "cluster": "CLUSTER",\n  "server_socket_path": "SOCKETPATH"';
+
+  it("takes event_ack processed or accepted, and names the line of anything else", () => {
+    expect(ok(`${JSON_MINIMAL},\n"event_ack": "accepted"\n}`).config.eventAck).toBe("accepted");
+    expect(errors(`${JSON_MINIMAL},\n"event_ack": "later"\n}`)).toEqual([
+      `${PATH}: event_ack: expected "processed" or "accepted", got "later" (line 5)`,
+    ]);
+  });
 
   it("gives the same config as HCL", () => {
     const result = parseConfig(`${JSON_MINIMAL}\n}\n`, PATH);

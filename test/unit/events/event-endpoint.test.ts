@@ -1,0 +1,97 @@
+import pino from "pino";
+import { describe, expect, it } from "vitest";
+import { type EventReply, eventHandler, recordHeaders } from "../../../lib/events/event-endpoint.js";
+import { createMetrics } from "../../../lib/metrics/metrics.js";
+
+const logger = pino({ level: "silent" });
+
+function podEvent(name: string) {
+  return {
+    headers: recordHeaders({
+      "ce-id": `id-${name}`,
+      "ce-specversion": "1.0",
+      "ce-type": "dev.knative.apiserver.ref.add",
+      "ce-source": "https://127.0.0.1:6443",
+      "content-type": "application/json",
+    }),
+    body: JSON.stringify({ apiVersion: "v1", kind: "Pod", name, namespace: "default" }),
+  };
+}
+
+describe("eventHandler", () => {
+  it("answers after the reconcile with processed acks", async () => {
+    const handler = eventHandler({
+      kinds: ["Pod"],
+      logger,
+      handle: async (hint) => ({ status: hint.name === "bad" ? 503 : 204 }),
+    });
+    expect(await handler.handle(podEvent("good"))).toEqual({ status: 204 });
+    expect(await handler.handle(podEvent("bad"))).toEqual({ status: 503 });
+  });
+
+  it("answers 202 at once with accepted acks, and retries a 503 in the background until it is done", async () => {
+    const metrics = createMetrics();
+    const calls: string[] = [];
+    let failures = 2;
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const handler = eventHandler({
+      kinds: ["Pod"],
+      logger,
+      metrics,
+      ack: "accepted",
+      retryDelaysMs: [1, 1, 1],
+      handle: async (hint): Promise<EventReply> => {
+        calls.push(hint.name);
+        await released;
+        return { status: failures-- > 0 ? 503 : 204 };
+      },
+    });
+    expect(await handler.handle(podEvent("p"))).toEqual({ status: 202 });
+    expect(calls).toEqual(["p"]);
+    release();
+    while (calls.length < 3) await new Promise((resolve) => setTimeout(resolve, 5));
+    await handler.drain(5_000);
+    expect(calls).toEqual(["p", "p", "p"]);
+    // Counted once, by its final outcome.
+    const text = await metrics.registry.metrics();
+    expect(text).toContain(
+      'registrar_events_total{kind="Pod",type="dev.knative.apiserver.ref.add",outcome="done"} 1',
+    );
+    expect(text).not.toContain('outcome="retry"');
+  });
+
+  it("gives up after its retries, and a drain stops waiting for the next one", async () => {
+    const calls: number[] = [];
+    const handler = eventHandler({
+      kinds: ["Pod"],
+      logger,
+      ack: "accepted",
+      retryDelaysMs: [1, 60_000],
+      handle: async () => {
+        calls.push(Date.now());
+        return { status: 503 };
+      },
+    });
+    await handler.handle(podEvent("p"));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(calls).toHaveLength(2);
+    const started = Date.now();
+    await handler.drain(5_000);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(calls).toHaveLength(2);
+  });
+
+  it("still answers a broken event at once, whatever the ack", async () => {
+    const handler = eventHandler({
+      kinds: ["Pod"],
+      logger,
+      ack: "accepted",
+      handle: async () => ({ status: 204 }),
+    });
+    const reply = await handler.handle({ headers: recordHeaders({}), body: "{}" });
+    expect(reply.status).toBe(400);
+  });
+});
