@@ -59,7 +59,9 @@ describe("openfaas/stack.yml", () => {
       });
 
       it("starts a function that exists", () => {
-        const match = /^node dist\/bundle\/functions\/([a-z0-9-]+)\/index\.js$/.exec(fn.environment.fprocess ?? "");
+        const match = /^node dist\/bundle\/functions\/([a-z0-9-]+)\/index\.js$/.exec(
+          fn.environment.fprocess ?? "",
+        );
         expect(match).not.toBeNull();
         expect(existsSync(join(REPO, "functions", match?.[1] ?? "", "index.ts"))).toBe(true);
         expect(name).toBe(`registrar-${match?.[1]}`);
