@@ -3,6 +3,7 @@
  * over its successful runs, and the ratios of the project's medians to the Go registrar's and to
  * spire-controller-manager's (bridge / Knative adapter). Rows no system has a value for are left out.
  */
+import type { AuditCounts } from "./entry-audit.js";
 import type { PhaseName, Results, RunResult, Workload } from "./results.js";
 import { max, median, min } from "./stats.js";
 import { SYSTEM_NAMES, type SystemName } from "./system.js";
@@ -26,6 +27,8 @@ const TITLES: Record<SystemName, string> = {
 };
 
 const s = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
+const writes = (audit: AuditCounts | undefined) =>
+  audit === undefined ? undefined : audit.created + audit.updated + audit.deleted;
 const usage = (run: RunResult, phase: PhaseName) => run.phases[phase]?.usage;
 
 function phaseFigures(workload: Workload, phase: PhaseName, name: string): Figure[] {
@@ -35,13 +38,6 @@ function phaseFigures(workload: Workload, phase: PhaseName, name: string): Figur
       workload,
       value: (run) => s(run.phases[phase]?.convergenceMs),
       digits: 2,
-    },
-    {
-      label: `${name}: … its resolution, the last poll cycle (s)`,
-      workload,
-      value: (run) => s(run.phases[phase]?.resolutionMs),
-      digits: 2,
-      ratio: false,
     },
   ];
   if (phase !== "cold") {
@@ -68,6 +64,13 @@ function phaseFigures(workload: Workload, phase: PhaseName, name: string): Figur
     );
   }
   figures.push(
+    {
+      label: `${name}: entry writes in the audit log (creates + updates + deletes)`,
+      workload,
+      value: (run) => writes(run.phases[phase]?.audit),
+      digits: 0,
+      ratio: false,
+    },
     {
       label: `${name}: registrar CPU (s)`,
       workload,
@@ -189,15 +192,19 @@ function ratioOf(project: readonly number[], peer: readonly number[]): string {
   return Number.isFinite(ratio) ? ratio.toFixed(2) : "n/a";
 }
 
-/** Failed runs, skipped systems, parity and machine load, as lines under the table. */
+/**
+ * The measurement method, failed runs, skipped systems, the audit lines seen per phase, parity and
+ * machine load, as lines under the table.
+ */
 export function summaryNotes(results: Results): string[] {
-  const notes: string[] = [];
+  const notes: string[] = [`measurement: ${results.measurement.method}: ${results.measurement.description}`];
   for (const [system, reason] of Object.entries(results.skipped)) notes.push(`skipped ${system}: ${reason}`);
   for (const run of results.runs.filter((r) => !r.ok)) {
     notes.push(
       `FAILED ${run.workload} round ${run.round} ${run.system}: ${run.error} (logs: ${run.logsKept})`,
     );
   }
+  notes.push(auditNote(results));
   const mismatches = results.parity.filter((p) => !p.match);
   notes.push(
     results.parity.length === 0
@@ -215,4 +222,26 @@ export function summaryNotes(results: Results): string[] {
     )}, at end ${load(results.machine.loadavgEnd)}`,
   );
   return notes;
+}
+
+/** The audit lines seen per phase, over every successful run: "W1 cold 1,043-1,095 (refused 0), …". */
+function auditNote(results: Results): string {
+  const parts: string[] = [];
+  for (const workload of ["W1", "W2"] as const) {
+    for (const phase of ["cold", "burst", "delete"] as const) {
+      const counts = results.runs
+        .filter((run) => run.ok && run.workload === workload)
+        .map((run) => run.phases[phase]?.audit)
+        .filter((audit): audit is AuditCounts => audit !== undefined);
+      if (counts.length === 0) continue;
+      const lines = counts.map((audit) => audit.auditLines);
+      const refused = counts.map((audit) => audit.createRefused + audit.updateRefused + audit.deleteRefused);
+      parts.push(
+        `${workload} ${phase} ${min(lines)}-${max(lines)} (of which refused writes ${min(refused)}-${max(refused)})`,
+      );
+    }
+  }
+  return parts.length === 0
+    ? "audit lines per phase: none recorded"
+    : `audit lines per phase (min-max over runs): ${parts.join("; ")}`;
 }

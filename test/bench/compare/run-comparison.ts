@@ -10,6 +10,7 @@ import { startControlPlane } from "../../e2e/harness/kube.js";
 import { ensureNamespaces, ensureNodes, ensurePods, removeNamespaces } from "./cluster.js";
 import { CLUSTER, TRUST_DOMAIN } from "./identity.js";
 import { createKubeApi, type KubeApi } from "./kube-api.js";
+import { MEASUREMENT } from "./measurement.js";
 import { compareEntries, describeParity } from "./parity.js";
 import { burstNamespaces, burstPods, coldPods, nodeName } from "./planned-pods.js";
 import { podUids } from "./pod-key.js";
@@ -37,6 +38,7 @@ export async function runComparison(options: ComparisonOptions): Promise<Results
   const { settings, progress } = options;
   const results: Results = {
     settings,
+    measurement: MEASUREMENT,
     machine: { cpus: cpus().length, node: process.version, kernel: release(), loadavgStart: loadavg() },
     startedAt: new Date().toISOString(),
     skipped: {},

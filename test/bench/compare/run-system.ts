@@ -1,7 +1,8 @@
 /**
- * One system run: a fresh spire-server, the poller and the process sampler on it, then the phases
- * against the shared cluster: the cold start (the system starts after the cold pods exist), and in
- * W1 the burst (new pods created, then marked Running) and their deletion. Every process started
+ * One system run: a fresh spire-server (log level INFO, JSON, audit log), the audit log follower
+ * and the process sampler on it, then the phases against the shared cluster: the cold start (the
+ * system starts after the cold pods exist), and in W1 the burst (new pods created, then marked
+ * Running) and their deletion. Every process started
  * is stopped by PID in the end, whatever happened; a failed run keeps its logs.
  */
 import { copyFile, cp, mkdir } from "node:fs/promises";
@@ -11,9 +12,11 @@ import type { ControlPlane } from "../../e2e/harness/kube.js";
 import { type SpireServer, startSpireServer } from "../../e2e/harness/spire.js";
 import { makeRunDir } from "../../e2e/harness/tmp.js";
 import { createPod, deletePod, markRunning } from "./cluster.js";
-import { type EntryPoller, startEntryPoller } from "./entry-poller.js";
+import { type EntryAudit, followEntryAudit } from "./entry-audit.js";
+import { type EntryLister, openEntryLister } from "./entry-list.js";
 import { TRUST_DOMAIN } from "./identity.js";
 import type { KubeApi } from "./kube-api.js";
+import { SPIRE_SERVER_LOGGING } from "./measurement.js";
 import { canonicalEntries } from "./parity.js";
 import { coldStart, type PhaseTools, podWave, seconds } from "./phases.js";
 import type { PlannedPod } from "./planned-pods.js";
@@ -68,27 +71,24 @@ export async function runSystem(system: SystemUnderTest, spec: RunSpec): Promise
   const logPaths: string[] = [];
   const dir = await makeRunDir("cmp", log);
   let spire: SpireServer | undefined;
-  let poller: EntryPoller | undefined;
+  let audit: EntryAudit | undefined;
+  let lister: EntryLister | undefined;
   let sampler: ProcessSampler | undefined;
   let running: RunningSystem | undefined;
   try {
     progress.step(`${label}: starting spire-server`);
-    spire = await startSpireServer({ trustDomain: TRUST_DOMAIN, log });
+    spire = await startSpireServer({ trustDomain: TRUST_DOMAIN, ...SPIRE_SERVER_LOGGING, log });
     const spirePid = spire.pid();
     if (spirePid === undefined) throw new Error("spire-server has no PID");
-    logPaths.push(join(spire.dir, "spire-server.log"));
+    logPaths.push(spire.logPath);
     const measure = createProcessSampler();
     sampler = measure;
     measure.watch("kube-apiserver", spec.plane.pids.kubeApiServer, "kube-apiserver");
     measure.watch("spire-server", spirePid, "spire-server");
-    const watcher = startEntryPoller({
-      socketPath: spire.socketPath,
-      uids: spec.uids,
-      intervalMs: settings.pollMs,
-      budget: settings.pollBudget,
-      costPerEntryUs: settings.pollCostUs,
-    });
-    poller = watcher;
+    const entryAudit = await followEntryAudit(spire.logPath, spec.uids);
+    audit = entryAudit;
+    const entryLister = openEntryLister(spire.socketPath);
+    lister = entryLister;
     const context: RunContext = {
       kubeconfigPath: spec.plane.kubeconfigPath,
       kubeConfig: spec.plane.kubeConfig,
@@ -103,7 +103,15 @@ export async function runSystem(system: SystemUnderTest, spec: RunSpec): Promise
       log,
     };
     await system.prepare?.(context);
-    const tools: PhaseTools = { watcher, measure, settings, progress, label };
+    const tools: PhaseTools = {
+      audit: entryAudit,
+      lister: entryLister,
+      uids: spec.uids,
+      measure,
+      settings,
+      progress,
+      label,
+    };
 
     const runWindow = measure.begin();
     const cold = await coldStart(tools, spec.coldPods, async () => {
@@ -112,7 +120,7 @@ export async function runSystem(system: SystemUnderTest, spec: RunSpec): Promise
       return running;
     });
     result.phases.cold = cold.phase;
-    entries.cold = canonicalEntries(cold.snapshot.entries);
+    entries.cold = canonicalEntries(cold.entries);
     log(`cold start: all ${spec.coldPods.length} pod entries after ${seconds(cold.phase.convergenceMs)}`);
 
     const burstPods = spec.burstPods;
@@ -123,7 +131,7 @@ export async function runSystem(system: SystemUnderTest, spec: RunSpec): Promise
         tools,
         `burst of ${burstPods.length} pods`,
         burstPods,
-        "present",
+        { state: "present" },
         async (pod, stamp) => {
           await createPod(spec.api, pod, spec.uids);
           stamp();
@@ -132,15 +140,16 @@ export async function runSystem(system: SystemUnderTest, spec: RunSpec): Promise
         },
       );
       result.phases.burst = burst.phase;
-      entries.burst = canonicalEntries(burst.snapshot.entries);
+      entries.burst = canonicalEntries(burst.entries);
       log(`burst: all ${burstPods.length} pod entries after ${seconds(burst.phase.convergenceMs)}`);
 
-      // Delete: the burst's pods deleted (grace period 0), until their entries are gone.
+      // Delete: the burst's pods deleted (grace period 0), until their entries are gone (the
+      // audit log's delete lines name entry ids only: the burst's final list maps them to pods).
       const gone = await podWave(
         tools,
         `deleting ${burstPods.length} pods`,
         burstPods,
-        "absent",
+        { state: "absent", before: burst.entries },
         async (pod, stamp) => {
           await deletePod(spec.api, pod.namespace, pod.name);
           stamp();
@@ -159,10 +168,11 @@ export async function runSystem(system: SystemUnderTest, spec: RunSpec): Promise
     result.logsKept = await keepLogs(spec, system.name, dir.path, logPaths);
     log(`logs kept in ${result.logsKept}`);
   } finally {
-    result.poll = poller?.stats();
+    result.audit = audit?.counts();
     for (const process of owned.reverse()) await process.stop();
     if (!result.ok) await running?.stop?.().catch(() => undefined);
-    await poller?.stop();
+    await audit?.stop();
+    lister?.close();
     sampler?.stop();
     await spire?.stop();
     await dir.remove();

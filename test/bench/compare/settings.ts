@@ -4,9 +4,7 @@
  * BENCH_ROUNDS_W2 (3), BENCH_W1_NODES (50), BENCH_W1_PODS (1000, the cold pods),
  * BENCH_BURST_PODS (1000), BENCH_BURST_NAMESPACES (20), BENCH_W2_NODES (200), BENCH_W2_PODS
  * (10000), BENCH_INFLIGHT (100, API requests in flight when creating or deleting pods),
- * BENCH_POLL_MS (25, the least pause between two entry lists), BENCH_POLL_BUDGET (25, the
- * percentage of one core the lists may cost spire-server), BENCH_POLL_COST_US (45, spire-server CPU
- * per entry listed, in microseconds), BENCH_QUIET_MS (1500), BENCH_PHASE_TIMEOUT_S (900), BENCH_NODE_ARGS (extra
+ * BENCH_QUIET_MS (1500), BENCH_PHASE_TIMEOUT_S (900), BENCH_NODE_ARGS (extra
  * node flags for the project's processes, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) and
  * BENCH_OUTPUT (.tmp/bench-compare.json).
  */
@@ -24,11 +22,6 @@ export interface Settings {
   };
   readonly w2: { readonly rounds: number; readonly nodes: number; readonly coldPods: number };
   readonly inflight: number;
-  readonly pollMs: number;
-  /** Share (0-1] of one core the entry lists may cost spire-server. */
-  readonly pollBudget: number;
-  /** spire-server CPU per entry listed (µs), to pace the lists. */
-  readonly pollCostUs: number;
   readonly quietMs: number;
   readonly phaseTimeoutMs: number;
   readonly nodeArgs: readonly string[];
@@ -77,9 +70,6 @@ export function readSettings(env: Readonly<Record<string, string | undefined>>):
       coldPods: count("BENCH_W2_PODS", 10_000),
     },
     inflight: count("BENCH_INFLIGHT", 100),
-    pollMs: count("BENCH_POLL_MS", 25, 0),
-    pollBudget: Math.min(100, count("BENCH_POLL_BUDGET", 25)) / 100,
-    pollCostUs: count("BENCH_POLL_COST_US", 45),
     quietMs: count("BENCH_QUIET_MS", 1500, 0),
     phaseTimeoutMs: count("BENCH_PHASE_TIMEOUT_S", 900) * 1000,
     nodeArgs: (env.BENCH_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== ""),

@@ -21,8 +21,20 @@ export interface SpireServerOptions {
   trustDomain?: string;
   /** Default "current". */
   release?: SpireRelease;
+  /** `log_level` of the server block; default "DEBUG" (what a failing e2e test wants to read). */
+  logLevel?: SpireLogLevel;
+  /** `log_format`; default "text". "json": one JSON object per line (release "current" only). */
+  logFormat?: "text" | "json";
+  /**
+   * `audit_log_enabled` (release "current" only; default false): every API call is logged at INFO
+   * with `"type":"audit"`, one line per entry of a batch call, with its status and server time.
+   */
+  auditLog?: boolean;
   log?: HarnessLog;
 }
+
+/** spire-server's log levels. */
+export type SpireLogLevel = "DEBUG" | "INFO" | "WARN" | "ERROR";
 
 /** How the two releases differ in their config file and CLI. */
 const RELEASES: Record<SpireRelease, { binary: PeerName; socketKey: string; socketFlag: string }> = {
@@ -44,6 +56,8 @@ export interface SpireServer {
   bindPort: number;
   /** Config, data (sqlite) and `spire-server.log`. */
   dir: string;
+  /** `<dir>/spire-server.log`: the server's stdout and stderr, appended across restarts. */
+  logPath: string;
   /** The process id of the running server (a new one after `restart()`), undefined while halted. */
   pid(): number | undefined;
   /**
@@ -69,10 +83,12 @@ export async function startSpireServer(opts: SpireServerOptions = {}): Promise<S
   const trustDomain = opts.trustDomain ?? "example.org";
   const release = opts.release ?? "current";
   const { binary: binaryName, socketKey, socketFlag } = RELEASES[release];
+  const logLines = serverLogLines(opts, release);
   const binary = peerBinary(binaryName);
   const run = await makeRunDir("spire", log);
   const socketPath = join(run.path, "s.sock");
   const configPath = join(run.path, "server.conf");
+  const logPath = join(run.path, "spire-server.log");
   let current: PeerProcess | undefined;
   try {
     const bindPort = await freePort();
@@ -86,7 +102,7 @@ export async function startSpireServer(opts: SpireServerOptions = {}): Promise<S
   ${socketKey} = "${socketPath}"
   trust_domain = "${trustDomain}"
   data_dir = "${dataDir}"
-  log_level = "DEBUG"
+${logLines}
 }
 
 plugins {
@@ -114,7 +130,7 @@ plugins {
         name: binaryName,
         command: binary,
         args: ["run", "-config", configPath],
-        logPath: join(run.path, "spire-server.log"),
+        logPath,
       });
       current = peer;
       await waitUntil(async () => (await cli(["healthcheck"])).code === 0, {
@@ -136,6 +152,7 @@ plugins {
       trustDomain,
       bindPort,
       dir: run.path,
+      logPath,
       pid: () => (current?.exitStatus() === undefined ? current?.pid : undefined),
       cli,
       async restart() {
@@ -161,6 +178,18 @@ plugins {
     await run.remove();
     throw error;
   }
+}
+
+/** The logging lines of the server block for `opts`; the options v0.11.1 lacks are refused. */
+function serverLogLines(opts: SpireServerOptions, release: SpireRelease): string {
+  const lines = [`  log_level = "${opts.logLevel ?? "DEBUG"}"`];
+  const format = opts.logFormat ?? "text";
+  if (format !== "text" || opts.auditLog) {
+    if (release !== "current") throw new Error(`spire-server ${release}: no JSON format or audit log here`);
+    lines.push(`  log_format = "${format}"`);
+    if (opts.auditLog) lines.push("  audit_log_enabled = true");
+  }
+  return lines.join("\n");
 }
 
 /** Options of `startSpireAgent`. */

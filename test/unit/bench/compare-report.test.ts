@@ -1,7 +1,9 @@
 /** The workload and reporting parts of `npm run bench:compare`: planned pods, settings, the table. */
 import { describe, expect, it } from "vitest";
+import type { AuditCounts } from "../../bench/compare/entry-audit.js";
+import { MEASUREMENT } from "../../bench/compare/measurement.js";
 import { burstPods, coldPods } from "../../bench/compare/planned-pods.js";
-import { summaryTable } from "../../bench/compare/report.js";
+import { summaryNotes, summaryTable } from "../../bench/compare/report.js";
 import type { Results, RunResult } from "../../bench/compare/results.js";
 import { readSettings } from "../../bench/compare/settings.js";
 
@@ -37,6 +39,19 @@ describe("settings", () => {
   });
 });
 
+const NO_AUDIT: AuditCounts = {
+  lines: 0,
+  auditLines: 0,
+  created: 0,
+  createRefused: 0,
+  updated: 0,
+  updateRefused: 0,
+  deleted: 0,
+  deleteRefused: 0,
+  otherCalls: 0,
+};
+const machine = { cpus: 2, node: "v20", kernel: "6", loadavgStart: [0.5, 0.4, 0.3] };
+
 describe("summary table", () => {
   it("prints median [min-max] n per system and the ratios to the peers", () => {
     const run = (system: RunResult["system"], coldMs: number): RunResult => ({
@@ -47,7 +62,14 @@ describe("summary table", () => {
       ok: true,
       startedAt: "",
       loadavgStart: [],
-      phases: { cold: { convergenceMs: coldMs, entriesAtEnd: 0, usage: { byRole: {}, byGroup: {} } } },
+      phases: {
+        cold: {
+          convergenceMs: coldMs,
+          entriesAtEnd: 0,
+          usage: { byRole: {}, byGroup: {} },
+          audit: { ...NO_AUDIT, auditLines: 1100, created: 1050, createRefused: 2 },
+        },
+      },
     });
     const results = {
       runs: [
@@ -62,6 +84,15 @@ describe("summary table", () => {
     expect(table).toContain(
       "| W1 cold start: time to all entries (s) | 2.00 [1.00-3.00] n=3 | 2.00 [2.00-2.00] n=1 | 4.00 [4.00-4.00] n=1 | n/a | n/a | 0.50 / 0.50 | n/a / n/a |",
     );
+    expect(table).toContain(
+      "| W1 cold start: entry writes in the audit log (creates + updates + deletes) | 1050 [1050-1050] n=3 |",
+    );
+    expect(table).not.toContain("resolution");
     expect(table).not.toContain("W2");
+    const notes = summaryNotes({ ...results, measurement: MEASUREMENT, skipped: {}, parity: [], machine });
+    expect(notes[0]).toMatch(/^measurement: spire-server audit log: /);
+    expect(notes).toContain(
+      "audit lines per phase (min-max over runs): W1 cold 1100-1100 (of which refused writes 2-2)",
+    );
   });
 });
