@@ -4,9 +4,9 @@
  * BENCH_ROUNDS_W2 (3), BENCH_W1_NODES (50), BENCH_W1_PODS (1000, the cold pods),
  * BENCH_BURST_PODS (1000), BENCH_BURST_NAMESPACES (20), BENCH_W2_NODES (200), BENCH_W2_PODS
  * (10000), BENCH_INFLIGHT (100, API requests in flight when creating or deleting pods),
- * BENCH_QUIET_MS (1500), BENCH_PHASE_TIMEOUT_S (900), BENCH_NODE_ARGS (extra
- * node flags for the project's processes, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) and
- * BENCH_OUTPUT (.tmp/bench-compare.json).
+ * BENCH_QUIET_MS (1500), BENCH_PHASE_TIMEOUT_S (900), BENCH_NODE (the node binary that runs the
+ * project's processes; the one running the benchmark), BENCH_NODE_ARGS (extra node flags for
+ * them, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) and BENCH_OUTPUT (.tmp/bench-compare.json).
  */
 import { SYSTEM_NAMES, type SystemName } from "./system.js";
 
@@ -24,8 +24,14 @@ export interface Settings {
   readonly inflight: number;
   readonly quietMs: number;
   readonly phaseTimeoutMs: number;
-  readonly nodeArgs: readonly string[];
+  readonly node: NodeCommand;
   readonly output: string;
+}
+
+/** How the project's processes are started: `<path> <args> <entry> ...`. */
+export interface NodeCommand {
+  readonly path: string;
+  readonly args: readonly string[];
 }
 
 export function readSettings(env: Readonly<Record<string, string | undefined>>): Settings {
@@ -72,7 +78,10 @@ export function readSettings(env: Readonly<Record<string, string | undefined>>):
     inflight: count("BENCH_INFLIGHT", 100),
     quietMs: count("BENCH_QUIET_MS", 1500, 0),
     phaseTimeoutMs: count("BENCH_PHASE_TIMEOUT_S", 900) * 1000,
-    nodeArgs: (env.BENCH_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== ""),
+    node: {
+      path: env.BENCH_NODE || process.execPath,
+      args: (env.BENCH_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== ""),
+    },
     output: env.BENCH_OUTPUT || ".tmp/bench-compare.json",
   };
 }

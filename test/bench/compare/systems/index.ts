@@ -11,8 +11,8 @@ import { spireControllerManager } from "./scm.js";
 /** The systems `settings.systems` selects. */
 export function selectedSystems(settings: Settings): SystemUnderTest[] {
   const all: SystemUnderTest[] = [
-    projectBridge(settings.nodeArgs),
-    projectKnative(settings.nodeArgs),
+    projectBridge(settings.node),
+    projectKnative(settings.node),
     goRegistrar(),
     spireControllerManager(CLUSTER),
     floor(),

@@ -6,10 +6,11 @@
  */
 import { join } from "node:path";
 import { freePort } from "../../../e2e/harness/ports.js";
+import type { NodeCommand } from "../settings.js";
 import type { RunContext, RunningSystem, SystemUnderTest } from "../system.js";
 import { missingBuild, startNodeProcess, writeConfig } from "./project-process.js";
 
-export function projectBridge(nodeArgs: readonly string[]): SystemUnderTest {
+export function projectBridge(node: NodeCommand): SystemUnderTest {
   return {
     name: "bridge",
     title: "project (bridge)",
@@ -36,7 +37,7 @@ export function projectBridge(nodeArgs: readonly string[]): SystemUnderTest {
             "--kubeconfig",
             context.kubeconfigPath,
           ],
-          nodeArgs,
+          node,
           env: process.env,
           logPath,
           url: `http://${address}`,

@@ -1,7 +1,7 @@
 /**
  * System "knative": the project's functions as Knative runs them, one process each: `k8s-events`
- * (dist/functions/k8s-events) fed by Knative's real ApiServerSource receive adapter (pods, nodes,
- * endpoints, all namespaces, Reference mode), and `resync` (dist/functions/resync), POSTed once
+ * (dist/bundle/functions/k8s-events, `event_ack = "accepted"` as the Knative overlay sets it) fed by Knative's real ApiServerSource receive adapter (pods, nodes,
+ * endpoints, all namespaces, Reference mode), and `resync` (dist/bundle/functions/resync), POSTed once
  * at start as a PingSource would: that POST is the cold start. The adapter's probe server is fixed
  * to :8080 by knative.dev/pkg, so that port must be free.
  */
@@ -11,13 +11,14 @@ import { join } from "node:path";
 import { peerBinary } from "../../../e2e/harness/peers.js";
 import { freePorts } from "../../../e2e/harness/ports.js";
 import { spawnPeer, waitUntil } from "../../../e2e/harness/process.js";
+import type { NodeCommand } from "../settings.js";
 import type { RunContext, RunningSystem, SystemUnderTest } from "../system.js";
 import { missingPeer } from "./peer-binary.js";
 import { missingBuild, startNodeProcess, writeConfig } from "./project-process.js";
 
 const ADAPTER_PROBE_PORT = 8080;
 
-export function projectKnative(nodeArgs: readonly string[]): SystemUnderTest {
+export function projectKnative(node: NodeCommand): SystemUnderTest {
   return {
     name: "knative",
     title: "project (Knative adapter)",
@@ -36,6 +37,7 @@ export function projectKnative(nodeArgs: readonly string[]): SystemUnderTest {
         ...context.registrarConfig,
         server_socket_path: context.spire.socketPath,
         metrics_addr: `127.0.0.1:${eventsPort}`,
+        event_ack: "accepted",
       });
       const env = (port: number) => ({
         ...process.env,
@@ -51,7 +53,7 @@ export function projectKnative(nodeArgs: readonly string[]): SystemUnderTest {
             role: "k8s-events",
             entry: "functions/k8s-events/index.js",
             args: ["-config", configPath],
-            nodeArgs,
+            node,
             env: env(eventsPort),
             logPath: eventsLog,
             url: `http://127.0.0.1:${eventsPort}`,
@@ -63,7 +65,7 @@ export function projectKnative(nodeArgs: readonly string[]): SystemUnderTest {
             role: "resync",
             entry: "functions/resync/index.js",
             args: ["-config", configPath],
-            nodeArgs,
+            node,
             env: env(resyncPort),
             logPath: resyncLog,
             url: `http://127.0.0.1:${resyncPort}`,

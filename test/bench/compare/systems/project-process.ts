@@ -1,20 +1,21 @@
 /**
- * Starts one of the project's built entry points (`npm run build` output in dist/) as a process of
- * its own, so its CPU and memory can be read from /proc, and waits until it answers `/healthz`.
+ * Starts one of the project's bundled entry points (`npm run bundle` output in dist/bundle/, what
+ * the image runs) as a process of its own, so its CPU and memory can be read from /proc, and waits until it answers `/healthz`.
  */
 import { existsSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { type PeerProcess, spawnPeer, waitUntil } from "../../../e2e/harness/process.js";
+import type { NodeCommand } from "../settings.js";
 import type { RunContext } from "../system.js";
 
 /** The repository root (this file is test/bench/compare/systems/). */
 export const REPO_ROOT = resolve(import.meta.dirname, "../../../..");
 
-/** The absolute path of a built file, e.g. `bin/registrar.js`; throws when `npm run build` is missing. */
+/** The absolute path of a bundled file, e.g. `bin/registrar.js`; throws when `npm run bundle` is missing. */
 export function builtFile(relative: string): string {
-  const path = join(REPO_ROOT, "dist", relative);
-  if (!existsSync(path)) throw new Error(`${path} is missing: run \`npm run build\` first`);
+  const path = join(REPO_ROOT, "dist", "bundle", relative);
+  if (!existsSync(path)) throw new Error(`${path} is missing: run \`npm run bundle\` first`);
   return path;
 }
 
@@ -42,10 +43,10 @@ export async function writeConfig(
 export interface NodeProcessSpec {
   /** The process's role in the run, e.g. "registrar" or "k8s-events". */
   readonly role: string;
-  /** Built file to run, relative to dist/. */
+  /** Bundled file to run, relative to dist/bundle/. */
   readonly entry: string;
   readonly args: readonly string[];
-  readonly nodeArgs: readonly string[];
+  readonly node: NodeCommand;
   readonly env: NodeJS.ProcessEnv;
   readonly logPath: string;
   /** Where it answers GET /healthz, e.g. http://127.0.0.1:PORT. */
@@ -53,14 +54,14 @@ export interface NodeProcessSpec {
 }
 
 /**
- * Spawns `node <nodeArgs> dist/<entry> <args>`, hands it to the run (measured, stopped at the
+ * Spawns `<node> <node args> dist/bundle/<entry> <args>`, hands it to the run (measured, stopped at the
  * run's end), then waits for /healthz (60 s).
  */
 export async function startNodeProcess(spec: NodeProcessSpec, context: RunContext): Promise<PeerProcess> {
   const peer = spawnPeer({
     name: spec.role,
-    command: process.execPath,
-    args: [...spec.nodeArgs, builtFile(spec.entry), ...spec.args],
+    command: spec.node.path,
+    args: [...spec.node.args, builtFile(spec.entry), ...spec.args],
     logPath: spec.logPath,
     env: spec.env,
     cwd: REPO_ROOT,
