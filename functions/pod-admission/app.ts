@@ -1,11 +1,13 @@
 /**
  * `pod-admission` (webhook mode): the validating admission webhook for Pods at `/validate`.
- * CREATE registers the pod's entry under the cluster node alias; the final DELETE removes the
- * entries of that pod that the registrar owns, and nothing else. Pods are never blocked by a SPIRE
+ * CREATE registers the pod's entry under the cluster node alias, with an entry ID derived from the
+ * pod; the final DELETE removes the entry by that ID, or, when no entry has it (an entry the resync
+ * made), the entries of that pod that the registrar owns, found by selectors; nothing else. Pods are never blocked by a SPIRE
  * failure unless `webhook_fail_closed` is set: they are admitted with a warning and the next resync
  * repairs them. Malformed requests get the Go registrar's HTTP errors; everything else is answered
  * as an AdmissionReview in the request's version.
  */
+import { Code } from "@connectrpc/connect";
 import { Hono } from "hono";
 import type { Logger } from "pino";
 import { addAdmissionRoute } from "../../lib/admission/admission-route.js";
@@ -15,8 +17,10 @@ import { addHealthRoutes, type ReadinessCheck } from "../../lib/http/health.js";
 import { LogField } from "../../lib/log/log-fields.js";
 import type { Metrics } from "../../lib/metrics/metrics.js";
 import { addMetricsRoute } from "../../lib/metrics/routes.js";
+import type { NewEntry } from "../../lib/planner/entry.js";
 import type { IsOwned } from "../../lib/planner/ownership.js";
 import type { PlannerConfig } from "../../lib/planner/planner-config.js";
+import type { PodRef } from "../../lib/planner/scope.js";
 import { podSelectors } from "../../lib/planner/selectors.js";
 import type { SpireClient } from "../../lib/spire/client.js";
 
@@ -69,20 +73,52 @@ async function carryOut(
   deps: PodAdmissionDeps,
   logger: Logger,
 ): Promise<string | undefined> {
-  if (decision.action === "create") {
-    const created = await deps.spire.createEntries([decision.entry]);
-    if (!created.ok)
-      return `SPIRE server unavailable, entry for ${decision.entry.spiffeId} not created (${created.error.message})`;
-    const [result] = created.value;
-    if (result && !result.ok)
-      return `SPIRE refused the entry for ${decision.entry.spiffeId}: ${result.message}`;
-    logger.info(
-      { [LogField.spiffeId]: decision.entry.spiffeId, [LogField.entryId]: result?.entry.id },
-      "registered pod",
-    );
+  if (decision.action === "create") return register(decision.entry, deps, logger);
+  const deleted = await deps.spire.deleteEntries([decision.entryId]);
+  const [byId] = deleted.ok ? deleted.value : [];
+  if (byId?.ok && byId.existed) {
+    logger.info({ [LogField.deleted]: 1 }, "removed pod entries");
     return undefined;
   }
-  const { namespace, name } = decision.pod;
+  return removeBySelectors(decision.pod, deps, logger);
+}
+
+/**
+ * Creates the pod's entry. When its ID is taken by an entry with other contents (a previous pod of
+ * that name whose final DELETE was missed, e.g. a StatefulSet pod recreated with another service
+ * account), that entry is brought up to date instead.
+ */
+async function register(
+  entry: NewEntry,
+  deps: PodAdmissionDeps,
+  logger: Logger,
+): Promise<string | undefined> {
+  const created = await deps.spire.createEntries([entry]);
+  if (!created.ok)
+    return `SPIRE server unavailable, entry for ${entry.spiffeId} not created (${created.error.message})`;
+  let [result] = created.value;
+  if (result && !result.ok && result.code === Code.AlreadyExists && entry.id !== undefined) {
+    const updated = await deps.spire.updateEntries([{ ...entry, id: entry.id }]);
+    if (!updated.ok)
+      return `SPIRE server unavailable, entry ${entry.id} not updated to ${entry.spiffeId} (${updated.error.message})`;
+    const [update] = updated.value;
+    result = update?.ok ? { ...update, existed: true } : update;
+  }
+  if (result && !result.ok) return `SPIRE refused the entry for ${entry.spiffeId}: ${result.message}`;
+  logger.info(
+    { [LogField.spiffeId]: entry.spiffeId, [LogField.entryId]: result?.entry.id },
+    "registered pod",
+  );
+  return undefined;
+}
+
+/** Removes the entries of the pod that the registrar owns, found by the pod's selectors. */
+async function removeBySelectors(
+  pod: PodRef,
+  deps: PodAdmissionDeps,
+  logger: Logger,
+): Promise<string | undefined> {
+  const { namespace, name } = pod;
   const listed = await deps.spire.listEntries({
     selectors: { selectors: podSelectors(namespace, name), match: "exact" },
   });

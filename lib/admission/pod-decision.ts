@@ -10,17 +10,19 @@
  */
 
 import { deriveWebhookEntries } from "../planner/derive-webhook.js";
-import type { EntrySpec } from "../planner/entry.js";
+import type { NewEntry } from "../planner/entry.js";
 import type { Pod } from "../planner/k8s-objects.js";
 import type { PlannerConfig } from "../planner/planner-config.js";
 import { namespaceFilter } from "../planner/pod-filter.js";
 import type { PodRef } from "../planner/scope.js";
+import { webhookPodEntryId } from "./pod-entry-id.js";
 import type { AdmissionRequest } from "./review.js";
 
 export type PodAdmission =
   | { readonly action: "allow"; readonly reason: string; readonly warnings: readonly string[] }
-  | { readonly action: "create"; readonly entry: EntrySpec; readonly warnings: readonly string[] }
-  | { readonly action: "delete"; readonly pod: PodRef };
+  | { readonly action: "create"; readonly entry: NewEntry; readonly warnings: readonly string[] }
+  /** `entryId`: the ID a create of this pod asked for (see `webhookPodEntryId`). */
+  | { readonly action: "delete"; readonly pod: PodRef; readonly entryId: string };
 
 export function decidePodAdmission(request: AdmissionRequest, config: PlannerConfig): PodAdmission {
   const allow = (reason: string, warnings: readonly string[] = []): PodAdmission => ({
@@ -47,14 +49,21 @@ export function decidePodAdmission(request: AdmissionRequest, config: PlannerCon
     const warnings = derived.warnings.map((warning) => `SPIRE registrar: ${warning.message}`);
     // The first desired entry is the cluster node alias; a registrable pod adds its own after it.
     const entry = derived.desired[1];
-    return entry ? { action: "create", entry, warnings } : allow("pod gets no SPIRE entry", warnings);
+    if (!entry) return allow("pod gets no SPIRE entry", warnings);
+    const name = withNamespace.metadata?.name ?? request.name ?? "";
+    const id = webhookPodEntryId(config.cluster, namespace, name);
+    return { action: "create", entry: { ...entry, id }, warnings };
   }
   if (request.operation === "DELETE") {
     const name = request.name ?? asPod(request.oldObject)?.metadata?.name ?? "";
     if (name === "") return allow("DELETE request names no pod");
     if (!isFinalDelete(request))
       return allow("graceful termination started: the entry stays until the pod is gone");
-    return { action: "delete", pod: { namespace, name } };
+    return {
+      action: "delete",
+      pod: { namespace, name },
+      entryId: webhookPodEntryId(config.cluster, namespace, name),
+    };
   }
   return allow("admission request received for unhandled pod operation; check filters");
 }

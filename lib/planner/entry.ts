@@ -27,6 +27,11 @@ export interface EntrySpec {
   readonly hint?: string;
 }
 
+/** An entry to create: a spec, and the entry ID asked for when the registrar chooses it (else SPIRE does). */
+export interface NewEntry extends EntrySpec {
+  readonly id?: string;
+}
+
 /** An entry as it exists in SPIRE: a spec plus the server-assigned id and bookkeeping. */
 export interface Entry extends EntrySpec {
   readonly id: string;

@@ -13,7 +13,7 @@ import { Entry as EntryService } from "../../proto/gen/spire/api/server/entry/v1
 import { SVID as SvidService } from "../../proto/gen/spire/api/server/svid/v1/svid_pb.js";
 import { SelectorMatchSchema, SelectorSchema } from "../../proto/gen/spire/api/types/selector_pb.js";
 import type { Status } from "../../proto/gen/spire/api/types/status_pb.js";
-import type { Entry, EntrySpec, Selector } from "../planner/entry.js";
+import type { Entry, NewEntry, Selector } from "../planner/entry.js";
 import { chunk, mapBounded } from "./bounded.js";
 import type { SelectorMatchMode } from "./convert.js";
 import {
@@ -121,8 +121,12 @@ export interface SpireClient {
   countEntries(filter?: EntryFilter): Promise<SpireResult<number>>;
   /** The entry, or `undefined` when SPIRE has no entry with this id. */
   getEntry(id: string): Promise<SpireResult<Entry | undefined>>;
-  /** One result per spec, in input order. A retried batch cannot duplicate: SPIRE answers AlreadyExists. */
-  createEntries(specs: readonly EntrySpec[]): Promise<SpireResult<CreateEntryResult[]>>;
+  /**
+   * One result per spec, in input order. A retried batch cannot duplicate: SPIRE answers AlreadyExists.
+   * A spec's `id` is the entry ID asked for; when another entry already has it, that item is an
+   * ItemError with code AlreadyExists (SPIRE's unique-ID failure names no entry).
+   */
+  createEntries(specs: readonly NewEntry[]): Promise<SpireResult<CreateEntryResult[]>>;
   /** Replaces the registrar-managed fields of each entry (by id); other fields are left alone. */
   updateEntries(entries: readonly Entry[]): Promise<SpireResult<UpdateEntryResult[]>>;
   deleteEntries(ids: readonly string[]): Promise<SpireResult<DeleteEntryResult[]>>;
@@ -225,7 +229,7 @@ export function createSpireClient(options: SpireClientOptions): SpireClient {
     createEntries(specs) {
       return batched(specs, batchSizes.create, async (chunkSpecs) => {
         const result = await call("BatchCreateEntry", (o) =>
-          entries.batchCreateEntry({ entries: chunkSpecs.map((spec) => entrySpecToProto(spec)) }, o),
+          entries.batchCreateEntry({ entries: chunkSpecs.map((spec) => entrySpecToProto(spec, spec.id)) }, o),
         );
         if (!result.ok) return result;
         return {

@@ -1,8 +1,10 @@
 import { Code } from "@connectrpc/connect";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../../../functions/pod-admission/app.js";
+import { webhookPodEntryId } from "../../../lib/admission/pod-entry-id.js";
 import type { EntrySpec } from "../../../lib/planner/entry.js";
 import type { PlannerConfig } from "../../../lib/planner/planner-config.js";
+import { entrySpecToProto } from "../../../lib/spire/convert.js";
 import { podObject, type Rig, reconcileConfig, silentLogger, startRig, TD } from "./harness.js";
 
 const ALIAS = `spiffe://${TD}/k8s-workload-registrar/c1/node`;
@@ -119,6 +121,63 @@ describe("pod-admission (webhook mode)", () => {
     expect(await rig.entries()).toHaveLength(2);
     await app.request(post(review("DELETE", pod, { options: { gracePeriodSeconds: 0 } })));
     expect((await rig.entries()).map((e) => e.spiffeId)).toEqual([foreign.spiffeId]);
+  });
+
+  it("removes a pod's entry by the ID it was created with, without a selector search", async () => {
+    const pod = podObject({ name: "web-1", node: "n1" });
+    await app.request(post(review("CREATE", pod)));
+    const listed = await rig.spire.listEntries();
+    expect(listed.ok && listed.value.map((e) => e.id)).toEqual([webhookPodEntryId("c1", "default", "web-1")]);
+    const listsBefore = rig.spireServer.rpcCounts.ListEntries ?? 0;
+    await app.request(post(review("DELETE", pod, { options: { gracePeriodSeconds: 0 } })));
+    expect(rig.spireServer.rpcCounts.ListEntries ?? 0).toBe(listsBefore);
+    expect(rig.spireServer.rpcCounts.BatchDeleteEntry).toBe(1);
+    expect(await rig.entries()).toEqual([]);
+  });
+
+  it("finds an entry with a server-chosen ID (one the resync made) by its selectors", async () => {
+    const pod = podObject({ name: "web-1", node: "n1", serviceAccount: "web" });
+    rig.seed({
+      spiffeId: `spiffe://${TD}/ns/default/sa/web`,
+      parentId: ALIAS,
+      selectors: [
+        { type: "k8s", value: "ns:default" },
+        { type: "k8s", value: "pod-name:web-1" },
+      ],
+      dnsNames: [],
+      federatesWith: [],
+      admin: false,
+      downstream: false,
+    });
+    await app.request(post(review("DELETE", pod, { options: { gracePeriodSeconds: 0 } })));
+    expect(await rig.entries()).toEqual([]);
+  });
+
+  it("updates a stale entry that holds the pod's entry ID (a previous pod of that name)", async () => {
+    const id = webhookPodEntryId("c1", "default", "db-0");
+    const stale: EntrySpec = {
+      spiffeId: `spiffe://${TD}/ns/default/sa/old`,
+      parentId: ALIAS,
+      selectors: [
+        { type: "k8s", value: "ns:default" },
+        { type: "k8s", value: "pod-name:db-0" },
+      ],
+      dnsNames: [],
+      federatesWith: [],
+      admin: false,
+      downstream: false,
+    };
+    rig.spireServer.seed([entrySpecToProto(stale, id)]);
+    const pod = podObject({ name: "db-0", serviceAccount: "new" });
+    const response = await app.request(post(review("CREATE", pod)));
+    expect(((await response.json()) as { response: unknown }).response).toEqual({
+      uid: "uid-CREATE-db-0",
+      allowed: true,
+    });
+    const entries = await rig.spire.listEntries();
+    expect(entries.ok && entries.value.map((e) => [e.id, e.spiffeId])).toEqual([
+      [id, `spiffe://${TD}/ns/default/sa/new`],
+    ]);
   });
 
   it("deletes at once for an unscheduled pod and on the kubelet's final delete", async () => {

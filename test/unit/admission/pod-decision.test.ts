@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { decidePodAdmission } from "../../../lib/admission/pod-decision.js";
+import { webhookPodEntryId } from "../../../lib/admission/pod-entry-id.js";
 import type { AdmissionRequest } from "../../../lib/admission/review.js";
 import { readAdmissionReview, reviewResponse } from "../../../lib/admission/review.js";
 import { reconcileConfig } from "../planner/fixtures.js";
@@ -47,8 +48,20 @@ describe("decidePodAdmission", () => {
         federatesWith: [],
         admin: false,
         downstream: false,
+        id: webhookPodEntryId("c1", "ns", "p"),
       },
     });
+  });
+
+  it("asks for the same entry ID on the pod's CREATE and on its final DELETE", () => {
+    const created = decidePodAdmission(
+      { uid: "u", kind: podKind, namespace: "ns", operation: "CREATE", object: pod() },
+      config,
+    );
+    const deleted = decidePodAdmission(del(pod(), { gracePeriodSeconds: 0 }), config);
+    expect(created.action === "create" && created.entry.id).toBe(
+      deleted.action === "delete" && deleted.entryId,
+    );
   });
 
   it("takes the namespace from the request when the object omits it", () => {
