@@ -14,7 +14,7 @@ import type { CertFiles } from "../../e2e/harness/pki.js";
 import { freePort } from "../../e2e/harness/ports.js";
 import { type PeerProcess, spawnPeer, waitUntil } from "../../e2e/harness/process.js";
 import type { SpireServer } from "../../e2e/harness/spire.js";
-import { builtFile } from "../compare/systems/project-process.js";
+import { builtFile, imageNodeOptions } from "../compare/systems/project-process.js";
 
 export type WebhookName = "project" | "original";
 
@@ -65,6 +65,7 @@ export async function startWebhook(name: WebhookName, setup: WebhookSetup): Prom
       ? {
           command: setup.node.path,
           args: [...setup.node.args, builtFile("functions/pod-admission/index.js"), "-config", configPath],
+          env: { ...process.env, NODE_OPTIONS: imageNodeOptions() },
         }
       : { command: peerBinary("k8s-workload-registrar-v0.11.1"), args: ["-config", configPath] };
   const target = await webhookTarget(`https://127.0.0.1:${port}/validate`, setup.caCertPath, setup.client);

@@ -2,7 +2,7 @@
  * Starts one of the project's bundled entry points (`npm run bundle` output in dist/bundle/, what
  * the image runs) as a process of its own, so its CPU and memory can be read from /proc, and waits until it answers `/healthz`.
  */
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { type PeerProcess, spawnPeer, waitUntil } from "../../../e2e/harness/process.js";
@@ -17,6 +17,15 @@ export function builtFile(relative: string): string {
   const path = join(REPO_ROOT, "dist", "bundle", relative);
   if (!existsSync(path)) throw new Error(`${path} is missing: run \`npm run bundle\` first`);
   return path;
+}
+
+/**
+ * The NODE_OPTIONS the image sets (`ENV NODE_OPTIONS=...` in the Dockerfile), so the benchmarks run
+ * the functions with the same V8 settings as production.
+ */
+export function imageNodeOptions(): string {
+  const dockerfile = readFileSync(join(REPO_ROOT, "Dockerfile"), "utf8");
+  return /^ENV NODE_OPTIONS=(.*)$/m.exec(dockerfile)?.[1]?.trim() ?? "";
 }
 
 /** The message of a missing build output, or undefined when it is there. */
@@ -63,7 +72,7 @@ export async function startNodeProcess(spec: NodeProcessSpec, context: RunContex
     command: spec.node.path,
     args: [...spec.node.args, builtFile(spec.entry), ...spec.args],
     logPath: spec.logPath,
-    env: spec.env,
+    env: { ...spec.env, NODE_OPTIONS: imageNodeOptions() },
     cwd: REPO_ROOT,
   });
   context.own(spec.role, peer);
