@@ -42,7 +42,10 @@ export function createLogger(settings: LogSettings, destination?: DestinationStr
 }
 
 function openDestination(path: string | undefined): DestinationStream {
-  if (!path) return pino.destination({ dest: 1, sync: false });
+  // stdout: lines are gathered into writes of 4 KiB or every 250 ms, whichever comes first (one
+  // write per line cost an admission a tenth of its CPU); pino writes what is left when the
+  // process exits.
+  if (!path) return pino.destination({ dest: 1, sync: false, minLength: 4096, periodicFlush: 250 } as object);
   let fd: number;
   try {
     fd = openSync(path, "a", 0o640);
