@@ -2,9 +2,9 @@
  * `pod-admission` (webhook mode): the validating admission webhook for Pods at `/validate`.
  * CREATE registers the pod's entry under the cluster node alias, with an entry ID derived from the
  * pod; the final DELETE removes the entry by that ID, or, when no entry has it (an entry the resync
- * made), the entries of that pod that the registrar owns, found by selectors; nothing else. Pods are never blocked by a SPIRE
- * failure unless `webhook_fail_closed` is set: they are admitted with a warning and the next resync
- * repairs them. Malformed requests get the Go registrar's HTTP errors; everything else is answered
+ * made), the entries of that pod that the registrar owns, found by selectors; nothing else. Pods are
+ * never blocked by a SPIRE failure unless `webhook_fail_closed` is set: they are admitted with a
+ * warning and the next resync repairs them. Malformed requests get the Go registrar's HTTP errors; everything else is answered
  * as an AdmissionReview in the request's version.
  */
 import { Code } from "@connectrpc/connect";
