@@ -58,7 +58,7 @@ export function checkDraft(draft: DraftConfig, facts: DraftFacts): string[] {
     common("trust_domain must be specified");
   } else {
     const reason = trustDomainError(draft.trustDomain);
-    if (reason !== undefined) common(`malformed trust domain: ${reason}`);
+    if (reason !== undefined) common(`malformed trust domain: ${reason}${bareNameHint(draft.trustDomain)}`);
   }
   if (draft.cluster === "") common("cluster must be specified");
   if (draft.podLabel !== "" && draft.podAnnotation !== "") {
@@ -122,4 +122,11 @@ function referencesContext(template: string): boolean {
 function lineSuffix(facts: DraftFacts, key: string): string {
   const line = facts.lineOf(key);
   return line === undefined ? "" : ` (line ${line})`;
+}
+
+/** For `spiffe://example.org`: the hint to write the bare name, as the key wants it. */
+function bareNameHint(trustDomain: string): string {
+  if (!trustDomain.toLowerCase().startsWith("spiffe://")) return "";
+  const bare = trustDomain.slice("spiffe://".length).split("/")[0];
+  return `; write the bare name: trust_domain = ${JSON.stringify(bare)}`;
 }

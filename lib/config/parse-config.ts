@@ -30,23 +30,38 @@ const DECODE = "unable to decode configuration: ";
 const COMMON_DECODE = `error parsing common config: ${DECODE}`;
 const KNOWN_KEYS = CONFIG_KEYS.map((spec) => spec.key);
 
+/** How a file that cannot be read is described, by error code. */
+const FILE_PROBLEMS: Readonly<Record<string, string>> = {
+  ENOENT: "no such file",
+  EACCES: "permission denied",
+  EISDIR: "it is a directory",
+};
+
 /** Read and parse the config file at `path` (the CLI's `-config`). */
 export function loadConfig(path: string): ConfigResult {
   let text: string;
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    return { ok: false, error: [`${path}: unable to load configuration: ${reason}`] };
+    const code = (error as NodeJS.ErrnoException).code ?? "";
+    const reason = FILE_PROBLEMS[code] ?? (error instanceof Error ? error.message : String(error));
+    return {
+      ok: false,
+      error: [
+        `${path}: unable to load configuration: ${reason} (the file is the one -config names, else REGISTRAR_CONFIG, else k8s-workload-registrar.conf in the working directory)`,
+      ],
+    };
   }
   return parseConfig(text, path);
 }
 
 /** Parse config `text`; `path` only names the file in messages. Pure; never throws. */
 export function parseConfig(text: string, path: string): ConfigResult {
+  // Unknown keys found so far go with the errors: a misspelt key often explains one.
+  const warnings: string[] = [];
   const fail = (messages: string[]): ConfigResult => ({
     ok: false,
-    error: messages.map((message) => `${path}: ${message}`),
+    error: [...messages.map((message) => `${path}: ${message}`), ...warnings],
   });
 
   const source = readSource(text);
@@ -61,7 +76,6 @@ export function parseConfig(text: string, path: string): ConfigResult {
   const repeated = repeatedKeyErrors(keys);
   if (repeated.length > 0) return fail(repeated.map((message) => COMMON_DECODE + message));
 
-  const warnings: string[] = [];
   const errors: string[] = [];
   const decoded = new Map<KeySpec, DecodedValue>();
   for (const [name, raw] of Object.entries(values)) {

@@ -341,9 +341,22 @@ describe("validation messages (reference §1.4, §1.6)", () => {
     ]);
   });
 
-  it("reports a missing file as the original did", () => {
-    const result = loadConfig(join(tmpdir(), "does-not-exist.conf"));
-    expect(result.ok ? [] : result.error).toEqual([expect.stringContaining("unable to load configuration:")]);
+  it("reports a missing file by name, and where the name came from", () => {
+    const path = join(tmpdir(), "does-not-exist.conf");
+    expect(loadConfig(path)).toEqual({
+      ok: false,
+      error: [
+        `${path}: unable to load configuration: no such file (the file is the one -config names, else REGISTRAR_CONFIG, else k8s-workload-registrar.conf in the working directory)`,
+      ],
+    });
+  });
+
+  it("reports a directory given as the file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "registrar-config-"));
+    expect(loadConfig(dir)).toMatchObject({
+      ok: false,
+      error: [expect.stringContaining(`${dir}: unable to load configuration: it is a directory (`)],
+    });
   });
 
   it("loads a file from disk", () => {
@@ -359,6 +372,22 @@ describe("decoding beyond the original", () => {
     const { warnings } = ok(`${MINIMAL}mode = "crd"\nadd_svc_dns_names = true\n`);
     expect(warnings).toEqual([
       `${PATH}: unknown key "add_svc_dns_names" (line 5); did you mean "add_svc_dns_name"?`,
+    ]);
+  });
+
+  it("gives the unknown-key warnings with the errors, since a misspelt key often explains one", () => {
+    const text = 'trust_domain = "example.org"\ncluster = "C"\nserver_socket_pth = "S"\n';
+    expect(errors(text)).toEqual([
+      `${PATH}: error parsing common config: server_address or server_socket_path must be specified`,
+      `${PATH}: unknown key "server_socket_pth" (line 3); did you mean "server_socket_path"?`,
+    ]);
+  });
+
+  it("hints at the bare name for a trust domain written as a SPIFFE ID", () => {
+    expect(
+      errors('trust_domain = "spiffe://example.org"\ncluster = "C"\nserver_socket_path = "S"\n'),
+    ).toEqual([
+      expect.stringMatching(/malformed trust domain: .*; write the bare name: trust_domain = "example.org"$/),
     ]);
   });
 
