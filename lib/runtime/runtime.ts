@@ -24,6 +24,7 @@ import { createSpireClient, type SpireClient } from "../spire/client.js";
 import { coalesceWrites } from "../spire/coalesce.js";
 import { createSpireTransport } from "../spire/create-transport.js";
 import { instrumentTransport } from "../spire/instrument.js";
+import { checkServerTrustDomain } from "../spire/server-trust-domain.js";
 import { ownNamespace } from "./namespace.js";
 
 export interface Runtime {
@@ -129,8 +130,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     { maxBatch: batchSize, maxInFlight: config.entryConcurrency },
   );
   const readiness = cachedReadiness(async () => {
-    const bundle = await spire.getBundle();
-    return bundle.ok ? { ready: true } : { ready: false, reason: bundle.error.message };
+    const checked = await checkServerTrustDomain(spire, config.trustDomain);
+    return checked.ok ? { ready: true } : { ready: false, reason: checked.error.message };
   }, 10_000);
   return {
     config,

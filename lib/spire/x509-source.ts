@@ -130,7 +130,9 @@ export function startX509SvidSource(options: X509SvidSourceOptions): X509SvidSou
         waiters.add(resolve);
       });
       const gaveUp = new AbortController();
-      const timedOut = delay(timeoutMs, undefined, { signal: gaveUp.signal, ref: false }).catch(() => {});
+      // A referenced timer: a caller is waiting, so the process must live until the deadline (an
+      // unreferenced one let a CLI exit with its top-level await unsettled, code 13, no message).
+      const timedOut = delay(timeoutMs, undefined, { signal: gaveUp.signal }).catch(() => {});
       const cancelled = new Promise<void>((resolve) => {
         if (signal?.aborted) resolve();
         signal?.addEventListener("abort", () => resolve(), { once: true });
