@@ -4,7 +4,7 @@
  * configured trust domain; otherwise the command exits 1 and says what to fix (never silently, never
  * a plan against no entries). `/readyz` of `registrar serve` makes the same trust-domain check.
  */
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type ControlPlane, startControlPlane } from "./harness/kube.js";
@@ -147,6 +147,35 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))(
         );
       });
       await serve.stop();
+    });
+
+    it("says where to look when there is no kubeconfig anywhere", async () => {
+      const { dir } = env();
+      const config = await configFile("no-kube", `server_socket_path = "${env().spireServer.socketPath}"`);
+      const result = await runCli(cli, ["plan", "-config", config], { PATH: process.env.PATH, HOME: dir });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe("no kubeconfig found: use --kubeconfig, KUBECONFIG, or run in a cluster\n");
+    });
+
+    it("names a kubeconfig that is not YAML, and calls an API server it cannot verify a TLS problem", async () => {
+      const { dir, plane } = env();
+      const config = await configFile("bad-kube", `server_socket_path = "${env().spireServer.socketPath}"`);
+      const broken = join(dir, "broken.kubeconfig");
+      await writeFile(broken, "clusters: [\n");
+      const notYaml = await runCli(cli, ["plan", "-config", config, "--kubeconfig", broken]);
+      expect(notYaml.code).toBe(1);
+      expect(notYaml.stderr).toContain(`kubeconfig ${broken}: invalid YAML`);
+
+      // The same API server without its CA: the system's CAs do not sign its certificate.
+      const unverified = join(dir, "no-ca.kubeconfig");
+      const original = JSON.parse(await readFile(plane.kubeconfigPath, "utf8"));
+      delete original.clusters[0].cluster["certificate-authority"];
+      await writeFile(unverified, JSON.stringify(original));
+      const tls = await runCli(cli, ["plan", "-config", config, "--kubeconfig", unverified]);
+      expect(tls.code).toBe(1);
+      expect(tls.stderr).toMatch(
+        /^TLS verification of the API server failed: cannot list pods \(all namespaces\): .*; check certificate-authority\n$/,
+      );
     });
   },
 );

@@ -4,10 +4,11 @@
  * and sees process-level behaviour (exit codes, unsettled top-level awaits, timers) that an
  * in-process `main()` call hides.
  */
+import { execFile } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { rolldown } from "rolldown";
-import { type CommandResult, runCommand } from "../harness/process.js";
+import type { CommandResult } from "../harness/process.js";
 
 /** Bundles the CLI into `dir` and returns the path of the runnable file. */
 export async function bundleCli(dir: string): Promise<string> {
@@ -29,7 +30,26 @@ export async function bundleCli(dir: string): Promise<string> {
   return file;
 }
 
-/** Runs `node <cli> <args>` to completion; a non-zero exit is a result. */
-export function runCli(cli: string, args: string[], timeoutMs = 60_000): Promise<CommandResult> {
-  return runCommand(process.execPath, [cli, ...args], timeoutMs);
+/**
+ * Runs `node <cli> <args>` to completion; a non-zero exit is a result. `env` replaces the
+ * environment (default: this process's).
+ */
+export function runCli(
+  cli: string,
+  args: string[],
+  env?: NodeJS.ProcessEnv,
+  timeoutMs = 60_000,
+): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [cli, ...args],
+      { timeout: timeoutMs, maxBuffer: 16 << 20, ...(env ? { env } : {}) },
+      (error, stdout, stderr) => {
+        if (error === null) resolve({ code: 0, stdout, stderr });
+        else if (typeof error.code === "number") resolve({ code: error.code, stdout, stderr });
+        else reject(new Error(`registrar ${args.join(" ")}: ${error.message}\n${stderr}`, { cause: error }));
+      },
+    );
+  });
 }
