@@ -20,10 +20,11 @@ import { ownershipFor } from "../../lib/planner/ownership.js";
 import { SPIFFEID_KIND, type SpiffeId } from "../../lib/planner/spiffeid.js";
 import { describeRef, type Warning } from "../../lib/planner/warning.js";
 import { deriveDesired } from "../../lib/reconcile/context.js";
+import { configPathOr } from "../../lib/runtime/config-path.js";
 import { ownNamespace } from "../../lib/runtime/namespace.js";
 import { type CliIo, type CommandRun, USAGE_EXIT_CODE, USAGE_LINE } from "../cli-io.js";
 import { parseFlags, stringFlag, wantsHelp } from "../flags.js";
-import { DEFAULT_CONFIG_PATH } from "./check-config.js";
+import { CONFIG_DEFAULT_TEXT } from "./check-config.js";
 
 const DEFAULT_REGISTRAR_NAMESPACE = "spire";
 
@@ -31,7 +32,7 @@ export const usage = `usage: registrar plan [-config FILE] [--cluster-state FILE
 
 Print what a resync would do, without writing anything.
 
-  -config FILE          configuration file (default "${DEFAULT_CONFIG_PATH}")
+  -config FILE          configuration file (default: ${CONFIG_DEFAULT_TEXT})
   --cluster-state FILE  JSON of "kubectl get pods,nodes,endpoints -A -o json" (crd mode: also spiffeids);
                         absent: read the live cluster
   --entries FILE        JSON of "spire-server entry show -output json"; absent: read the live SPIRE
@@ -71,7 +72,7 @@ export const run: CommandRun = async (args, io) => {
   }
   const text = (name: string) => stringFlag(flags.value, name);
 
-  const loaded = loadConfig(text("config") ?? DEFAULT_CONFIG_PATH);
+  const loaded = loadConfig(configPathOr(text("config"), io.env));
   if (!loaded.ok) return fail(io, loaded.error);
   for (const warning of loaded.value.warnings) io.stderr.write(`warning: ${warning}\n`);
   const config = loaded.value.config;

@@ -5,11 +5,12 @@
 import { parseDurationMs } from "../../lib/config/coerce.js";
 import { listenPort } from "../../lib/http/listen-port.js";
 import { parseAddr } from "../../lib/http/serve-tls.js";
+import { configPathOr } from "../../lib/runtime/config-path.js";
 import { createRuntime, startupMessages } from "../../lib/runtime/runtime.js";
 import { type CommandRun, USAGE_EXIT_CODE, USAGE_LINE } from "../cli-io.js";
 import { parseFlags, stringFlag, wantsHelp } from "../flags.js";
 import { startServing } from "../serve/start-serving.js";
-import { DEFAULT_CONFIG_PATH } from "./check-config.js";
+import { CONFIG_DEFAULT_TEXT } from "./check-config.js";
 
 const DEFAULT_RESYNC_INTERVAL = "5m";
 
@@ -19,7 +20,7 @@ Run the configured mode's functions in one process: /events, /spiffeid-events an
 plus /healthz, /readyz and /metrics on one HTTP listener, and the admission webhooks on their own
 HTTPS addresses (addr, webhook_port).
 
-  -config FILE                configuration file (default "${DEFAULT_CONFIG_PATH}")
+  -config FILE                configuration file (default: ${CONFIG_DEFAULT_TEXT})
   --watch                     watch the API server and deliver its changes to the functions as
                               ApiServerSource CloudEvents, and run the resync at start and then
                               every --resync-interval (what Knative's sources do in a cluster)
@@ -71,7 +72,7 @@ export const run: CommandRun = async (args, io) => {
     const kubeconfig = text("kubeconfig");
     const runtime = await createRuntime({
       functionName: "serve",
-      configPath: text("config") ?? DEFAULT_CONFIG_PATH,
+      configPath: configPathOr(text("config"), io.env),
       env: io.env,
       ...(kubeconfig ? { kubeconfigPath: kubeconfig } : {}),
     });
