@@ -9,6 +9,8 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import type { X509SVID } from "../../proto/gen/spiffe/workload/workload_pb.js";
 import { SpiffeWorkloadAPI } from "../../proto/gen/spiffe/workload/workload_pb.js";
+import { LogField } from "../log/log-fields.js";
+import { reasonOf } from "../log/reason.js";
 import { systemCodeOf } from "./cause-chain.js";
 import { splitDerCertificates, toPem } from "./der.js";
 import { SpireError } from "./errors.js";
@@ -104,7 +106,10 @@ export function startX509SvidSource(options: X509SvidSourceOptions): X509SvidSou
         // Until the agent has synced the registrar's entry it answers "no identity issued" on every
         // try: say so once per outage, not at every backoff step.
         const log = failures === 0 ? logger.warn.bind(logger) : logger.debug.bind(logger);
-        log({ err: error, agentSocketPath }, "SPIRE agent Workload API stream failed; reopening");
+        log(
+          { [LogField.reason]: reasonOf(error), agentSocketPath },
+          "SPIRE agent Workload API stream failed; reopening",
+        );
       }
       failures++;
       try {
