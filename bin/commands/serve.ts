@@ -74,6 +74,8 @@ export const run: CommandRun = async (args, io) => {
       functionName: "serve",
       configPath: configPathOr(text("config"), io.env),
       env: io.env,
+      // Every mode mounts /resync (and --watch runs it on a timer).
+      runsResync: true,
       ...(kubeconfig ? { kubeconfigPath: kubeconfig } : {}),
     });
     const serving = await startServing({

@@ -69,6 +69,8 @@ export interface RuntimeOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** A kubeconfig file; absent: KUBECONFIG, ~/.kube/config, then in-cluster. */
   readonly kubeconfigPath?: string;
+  /** Whether the process runs resyncs, so its /metrics has the resync metrics (default false). */
+  readonly runsResync?: boolean;
 }
 
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
@@ -114,7 +116,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   });
   if (!created.ok) throw new StartupError([created.error]);
   const metricsAddress = config.mode === "crd" ? config.metricsBindAddr : config.metricsAddr;
-  const metrics = metricsEnabled(metricsAddress) ? createMetrics() : undefined;
+  const metrics = metricsEnabled(metricsAddress)
+    ? createMetrics({ resync: options.runsResync ?? false })
+    : undefined;
   const transport = metrics ? instrumentTransport(created.value, metrics.spireRpc) : created.value;
   logger.info({ [LogField.address]: transport.target }, "SPIRE server");
   const batchSize = { create: config.entryBatchSize, update: config.entryBatchSize };
