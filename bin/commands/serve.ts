@@ -28,6 +28,9 @@ HTTPS addresses (addr, webhook_port).
   --resync-interval DURATION  with --watch, e.g. 5m or 30s; 0 runs only the start-up resync
                               (default "${DEFAULT_RESYNC_INTERVAL}")
   --kubeconfig FILE           kubeconfig (default: KUBECONFIG, ~/.kube/config, in-cluster)
+  --namespace NS              the registrar's namespace (crd mode: node SpiffeIDs; the resync's
+                              Lease); default: MY_POD_NAMESPACE, POD_NAMESPACE, the service
+                              account's namespace file
 `;
 
 export const run: CommandRun = async (args, io) => {
@@ -37,6 +40,7 @@ export const run: CommandRun = async (args, io) => {
     listen: { takesValue: true },
     "resync-interval": { takesValue: true },
     kubeconfig: { takesValue: true },
+    namespace: { takesValue: true },
     help: { takesValue: false },
     h: { takesValue: false },
   });
@@ -68,19 +72,22 @@ export const run: CommandRun = async (args, io) => {
     return usageError((error as Error).message);
   }
 
+  // The namespace reaches the functions as the downward-API variable they read in a pod.
+  const namespace = text("namespace");
+  const env = namespace ? { ...io.env, MY_POD_NAMESPACE: namespace } : io.env;
   try {
     const kubeconfig = text("kubeconfig");
     const runtime = await createRuntime({
       functionName: "serve",
       configPath: configPathOr(text("config"), io.env),
-      env: io.env,
+      env,
       // Every mode mounts /resync (and --watch runs it on a timer).
       runsResync: true,
       ...(kubeconfig ? { kubeconfigPath: kubeconfig } : {}),
     });
     const serving = await startServing({
       runtime,
-      env: io.env,
+      env,
       listen,
       watch,
       resyncIntervalMs,

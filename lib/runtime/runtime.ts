@@ -202,7 +202,7 @@ export function crdContext(runtime: Runtime, env: Readonly<Record<string, string
   const namespace = ownNamespace("", env);
   if (namespace === undefined && config.podController) {
     throw new StartupError([
-      "unable to get MY_POD_NAMESPACE; ensure downward API is configured for this pod (crd mode with pod_controller keeps node SpiffeIDs in the registrar's namespace)",
+      "crd mode with pod_controller keeps node SpiffeIDs in the registrar's namespace, which is unknown: in a pod, set MY_POD_NAMESPACE from the downward API (fieldRef metadata.namespace); elsewhere, pass registrar serve --namespace NS",
     ]);
   }
   return {
