@@ -213,7 +213,7 @@ function noSvidError(agentSocketPath: string, failure: unknown, closed: boolean)
   }
   if (failure !== undefined && ConnectError.from(failure).code === Code.PermissionDenied) {
     return new SpireError(
-      `the SPIRE agent at ${agentSocketPath} issued no X509-SVID to this process (${ConnectError.from(failure).rawMessage}): register an entry for the registrar with -admin and selectors that match it`,
+      `the SPIRE agent at ${agentSocketPath} issued no X509-SVID to this process (${ConnectError.from(failure).rawMessage}): register an entry for the registrar with -admin and selectors that match it (registrar bootstrap-entries prints the commands)`,
       "permission-denied",
       Code.PermissionDenied,
       method,

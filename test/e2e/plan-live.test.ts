@@ -177,5 +177,47 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))(
         /^TLS verification of the API server failed: cannot list pods \(all namespaces\): .*; check certificate-authority\n$/,
       );
     });
+
+    it("bootstrap-entries prints commands the real spire-server takes, and no mode's plan deletes what they create", async () => {
+      const { spireServer } = env();
+      const socket = `server_socket_path = "${spireServer.socketPath}"`;
+      const printed = await runCli(cli, [
+        "bootstrap-entries",
+        "-config",
+        await configFile("bootstrap", socket),
+      ]);
+      expect(printed.code).toBe(0);
+      const commands = printed.stdout.split("\n").filter((line) => line.startsWith("spire-server "));
+      expect(commands).toHaveLength(3);
+      for (const command of commands) {
+        const created = await spireServer.cli(command.split(" ").slice(1));
+        expect(created.code, `${command}\n${created.stderr}`).toBe(0);
+      }
+      const shown = JSON.parse((await spireServer.cli(["entry", "show", "-output", "json"])).stdout) as {
+        entries: { spiffe_id: { path: string }; admin?: boolean }[];
+      };
+      const ours = shown.entries.filter((e) => e.spiffe_id.path.startsWith("/k8s-workload-registrar/plan/"));
+      expect(ours.map((e) => [e.spiffe_id.path, e.admin ?? false]).sort()).toEqual([
+        ["/k8s-workload-registrar/plan/agents", false],
+        ["/k8s-workload-registrar/plan/sa/registrar-k8s-events", true],
+        ["/k8s-workload-registrar/plan/sa/registrar-resync", true],
+      ]);
+      for (const mode of ["reconcile", "webhook"]) {
+        const path = join(env().dir, `bootstrap-${mode}.conf`);
+        await writeFile(path, `mode = "${mode}"\ntrust_domain = "${TD}"\ncluster = "plan"\n${socket}\n`);
+        const result = await runCli(cli, [
+          "plan",
+          "-config",
+          path,
+          "--kubeconfig",
+          env().plane.kubeconfigPath,
+          "--output",
+          "json",
+        ]);
+        expect(result.code, result.stderr).toBe(0);
+        const plan = JSON.parse(result.stdout) as { delete: { spiffeId: string }[] };
+        expect(plan.delete.filter((e) => e.spiffeId.includes("/k8s-workload-registrar/plan/"))).toEqual([]);
+      }
+    });
   },
 );
