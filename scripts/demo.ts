@@ -313,7 +313,8 @@ async function main(): Promise<void> {
         `  KUBECONFIG=${plane.kubeconfigPath} node .tmp/demo-build/bin/registrar.js plan -config ${lastConfig}`,
       );
       say("Stop them with:");
-      say(`  kill ${pids.join(" ")}; rm -rf ${dirs.join(" ")}`);
+      // kube-apiserver before etcd, which it needs to shut down cleanly.
+      say(`  kill ${[...pids].reverse().join(" ")}; rm -rf ${dirs.join(" ")}`);
       plane = undefined;
       spire = undefined;
       return;

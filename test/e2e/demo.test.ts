@@ -44,14 +44,21 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))("n
       // the demo's registrar left its cluster in step: nothing to do
       expect(plan.stdout.trimEnd().split("\n").at(-1)).toBe("0 to create, 0 to update, 0 to delete");
     } finally {
-      // The demo's peers, which this test started: stopped by their process ids.
-      for (const pid of stop?.[1]?.split(" ").map(Number) ?? []) {
-        try {
-          process.kill(pid, "SIGTERM");
-        } catch {
-          // already gone
+      // The demo's peers, which this test started: stopped by their process ids, as the harness
+      // stops peers (SIGTERM, then SIGKILL after a grace period).
+      const pids = stop?.[1]?.split(" ").map(Number) ?? [];
+      const signal = (name: NodeJS.Signals) => {
+        for (const pid of pids) {
+          try {
+            process.kill(pid, name);
+          } catch {
+            // already gone
+          }
         }
-      }
+      };
+      signal("SIGTERM");
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      signal("SIGKILL");
       for (const dir of stop?.[2]?.split(" ") ?? []) await rm(dir, { recursive: true, force: true });
     }
     expect(stop).not.toBeNull();
