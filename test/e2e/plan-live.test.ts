@@ -11,7 +11,7 @@ import { type ControlPlane, startControlPlane } from "./harness/kube.js";
 import { skipWithoutPeers } from "./harness/peers.js";
 import { freePort } from "./harness/ports.js";
 import { type PeerProcess, printPeerLogs, spawnPeer } from "./harness/process.js";
-import { type SpireServer, startSpireServer } from "./harness/spire.js";
+import { type SpireAgent, type SpireServer, startSpireAgent, startSpireServer } from "./harness/spire.js";
 import { makeRunDir, type RunDir } from "./harness/tmp.js";
 import { bundleCli, runCli } from "./support/cli-process.js";
 import { eventually } from "./support/eventually.js";
@@ -20,12 +20,13 @@ import { kubeObjects } from "./support/kube-objects.js";
 const TD = "example.org";
 const log = (line: string) => process.stderr.write(`[e2e] ${line}\n`);
 
-describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))(
+describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server", "spire-agent"]))(
   "registrar plan and /readyz against the live cluster and server",
   () => {
     let dir: RunDir | undefined;
     let plane: ControlPlane | undefined;
     let spireServer: SpireServer | undefined;
+    let agent: SpireAgent | undefined;
     let cli = "";
     const served: PeerProcess[] = [];
 
@@ -44,6 +45,7 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))(
 
     afterAll(async () => {
       for (const process of served) await process.stop();
+      await agent?.stop();
       await spireServer?.stop();
       await plane?.stop();
       await dir?.remove();
@@ -99,6 +101,22 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))(
       expect(result.stderr).toContain(
         `cannot read the SPIRE server's entries: SPIRE agent socket ${agent} does not exist or does not accept connections (ENOENT)`,
       );
+    });
+
+    it("exits 1 within its deadline when the agent issues this process no SVID, naming the agent and the fix", async () => {
+      const { spireServer } = env();
+      agent = await startSpireAgent(spireServer);
+      const config = await configFile(
+        "no-entry",
+        `server_address = "127.0.0.1:${spireServer.bindPort}"\nagent_socket_path = "${agent.socketPath}"\nspire_timeout = "2s"`,
+      );
+      const result = await plan(config);
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe("");
+      expect(result.stderr).toContain(
+        `the SPIRE agent at ${agent.socketPath} issued no X509-SVID to this process`,
+      );
+      expect(result.stderr).toContain("registrar bootstrap-entries prints the commands");
     });
 
     it("exits 1 when the server serves another trust domain than trust_domain", async () => {
