@@ -2,9 +2,11 @@
  * `npm run demo`: brings up a real etcd + kube-apiserver and spire-server from the peer cache,
  * runs the registrar through `registrar serve` (reconcile mode with --watch by default; `--mode
  * webhook` or `--mode crd` for the others), creates sample nodes and pods, prints the SPIRE entries
- * as they appear and go away, then tears everything down. Compiled by tsconfig.demo.json.
+ * as they appear and go away and the registrar's log lines, then tears everything down; with
+ * `--keep` the cluster and the SPIRE server stay up, and the closing note says how to run
+ * `registrar plan` against them. Compiled by tsconfig.demo.json (scripts/demo.sh).
  */
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CustomObjectsApi } from "@kubernetes/client-node";
@@ -12,6 +14,7 @@ import { main as registrar } from "../bin/main.js";
 import { type Serving, startServing } from "../bin/serve/start-serving.js";
 import type { Entry } from "../lib/planner/entry.js";
 import { createRuntime, type Runtime } from "../lib/runtime/runtime.js";
+import { releaseAll } from "../test/e2e/harness/cleanup.js";
 import { type ControlPlane, startControlPlane } from "../test/e2e/harness/kube.js";
 import { freePorts } from "../test/e2e/harness/ports.js";
 import { type SpireServer, startSpireServer } from "../test/e2e/harness/spire.js";
@@ -78,6 +81,29 @@ const PHASES: Readonly<Record<Mode, readonly Phase[]>> = {
 
 const say = (line = "") => process.stdout.write(`${line}\n`);
 
+/** Waits for `work`, saying what it waits for every 10 s (a cold kube-apiserver takes a while). */
+async function withProgress<T>(what: string, work: Promise<T>): Promise<T> {
+  const started = Date.now();
+  const timer = setInterval(
+    () => say(`demo: ${what}: ${Math.round((Date.now() - started) / 1000)} s so far`),
+    10_000,
+  );
+  try {
+    return await work;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+/** Prints the lines the registrar appended to its log since the last call. */
+async function showRegistrarLog(path: string, shown: { lines: number }): Promise<void> {
+  const lines = (await readFile(path, "utf8").catch(() => "")).split("\n").filter(Boolean);
+  if (lines.length <= shown.lines) return;
+  say("registrar log:");
+  for (const line of lines.slice(shown.lines)) say(`  | ${line}`);
+  shown.lines = lines.length;
+}
+
 function table(entries: readonly Entry[]): string {
   const rows = [["SPIFFE ID", "PARENT ID", "SELECTORS"]].concat(
     [...entries]
@@ -125,8 +151,9 @@ async function runPhase(
     dir: RunDir;
     webhookPort: number;
     seen: Map<string, Entry>;
+    logShown: { lines: number };
   },
-) {
+): Promise<string> {
   say(`\n== ${phase.title}`);
   const configPath = join(ctx.dir.path, `${mode}-${String(phase.config.cluster)}.conf.json`);
   await writeFile(
@@ -136,6 +163,7 @@ async function runPhase(
       trust_domain: TD,
       server_socket_path: ctx.spire.socketPath,
       log_path: join(ctx.dir.path, "registrar.log"),
+      log_format: "text",
       log_level: "info",
       metrics_addr: "0",
       metrics_bind_addr: "0",
@@ -189,7 +217,10 @@ async function runPhase(
   } finally {
     await serving?.stop();
     runtime.close();
+    runtime.logger.flush();
   }
+  await showRegistrarLog(join(ctx.dir.path, "registrar.log"), ctx.logShown);
+  return configPath;
 }
 
 async function main(): Promise<void> {
@@ -197,6 +228,7 @@ async function main(): Promise<void> {
     process.argv.find((arg) => arg.startsWith("--mode="))?.slice(7) ??
     process.argv[process.argv.indexOf("--mode") + 1];
   const mode = (["reconcile", "webhook", "crd"].includes(modeArg ?? "") ? modeArg : "reconcile") as Mode;
+  const keep = process.argv.includes("--keep");
   const dir = await makeRunDir("demo", () => undefined);
   let plane: ControlPlane | undefined;
   let spire: SpireServer | undefined;
@@ -220,7 +252,10 @@ async function main(): Promise<void> {
       say(
         "generated webhook certificates and the API server's admission configuration (registrar generate-config)",
       );
-      plane = await startControlPlane({ admissionConfig, log: () => undefined });
+      plane = await withProgress(
+        "starting etcd and kube-apiserver",
+        startControlPlane({ admissionConfig, log: () => undefined }),
+      );
       const yaml = await import("yaml");
       const documents = yaml.parseAllDocuments(out.join(""));
       const vwc = (Array.isArray(documents) ? documents : [documents])
@@ -231,10 +266,16 @@ async function main(): Promise<void> {
         .makeApiClient(AdmissionregistrationV1Api)
         .createValidatingWebhookConfiguration({ body: vwc });
     } else {
-      plane = await startControlPlane({ log: () => undefined });
+      plane = await withProgress(
+        "starting etcd and kube-apiserver",
+        startControlPlane({ log: () => undefined }),
+      );
     }
     say(`kube-apiserver ${plane.server} is up (etcd + kube-apiserver from the peer cache)`);
-    spire = await startSpireServer({ trustDomain: TD, log: () => undefined });
+    spire = await withProgress(
+      "starting spire-server",
+      startSpireServer({ trustDomain: TD, log: () => undefined }),
+    );
     say(`spire-server is up (trust domain ${TD}, socket ${spire.socketPath})`);
     const k = kubeObjects(plane.kubeConfig);
     await k.createNamespace(NS);
@@ -243,7 +284,10 @@ async function main(): Promise<void> {
     say("kubectl create node node-a; namespace shop");
     if (mode === "crd") await installCrd(plane);
     const seen = new Map<string, Entry>();
-    for (const phase of PHASES[mode]) await runPhase(mode, phase, { plane, spire, dir, webhookPort, seen });
+    const logShown = { lines: 0 };
+    let lastConfig = "";
+    for (const phase of PHASES[mode])
+      lastConfig = await runPhase(mode, phase, { plane, spire, dir, webhookPort, seen, logShown });
     if (mode === "crd") {
       const list = (await plane.kubeConfig.makeApiClient(CustomObjectsApi).listClusterCustomObject({
         group: "spiffeid.spiffe.io",
@@ -262,11 +306,24 @@ async function main(): Promise<void> {
           `  ${item.metadata.namespace}/${item.metadata.name}  ${item.spec.spiffeId}  entry ${item.status?.entryId ?? "-"}`,
         );
     }
+    if (keep) {
+      const { pids, dirs } = releaseAll();
+      say("\ndemo done: the cluster and the SPIRE server keep running (--keep). Try:");
+      say(
+        `  KUBECONFIG=${plane.kubeconfigPath} node .tmp/demo-build/bin/registrar.js plan -config ${lastConfig}`,
+      );
+      say("Stop them with:");
+      // kube-apiserver before etcd, which it needs to shut down cleanly.
+      say(`  kill ${[...pids].reverse().join(" ")}; rm -rf ${dirs.join(" ")}`);
+      plane = undefined;
+      spire = undefined;
+      return;
+    }
     say("\ndemo done: tearing down");
   } finally {
     await spire?.stop();
     await plane?.stop();
-    await dir.remove();
+    if (!keep) await dir.remove();
   }
 }
 

@@ -51,11 +51,13 @@ if [[ $(printf '%s\n%s\n' "$GO_MIN" "$go_version" | sort -V | head -1) != "$GO_M
 fi
 command -v gcc >/dev/null || die "gcc is required: spire-server's sqlite datastore needs cgo (apt-get install gcc libc6-dev)"
 
+# shellcheck source=progress.sh
+source "$REPO/scripts/progress.sh"
+
+# The required peers are built under .lock, the optional ones under .lock-optional: a demo waiting
+# for the required peers need not wait while another run builds the optional ones.
 exec 9>"$CACHE/.lock"
-if ! flock -n 9; then
-  echo "peers: another build holds $CACHE/.lock; waiting" >&2
-  flock 9
-fi
+lock_with_progress 9 "$CACHE/.lock" "peers"
 
 now() { date +%s; }
 built=() reused=() failed=() unavailable=()
@@ -125,20 +127,34 @@ peer() {
   fi
   local log=$CACHE/logs/$name.log start; start=$(now)
   echo "peers: building $name ... (log: $log)"
-  # The build runs in a new bash: called from an `||` list, this shell ignores errexit in the whole
-  # function (subshells included), so a failed step would go on; a new process keeps `set -e`.
-  local rc=0
-  PEER_ARCHIVE=$archive bash -euo pipefail -c \
-    "$(declare -f wrapper install_bin install_dir unpack registrar_build "$fn"); $fn" >"$log" 2>&1 || rc=$?
+  local rc=0 reason
+  with_progress "peers: building $name" build_step || rc=$?
   if [[ $rc -eq 0 ]]; then
     printf '%s\n' "$want" >"$BIN/$name.stamp.tmp" && mv -f "$BIN/$name.stamp.tmp" "$BIN/$name.stamp"
     built+=("$name $(( $(now) - start ))s"); echo "peers: $name built in $(( $(now) - start ))s"
+  elif [[ ${OPTIONAL:-} == 1 ]] && reason=$(grep -m1 -E "$CANNOT_BE_HAD" "$log"); then
+    # an optional peer whose sources this machine cannot get is not a failure of the project
+    unavailable+=("$name ($reason)"); echo "peers: $name unavailable: $reason (log: $log)" >&2
+    return 1
   else
     failed+=("$name"); echo "peers: $name FAILED after $(( $(now) - start ))s; last lines of $log:" >&2
     tail -n 40 "$log" >&2
     return 1
   fi
 }
+
+# build_step: the build of peer()'s $fn in a new bash, its output in $log (progress lines go to
+# the terminal). A new process keeps `set -e`: called from an `||` list, this shell would ignore
+# errexit in the whole function, subshells included.
+build_step() {
+  PEER_ARCHIVE=$archive bash -euo pipefail -c \
+    "$(declare -f wrapper install_bin install_dir unpack registrar_build "$fn"); $fn" >"$log" 2>&1
+}
+
+# What in a build log means the sources cannot be had here (module proxy refusals, no network, a
+# Go too old for the module), as opposed to a build that broke.
+CANNOT_BE_HAD='not available|410 Gone|404 Not Found|dial tcp|no such host|connection refused|i/o timeout|TLS handshake timeout|proxyconnect|requires go >= '
+
 
 # ---- etcd: a wrapper main around etcdmain (the module itself carries replaces) -------------
 etcd_pin() { echo "etcd $ETCD_VERSION"; }
@@ -269,8 +285,12 @@ peer etcd etcd bin/etcd || status=1
 peer spire spire bin/spire-server bin/spire-agent || status=1
 peer kube-apiserver kube bin/kube-apiserver || status=1
 peer kustomize kustomize bin/kustomize || status=1
+flock -u 9
 if [[ ${PEERS:-} == all ]]; then
-  # optional peers: a failure is reported, not fatal
+  exec 8>"$CACHE/.lock-optional"
+  lock_with_progress 8 "$CACHE/.lock-optional" "peers (optional)"
+  # optional peers: a failure is reported, not fatal; sources that cannot be had are "unavailable"
+  OPTIONAL=1
   peer registrar registrar bin/k8s-workload-registrar || true
   peer spire-controller-manager scm bin/spire-controller-manager scm-crds || true
   peer spire-legacy legacy "bin/k8s-workload-registrar-$LEGACY_VERSION" "bin/spire-server-$LEGACY_VERSION" \

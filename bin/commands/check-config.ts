@@ -5,16 +5,18 @@
  */
 import { configToJson } from "../../lib/config/config-to-json.js";
 import { loadConfig } from "../../lib/config/parse-config.js";
+import { configPathOr, DEFAULT_CONFIG_PATH } from "../../lib/runtime/config-path.js";
 import { type CommandRun, USAGE_EXIT_CODE, USAGE_LINE } from "../cli-io.js";
 import { parseFlags, stringFlag, wantsHelp } from "../flags.js";
 
-export const DEFAULT_CONFIG_PATH = "k8s-workload-registrar.conf";
+/** How every command's usage names the default of -config. */
+export const CONFIG_DEFAULT_TEXT = `REGISTRAR_CONFIG, else "${DEFAULT_CONFIG_PATH}"`;
 
 export const usage = `usage: registrar check-config [-config FILE]
 
 Validate a registrar configuration file and print the effective configuration as JSON.
 
-  -config FILE   configuration file (default "${DEFAULT_CONFIG_PATH}")
+  -config FILE   configuration file (default: ${CONFIG_DEFAULT_TEXT})
 `;
 
 export const run: CommandRun = async (args, io) => {
@@ -32,7 +34,7 @@ export const run: CommandRun = async (args, io) => {
     io.stdout.write(usage);
     return 0;
   }
-  const result = loadConfig(stringFlag(flags.value, "config") ?? DEFAULT_CONFIG_PATH);
+  const result = loadConfig(configPathOr(stringFlag(flags.value, "config"), io.env));
   if (io.env.REGISTRAR_STARTUP_PROBE === "1") {
     // Read by scripts/bench-startup.mjs: time from process start to a loaded config.
     io.stderr.write(

@@ -16,6 +16,10 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
+  "bootstrap-entries": {
+    summary: "print the spire-server commands that give the functions their admin identity (mTLS path)",
+    load: () => import("./bootstrap-entries.js"),
+  },
   "check-config": {
     summary: "validate a configuration file and print the effective configuration",
     load: () => import("./check-config.js"),

@@ -20,10 +20,11 @@ import { ownershipFor } from "../../lib/planner/ownership.js";
 import { SPIFFEID_KIND, type SpiffeId } from "../../lib/planner/spiffeid.js";
 import { describeRef, type Warning } from "../../lib/planner/warning.js";
 import { deriveDesired } from "../../lib/reconcile/context.js";
+import { configPathOr } from "../../lib/runtime/config-path.js";
 import { ownNamespace } from "../../lib/runtime/namespace.js";
 import { type CliIo, type CommandRun, USAGE_EXIT_CODE, USAGE_LINE } from "../cli-io.js";
 import { parseFlags, stringFlag, wantsHelp } from "../flags.js";
-import { DEFAULT_CONFIG_PATH } from "./check-config.js";
+import { CONFIG_DEFAULT_TEXT } from "./check-config.js";
 
 const DEFAULT_REGISTRAR_NAMESPACE = "spire";
 
@@ -31,11 +32,11 @@ export const usage = `usage: registrar plan [-config FILE] [--cluster-state FILE
 
 Print what a resync would do, without writing anything.
 
-  -config FILE          configuration file (default "${DEFAULT_CONFIG_PATH}")
+  -config FILE          configuration file (default: ${CONFIG_DEFAULT_TEXT})
   --cluster-state FILE  JSON of "kubectl get pods,nodes,endpoints -A -o json" (crd mode: also spiffeids);
                         absent: read the live cluster
   --entries FILE        JSON of "spire-server entry show -output json"; absent: read the live SPIRE
-                        server when it is reachable, else plan against no entries
+                        server (exit 1 when it cannot be read or serves another trust domain)
   --output FORMAT       table (default) or json: {"create":[E],"update":[E],"delete":[E]}; crd mode adds
                         "spiffeIds": {"create","update","delete"} for the SpiffeID resources
   --namespace NS        crd mode: the registrar's namespace, where node SpiffeIDs live
@@ -71,7 +72,7 @@ export const run: CommandRun = async (args, io) => {
   }
   const text = (name: string) => stringFlag(flags.value, name);
 
-  const loaded = loadConfig(text("config") ?? DEFAULT_CONFIG_PATH);
+  const loaded = loadConfig(configPathOr(text("config"), io.env));
   if (!loaded.ok) return fail(io, loaded.error);
   for (const warning of loaded.value.warnings) io.stderr.write(`warning: ${warning}\n`);
   const config = loaded.value.config;
@@ -84,7 +85,7 @@ export const run: CommandRun = async (args, io) => {
     const entriesFile = text("entries");
     const entries = entriesFile
       ? unwrap(parseEntries(readText(entriesFile), entriesFile))
-      : await readLiveEntries(config, io);
+      : await readLiveEntries(config);
 
     const warn = (warnings: readonly Warning[]) => {
       for (const warning of warnings)
@@ -164,14 +165,19 @@ async function readLiveCluster(
   }
 }
 
-/** Live entries, read-only; an unreachable server means "no entries" with a note on stderr. */
-async function readLiveEntries(config: Config, io: CliIo): Promise<Entry[]> {
+/**
+ * Live entries, read-only. A plan is only as true as the entries it is compared with, so a server
+ * that cannot be read, or one of another trust domain, ends the command instead of planning
+ * against nothing.
+ */
+async function readLiveEntries(config: Config): Promise<Entry[]> {
   const pino = (await import("pino")).default;
   const { createSpireClient } = await import("../../lib/spire/client.js");
   const { createSpireTransport } = await import("../../lib/spire/create-transport.js");
+  const { checkServerTrustDomain } = await import("../../lib/spire/server-trust-domain.js");
   const logger = pino({ level: "silent" });
   const transport = createSpireTransport({ ...config, logger });
-  if (!transport.ok) throw new Error(transport.error);
+  if (!transport.ok) throw cannotReadEntries(transport.error);
   const client = createSpireClient({
     transport: transport.value,
     logger,
@@ -179,16 +185,19 @@ async function readLiveEntries(config: Config, io: CliIo): Promise<Entry[]> {
     retry: { maxAttempts: 1 },
   });
   try {
+    const checked = await checkServerTrustDomain(client, config.trustDomain);
+    if (!checked.ok) throw cannotReadEntries(checked.error.message);
     const listed = await client.listEntries();
-    if (listed.ok) return listed.value;
-    if (listed.error.kind === "socket-missing" || listed.error.kind === "unavailable") {
-      io.stderr.write(
-        `note: SPIRE server not reachable (${listed.error.message}); planning against no entries\n`,
-      );
-      return [];
-    }
-    throw listed.error;
+    if (!listed.ok) throw cannotReadEntries(listed.error.message);
+    return listed.value;
   } finally {
     client.close();
   }
+}
+
+function cannotReadEntries(reason: string): Error {
+  return new Error(
+    `registrar plan: cannot read the SPIRE server's entries: ${reason}\n` +
+      `(to plan against a saved list instead, pass --entries FILE with the output of "spire-server entry show -output json")`,
+  );
 }

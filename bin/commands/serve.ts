@@ -5,11 +5,12 @@
 import { parseDurationMs } from "../../lib/config/coerce.js";
 import { listenPort } from "../../lib/http/listen-port.js";
 import { parseAddr } from "../../lib/http/serve-tls.js";
+import { configPathOr } from "../../lib/runtime/config-path.js";
 import { createRuntime, startupMessages } from "../../lib/runtime/runtime.js";
 import { type CommandRun, USAGE_EXIT_CODE, USAGE_LINE } from "../cli-io.js";
 import { parseFlags, stringFlag, wantsHelp } from "../flags.js";
 import { startServing } from "../serve/start-serving.js";
-import { DEFAULT_CONFIG_PATH } from "./check-config.js";
+import { CONFIG_DEFAULT_TEXT } from "./check-config.js";
 
 const DEFAULT_RESYNC_INTERVAL = "5m";
 
@@ -19,7 +20,7 @@ Run the configured mode's functions in one process: /events, /spiffeid-events an
 plus /healthz, /readyz and /metrics on one HTTP listener, and the admission webhooks on their own
 HTTPS addresses (addr, webhook_port).
 
-  -config FILE                configuration file (default "${DEFAULT_CONFIG_PATH}")
+  -config FILE                configuration file (default: ${CONFIG_DEFAULT_TEXT})
   --watch                     watch the API server and deliver its changes to the functions as
                               ApiServerSource CloudEvents, and run the resync at start and then
                               every --resync-interval (what Knative's sources do in a cluster)
@@ -27,6 +28,9 @@ HTTPS addresses (addr, webhook_port).
   --resync-interval DURATION  with --watch, e.g. 5m or 30s; 0 runs only the start-up resync
                               (default "${DEFAULT_RESYNC_INTERVAL}")
   --kubeconfig FILE           kubeconfig (default: KUBECONFIG, ~/.kube/config, in-cluster)
+  --namespace NS              the registrar's namespace (crd mode: node SpiffeIDs; the resync's
+                              Lease); default: MY_POD_NAMESPACE, POD_NAMESPACE, the service
+                              account's namespace file
 `;
 
 export const run: CommandRun = async (args, io) => {
@@ -36,6 +40,7 @@ export const run: CommandRun = async (args, io) => {
     listen: { takesValue: true },
     "resync-interval": { takesValue: true },
     kubeconfig: { takesValue: true },
+    namespace: { takesValue: true },
     help: { takesValue: false },
     h: { takesValue: false },
   });
@@ -67,17 +72,22 @@ export const run: CommandRun = async (args, io) => {
     return usageError((error as Error).message);
   }
 
+  // The namespace reaches the functions as the downward-API variable they read in a pod.
+  const namespace = text("namespace");
+  const env = namespace ? { ...io.env, MY_POD_NAMESPACE: namespace } : io.env;
   try {
     const kubeconfig = text("kubeconfig");
     const runtime = await createRuntime({
       functionName: "serve",
-      configPath: text("config") ?? DEFAULT_CONFIG_PATH,
-      env: io.env,
+      configPath: configPathOr(text("config"), io.env),
+      env,
+      // Every mode mounts /resync (and --watch runs it on a timer).
+      runsResync: true,
       ...(kubeconfig ? { kubeconfigPath: kubeconfig } : {}),
     });
     const serving = await startServing({
       runtime,
-      env: io.env,
+      env,
       listen,
       watch,
       resyncIntervalMs,

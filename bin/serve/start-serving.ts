@@ -1,8 +1,8 @@
 /**
  * `registrar serve`: the configured mode's functions in one process, for a plain Deployment or a
  * laptop. The HTTP functions are mounted on one listener (`/events`, `/spiffeid-events`,
- * `/resync`, plus `/healthz`, `/readyz`, `/metrics`); admission webhooks get their TLS listeners as
- * in a cluster. With `watch`, a bridge watches the API server and delivers ApiServerSource-format
+ * `/resync`, plus `/healthz`, `/readyz`, `/metrics`): the process listens there and on the admission
+ * webhooks' TLS addresses, nowhere else (`metrics_addr` only turns /metrics off with "0"). With `watch`, a bridge watches the API server and delivers ApiServerSource-format
  * events to the mounted functions, and a timer runs the resync (once at start, then periodically),
  * which is what Knative's ApiServerSource and PingSource do in a cluster.
  *
@@ -15,7 +15,6 @@ import { createWatchCache } from "../../lib/bridge/watch-cache.js";
 import { type EventHandler, recordHeaders } from "../../lib/events/event-endpoint.js";
 import { addHealthRoutes } from "../../lib/http/health.js";
 import { type ServedApp, serveApp } from "../../lib/http/serve.js";
-import { parseAddr } from "../../lib/http/serve-tls.js";
 import { addMetricsRoute } from "../../lib/metrics/routes.js";
 import { DRAIN_TIMEOUT_MS } from "../../lib/runtime/main.js";
 import { type Runtime, withClusterReader } from "../../lib/runtime/runtime.js";
@@ -81,8 +80,6 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   try {
     const http = await serveApp(root, { ...options.listen, logger, name: "registrar serve" });
     servers.push(http);
-    const metricsServer = await serveSeparateMetrics(runtime, http.port);
-    if (metricsServer) servers.push(metricsServer);
     if (plan.tls.includes("pod-admission")) {
       const { startPodAdmission } = await import("../../functions/pod-admission/start.js");
       servers.push(...(await startPodAdmission(runtime)));
@@ -130,23 +127,4 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     await stop();
     throw error;
   }
-}
-
-/**
- * `/metrics` on `metrics_addr` (crd: `metrics_bind_addr`) when that is another port than the main
- * listener's; on the same port the main listener already serves it.
- */
-async function serveSeparateMetrics(runtime: Runtime, mainPort: number): Promise<ServedApp | undefined> {
-  if (!runtime.metrics) return undefined;
-  const address = runtime.config.mode === "crd" ? runtime.config.metricsBindAddr : runtime.config.metricsAddr;
-  const { host, port } = parseAddr(address);
-  if (port === mainPort) return undefined;
-  const app = new Hono();
-  addMetricsRoute(app, runtime.metrics);
-  return serveApp(app, {
-    port,
-    ...(host ? { hostname: host } : {}),
-    logger: runtime.logger,
-    name: "metrics",
-  });
 }

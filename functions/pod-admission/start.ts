@@ -41,6 +41,12 @@ export async function startPodAdmission(runtime: Runtime): Promise<ServedApp[]> 
     certPath: config.certPath,
     keyPath: config.keyPath,
     ...(config.insecureSkipClientVerification ? {} : { caCertPath: config.caCertPath }),
+    origin: {
+      certKey: "cert_path",
+      keyKey: "key_path",
+      caKey: "cacert_path",
+      hint: "registrar generate-config makes these files (docs/webhook-mode.md)",
+    },
   };
   return [await serveTls(app, { addr: config.addr, files, logger, name: "pod-admission" })];
 }

@@ -125,7 +125,7 @@ export async function startSpiffeIdValidation(
   const namespace = ownNamespace("", env);
   if (!namespace) {
     throw new StartupError([
-      "unable to get MY_POD_NAMESPACE; ensure downward API is configured for this pod (or the service account namespace file is mounted)",
+      "spiffeid-validation needs the registrar's namespace, which is unknown: in a pod, set MY_POD_NAMESPACE from the downward API (fieldRef metadata.namespace); elsewhere, pass registrar serve --namespace NS",
     ]);
   }
   const served = await startSpiffeIdValidationServer({

@@ -90,7 +90,10 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     }),
   );
   await Promise.all(watches.map((watch) => watch.ready));
-  logger.info({ [LogField.address]: options.sink, resources: options.resources, mode }, "bridge watching");
+  logger.info(
+    { [LogField.address]: options.sink, resources: options.resources, [LogField.eventMode]: mode },
+    "bridge watching",
+  );
   return {
     delivered,
     idle: () => sink.idle(),

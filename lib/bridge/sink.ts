@@ -9,6 +9,7 @@ import { Agent as HttpAgent, request as httpRequest } from "node:http";
 import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import type { Logger } from "pino";
 import { LogField } from "../log/log-fields.js";
+import { reasonOf } from "../log/reason.js";
 import type { OutgoingEvent } from "./to-cloudevent.js";
 
 /** What happened to one event: `status` is the last HTTP status (undefined: no response). */
@@ -138,7 +139,7 @@ export function createSink(options: SinkOptions): Sink {
               [LogField.eventType]: event.headers["ce-type"],
               [LogField.address]: options.url,
               status: last.status,
-              [LogField.error]: last.error,
+              ...(last.error === undefined ? {} : { [LogField.reason]: reasonOf(last.error) }),
             },
             `event not delivered after ${attempts} attempts`,
           );

@@ -10,6 +10,7 @@ import type { Logger } from "pino";
 import { KubeApiError } from "../k8s/errors.js";
 import type { KubeClient, WatchHandle } from "../k8s/kube-client.js";
 import { LogField } from "../log/log-fields.js";
+import { reasonOf } from "../log/reason.js";
 import type { WatchedResource } from "./resources.js";
 import type { ChangeAction, KubeObjectJson } from "./to-cloudevent.js";
 
@@ -138,7 +139,7 @@ export function watchResource(options: ResourceWatchOptions): ResourceWatch {
           if (error) {
             const delay = backoffDelay();
             logger.warn(
-              { [LogField.error]: error, delay_ms: delay },
+              { [LogField.reason]: reasonOf(error), delay_ms: delay },
               "watch failed: watching again after a backoff",
             );
             restart(delay, false);
@@ -155,7 +156,10 @@ export function watchResource(options: ResourceWatchOptions): ResourceWatch {
       if (stopped) return;
       const delay = backoffDelay();
       const expired = error instanceof KubeApiError && error.status === 410;
-      logger.warn({ [LogField.error]: error, delay_ms: delay }, "list failed: trying again after a backoff");
+      logger.warn(
+        { [LogField.reason]: reasonOf(error), delay_ms: delay },
+        "list failed: trying again after a backoff",
+      );
       schedule(delay, relist || expired, emit);
     }
   }

@@ -20,6 +20,16 @@ export interface TlsFiles {
   readonly keyPath: string;
   /** Absent: client certificates are not verified. */
   readonly caCertPath?: string;
+  /**
+   * For error messages: the configuration keys naming the files (e.g. `cert_path`) and what makes
+   * them, so an operator knows which setting or step to fix.
+   */
+  readonly origin?: {
+    readonly certKey: string;
+    readonly keyKey: string;
+    readonly caKey?: string;
+    readonly hint?: string;
+  };
 }
 
 interface TlsMaterial {
@@ -32,19 +42,20 @@ interface TlsMaterial {
 export function loadTlsMaterial(files: TlsFiles): TlsMaterial {
   let cert: Buffer;
   let key: Buffer;
+  const hint = files.origin?.hint ? `; ${files.origin.hint}` : "";
   try {
-    cert = readFileSync(files.certPath);
-    key = readFileSync(files.keyPath);
+    cert = readTlsFile(files.certPath, files.origin?.certKey);
+    key = readTlsFile(files.keyPath, files.origin?.keyKey);
     createSecureContext({ cert, key });
   } catch (error) {
-    throw new Error(`unable to load server keypair: ${describe(error)}`, { cause: error });
+    throw new Error(`unable to load server keypair: ${describe(error)}${hint}`, { cause: error });
   }
   if (files.caCertPath === undefined) return { cert, key };
   let ca: Buffer;
   try {
-    ca = readFileSync(files.caCertPath);
+    ca = readTlsFile(files.caCertPath, files.origin?.caKey);
   } catch (error) {
-    throw new Error(`unable to read cacert file: ${describe(error)}`, { cause: error });
+    throw new Error(`unable to read cacert file: ${describe(error)}${hint}`, { cause: error });
   }
   const blocks =
     ca.toString("utf8").match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
@@ -141,6 +152,16 @@ export function parseAddr(addr: string): { host: string | undefined; port: numbe
   if (!match) throw new Error(`addr ${JSON.stringify(addr)}: expected host:port or :port`);
   const host = (match[1] ?? "").replace(/^\[|\]$/g, "");
   return { host: host === "" ? undefined : host, port: Number(match[2]) };
+}
+
+/** Reads a file; a failure names the configuration key that set its path, when known. */
+function readTlsFile(path: string, key: string | undefined): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    if (key === undefined) throw error;
+    throw new Error(`${key} = ${JSON.stringify(path)}: ${describe(error)}`, { cause: error });
+  }
 }
 
 function describe(error: unknown): string {

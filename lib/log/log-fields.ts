@@ -27,6 +27,10 @@ export const LogField = {
   address: "address",
   path: "path",
   error: "err",
+  /** One line saying why a retried operation failed (lib/log/reason.ts); no stack. */
+  reason: "reason",
+  /** The bridge's ApiServerSource event mode (Reference or Resource); not the registrar's `mode`. */
+  eventMode: "event_mode",
 } as const;
 
 export type LogFieldName = (typeof LogField)[keyof typeof LogField];

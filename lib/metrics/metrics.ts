@@ -21,7 +21,17 @@ export interface Metrics {
   admission(operation: string, outcome: "allowed" | "denied" | "malformed"): void;
 }
 
-export function createMetrics(): Metrics {
+export interface MetricsOptions {
+  /**
+   * Whether this process runs resyncs (the resync function, `registrar serve`). Only then are the
+   * resync metrics registered: elsewhere a last-success time of 0 would fire every staleness
+   * alert. Default true.
+   */
+  readonly resync?: boolean;
+}
+
+export function createMetrics(options: MetricsOptions = {}): Metrics {
+  const withResync = options.resync ?? true;
   const registry = new Registry();
   const events = new Counter({
     name: "registrar_events_total",
@@ -42,17 +52,18 @@ export function createMetrics(): Metrics {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
+  const resyncRegistries = withResync ? [registry] : [];
   const resyncDuration = new Histogram({
     name: "registrar_resync_duration_seconds",
     help: "Duration of full resyncs, by result.",
     labelNames: ["result"],
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
-    registers: [registry],
+    registers: resyncRegistries,
   });
   const lastResync = new Gauge({
     name: "registrar_last_successful_resync_timestamp_seconds",
     help: "Unix time of the last resync that finished without a SPIRE or API server failure.",
-    registers: [registry],
+    registers: resyncRegistries,
   });
   const admissions = new Counter({
     name: "registrar_admission_reviews_total",

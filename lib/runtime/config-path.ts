@@ -15,5 +15,13 @@ export function configPathFrom(
     const value = match[1] ?? argv[i + 1];
     if (value) return value;
   }
-  return env.REGISTRAR_CONFIG || DEFAULT_CONFIG_PATH;
+  return configPathOr(undefined, env);
+}
+
+/** The file a `-config` flag names, else `REGISTRAR_CONFIG`, else the default (CLI and functions alike). */
+export function configPathOr(
+  flag: string | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): string {
+  return flag ?? (env.REGISTRAR_CONFIG || DEFAULT_CONFIG_PATH);
 }

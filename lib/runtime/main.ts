@@ -20,6 +20,7 @@ export async function runFunction(
       functionName: name,
       configPath: configPathFrom(process.argv.slice(2), env),
       env,
+      runsResync: name === "resync",
     });
     exitOnSignal(await start(runtime), runtime.logger, () => runtime.close());
   } catch (error) {

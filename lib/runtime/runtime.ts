@@ -24,6 +24,7 @@ import { createSpireClient, type SpireClient } from "../spire/client.js";
 import { coalesceWrites } from "../spire/coalesce.js";
 import { createSpireTransport } from "../spire/create-transport.js";
 import { instrumentTransport } from "../spire/instrument.js";
+import { checkServerTrustDomain } from "../spire/server-trust-domain.js";
 import { ownNamespace } from "./namespace.js";
 
 export interface Runtime {
@@ -68,6 +69,8 @@ export interface RuntimeOptions {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** A kubeconfig file; absent: KUBECONFIG, ~/.kube/config, then in-cluster. */
   readonly kubeconfigPath?: string;
+  /** Whether the process runs resyncs, so its /metrics has the resync metrics (default false). */
+  readonly runsResync?: boolean;
 }
 
 export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
@@ -113,7 +116,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   });
   if (!created.ok) throw new StartupError([created.error]);
   const metricsAddress = config.mode === "crd" ? config.metricsBindAddr : config.metricsAddr;
-  const metrics = metricsEnabled(metricsAddress) ? createMetrics() : undefined;
+  const metrics = metricsEnabled(metricsAddress)
+    ? createMetrics({ resync: options.runsResync ?? false })
+    : undefined;
   const transport = metrics ? instrumentTransport(created.value, metrics.spireRpc) : created.value;
   logger.info({ [LogField.address]: transport.target }, "SPIRE server");
   const batchSize = { create: config.entryBatchSize, update: config.entryBatchSize };
@@ -129,8 +134,8 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     { maxBatch: batchSize, maxInFlight: config.entryConcurrency },
   );
   const readiness = cachedReadiness(async () => {
-    const bundle = await spire.getBundle();
-    return bundle.ok ? { ready: true } : { ready: false, reason: bundle.error.message };
+    const checked = await checkServerTrustDomain(spire, config.trustDomain);
+    return checked.ok ? { ready: true } : { ready: false, reason: checked.error.message };
   }, 10_000);
   return {
     config,
@@ -197,7 +202,7 @@ export function crdContext(runtime: Runtime, env: Readonly<Record<string, string
   const namespace = ownNamespace("", env);
   if (namespace === undefined && config.podController) {
     throw new StartupError([
-      "unable to get MY_POD_NAMESPACE; ensure downward API is configured for this pod (crd mode with pod_controller keeps node SpiffeIDs in the registrar's namespace)",
+      "crd mode with pod_controller keeps node SpiffeIDs in the registrar's namespace, which is unknown: in a pod, set MY_POD_NAMESPACE from the downward API (fieldRef metadata.namespace); elsewhere, pass registrar serve --namespace NS",
     ]);
   }
   return {

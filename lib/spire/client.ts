@@ -13,6 +13,8 @@ import { Entry as EntryService } from "../../proto/gen/spire/api/server/entry/v1
 import { SVID as SvidService } from "../../proto/gen/spire/api/server/svid/v1/svid_pb.js";
 import { SelectorMatchSchema, SelectorSchema } from "../../proto/gen/spire/api/types/selector_pb.js";
 import type { Status } from "../../proto/gen/spire/api/types/status_pb.js";
+import { LogField } from "../log/log-fields.js";
+import { reasonOf } from "../log/reason.js";
 import type { Entry, NewEntry, Selector } from "../planner/entry.js";
 import { chunk, mapBounded } from "./bounded.js";
 import type { SelectorMatchMode } from "./convert.js";
@@ -171,7 +173,7 @@ export function createSpireClient(options: SpireClientOptions): SpireClient {
       random,
       (error, retryNumber, delayMs) =>
         logger.warn(
-          { method, retry: retryNumber, delayMs, code: Code[error.code], err: error },
+          { method, retry: retryNumber, delayMs, code: Code[error.code], [LogField.reason]: reasonOf(error) },
           "retrying SPIRE call",
         ),
     );

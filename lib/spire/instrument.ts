@@ -1,8 +1,11 @@
 /**
  * Measures every unary SPIRE RPC at the transport, so latency and status are recorded per method
- * (ListEntries pages and Batch* calls each count once), whatever client call issued them.
+ * (ListEntries pages and Batch* calls each count once), whatever client call issued them. A failed
+ * RPC is labelled with the code of the SpireError the client makes of it, so the histogram and the
+ * logs name the same code.
  */
-import { Code, ConnectError } from "@connectrpc/connect";
+import { Code } from "@connectrpc/connect";
+import { SpireError, toSpireError } from "./errors.js";
 import type { SpireTransport } from "./transport.js";
 
 /** Called once per RPC with the gRPC method name, the status code name ("OK", "Unavailable", ...) and seconds. */
@@ -21,7 +24,10 @@ export function instrumentTransport(spireTransport: SpireTransport, observe: Rpc
           observe(method.name, "OK", (performance.now() - started) / 1000);
           return response;
         } catch (error) {
-          observe(method.name, Code[ConnectError.from(error).code], (performance.now() - started) / 1000);
+          // The code the client logs and returns (a missing socket is Unavailable, not connect's Internal).
+          const code =
+            error instanceof SpireError ? error.code : toSpireError(error, method.name, spireTransport).code;
+          observe(method.name, Code[code], (performance.now() - started) / 1000);
           throw error;
         }
       },

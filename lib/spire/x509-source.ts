@@ -9,6 +9,8 @@ import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import type { X509SVID } from "../../proto/gen/spiffe/workload/workload_pb.js";
 import { SpiffeWorkloadAPI } from "../../proto/gen/spiffe/workload/workload_pb.js";
+import { LogField } from "../log/log-fields.js";
+import { reasonOf } from "../log/reason.js";
 import { systemCodeOf } from "./cause-chain.js";
 import { splitDerCertificates, toPem } from "./der.js";
 import { SpireError } from "./errors.js";
@@ -104,7 +106,10 @@ export function startX509SvidSource(options: X509SvidSourceOptions): X509SvidSou
         // Until the agent has synced the registrar's entry it answers "no identity issued" on every
         // try: say so once per outage, not at every backoff step.
         const log = failures === 0 ? logger.warn.bind(logger) : logger.debug.bind(logger);
-        log({ err: error, agentSocketPath }, "SPIRE agent Workload API stream failed; reopening");
+        log(
+          { [LogField.reason]: reasonOf(error), agentSocketPath },
+          "SPIRE agent Workload API stream failed; reopening",
+        );
       }
       failures++;
       try {
@@ -130,7 +135,9 @@ export function startX509SvidSource(options: X509SvidSourceOptions): X509SvidSou
         waiters.add(resolve);
       });
       const gaveUp = new AbortController();
-      const timedOut = delay(timeoutMs, undefined, { signal: gaveUp.signal, ref: false }).catch(() => {});
+      // A referenced timer: a caller is waiting, so the process must live until the deadline (an
+      // unreferenced one let a CLI exit with its top-level await unsettled, code 13, no message).
+      const timedOut = delay(timeoutMs, undefined, { signal: gaveUp.signal }).catch(() => {});
       const cancelled = new Promise<void>((resolve) => {
         if (signal?.aborted) resolve();
         signal?.addEventListener("abort", () => resolve(), { once: true });
@@ -206,7 +213,7 @@ function noSvidError(agentSocketPath: string, failure: unknown, closed: boolean)
   }
   if (failure !== undefined && ConnectError.from(failure).code === Code.PermissionDenied) {
     return new SpireError(
-      `the SPIRE agent at ${agentSocketPath} issued no X509-SVID to this process (${ConnectError.from(failure).rawMessage}): register an entry for the registrar with -admin and selectors that match it`,
+      `the SPIRE agent at ${agentSocketPath} issued no X509-SVID to this process (${ConnectError.from(failure).rawMessage}): register an entry for the registrar with -admin and selectors that match it (registrar bootstrap-entries prints the commands)`,
       "permission-denied",
       Code.PermissionDenied,
       method,

@@ -7,6 +7,7 @@
  */
 import type { Logger } from "pino";
 import { LogField } from "../log/log-fields.js";
+import { reasonOf } from "../log/reason.js";
 import type { Result } from "../spiffe/result.js";
 
 /** Time as rotation needs it; tests pass a fake that runs timers on demand. */
@@ -103,12 +104,12 @@ export function startRotation(options: RotationOptions): Rotation {
     const expiry = current.notAfter.toISOString();
     if (clock.now() >= current.notAfter.getTime()) {
       logger.error(
-        { [LogField.error]: result.error },
+        { [LogField.reason]: reasonOf(result.error) },
         `webhook serving certificate EXPIRED at ${expiry} and renewing it failed (attempt ${failures}); the API server cannot call the webhook until it is renewed; retrying in ${delayMs} ms`,
       );
     } else {
       logger.warn(
-        { [LogField.error]: result.error },
+        { [LogField.reason]: reasonOf(result.error) },
         `renewing the webhook serving certificate failed (attempt ${failures}); the current one stays valid until ${expiry}; retrying in ${delayMs} ms`,
       );
     }

@@ -1,8 +1,10 @@
 /**
- * `npm run demo` as a user runs it: it must bring everything up, show entries appear and go away,
- * tear down, and end by itself with exit code 0.
+ * `npm run demo` as a user runs it: it must bring everything up, show entries appear and go away
+ * and the registrar's log, tear down, and end by itself with exit code 0; with `--keep` it must
+ * leave a cluster and SPIRE server that the `registrar plan` command of its closing note reads.
  */
 import { execFile } from "node:child_process";
+import { rm } from "node:fs/promises";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
 import { skipWithoutPeers } from "./harness/peers.js";
@@ -18,6 +20,47 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))("n
     expect(stdout).toMatch(/^ {2}- spiffe:\/\/demo\.example\/ns\/shop\/sa\/frontend$/m);
     // the unlabelled pod of the label phase gets no entry
     expect(stdout).not.toMatch(/^ {2}\+ spiffe:\/\/demo\.example\/ns\/shop\/sa\/default /m);
+    // what the compile and the registrar itself say is shown
+    expect(stdout).toMatch(/^demo: compiled in \d+ s$/m);
+    expect(stdout).toMatch(/^ {2}\| time=\S+ level=info msg="registrar serve listening"/m);
     expect(stdout).toContain("demo done: tearing down");
+  });
+
+  it("--keep leaves the cluster and SPIRE running for the registrar plan it prints", {
+    timeout: 600_000,
+  }, async () => {
+    const { stdout } = await run("npm", ["run", "demo", "--", "--keep"], {
+      maxBuffer: 16 << 20,
+      timeout: 540_000,
+    });
+    const stop = /^ {2}kill ([\d ]+); rm -rf (.+)$/m.exec(stdout);
+    try {
+      const tryLine = /^ {2}KUBECONFIG=(\S+) node (\S+) plan -config (\S+)$/m.exec(stdout);
+      expect(tryLine, stdout).not.toBeNull();
+      const [, kubeconfig, cli, config] = tryLine as unknown as [string, string, string, string];
+      const plan = await run(process.execPath, [cli, "plan", "-config", config], {
+        env: { ...process.env, KUBECONFIG: kubeconfig },
+      });
+      // the demo's registrar left its cluster in step: nothing to do
+      expect(plan.stdout.trimEnd().split("\n").at(-1)).toBe("0 to create, 0 to update, 0 to delete");
+    } finally {
+      // The demo's peers, which this test started: stopped by their process ids, as the harness
+      // stops peers (SIGTERM, then SIGKILL after a grace period).
+      const pids = stop?.[1]?.split(" ").map(Number) ?? [];
+      const signal = (name: NodeJS.Signals) => {
+        for (const pid of pids) {
+          try {
+            process.kill(pid, name);
+          } catch {
+            // already gone
+          }
+        }
+      };
+      signal("SIGTERM");
+      await new Promise((resolve) => setTimeout(resolve, 5_000));
+      signal("SIGKILL");
+      for (const dir of stop?.[2]?.split(" ") ?? []) await rm(dir, { recursive: true, force: true });
+    }
+    expect(stop).not.toBeNull();
   });
 });

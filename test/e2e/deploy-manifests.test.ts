@@ -1,15 +1,17 @@
 /**
- * The deployment manifests against real schemas: every overlay of knative/ is rendered with the
+ * The deployment manifests against real schemas: every overlay of knative/ and deploy/ is rendered with the
  * kustomize binary; every Knative resource (Service, ApiServerSource, PingSource) is validated with
  * the Knative CRD schemas of @kubernetes-models/knative; every other resource goes to a real
  * kube-apiserver with a server-side dry run, so its built-in validation (and the SpiffeID CRD's
  * structural-schema checks) has the last word. Also rendered: the documented variants (the
- * webhook caBundle patch from `generate-config`, the server-socket component, a schedule patch).
+ * webhook caBundle patch from `generate-config`, the server-socket component, a schedule patch, the
+ * spire-server sidecar component, the PodMonitor component, the example user overlay copied out of
+ * the repository).
  */
 import { execFile } from "node:child_process";
 import { webcrypto } from "node:crypto";
 import { accessSync, constants } from "node:fs";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { promisify } from "node:util";
@@ -22,7 +24,7 @@ import {
 import { Service } from "@kubernetes-models/knative/serving.knative.dev/v1";
 import { ApiServerSource, PingSource } from "@kubernetes-models/knative/sources.knative.dev/v1";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { parseAllDocuments, stringify } from "yaml";
+import { parse, parseAllDocuments, stringify } from "yaml";
 import { generateConfig } from "../../lib/generate-config/generate-config.js";
 import { resolveOptions } from "../../lib/generate-config/options.js";
 import { type ControlPlane, startControlPlane } from "./harness/kube.js";
@@ -38,6 +40,38 @@ const KNATIVE_KINDS = new Set([
   "sources.knative.dev/v1/PingSource",
 ]);
 const FIELD_MANAGER = "deploy-manifests-test";
+
+/** A spire-server StatefulSet as SPIRE's quickstart names it, for the sidecar component. */
+const SPIRE_SERVER_STATEFULSET = `apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: spire-server
+  namespace: spire
+  labels: { app: spire-server }
+spec:
+  serviceName: spire-server
+  replicas: 1
+  selector:
+    matchLabels: { app: spire-server }
+  template:
+    metadata:
+      labels: { app: spire-server }
+    spec:
+      serviceAccountName: spire-server
+      containers:
+        - name: spire-server
+          image: ghcr.io/spiffe/spire-server:1.13.3
+          args: ["-config", "/run/spire/config/server.conf"]
+`;
+
+interface StatefulPodSpec {
+  containers: {
+    name: string;
+    ports?: { name?: string }[];
+    volumeMounts?: { name: string; mountPath: string }[];
+  }[];
+  volumes?: { name: string; emptyDir?: unknown; configMap?: { name: string } }[];
+}
 
 /** kustomize is built by scripts/peers.sh next to the other peers; missing fails in CI, like them. */
 function kustomizeBinary(): string | undefined {
@@ -128,6 +162,32 @@ describe.skipIf(skip)("deployment manifests against real schemas", () => {
     expect(failures).toEqual([]);
   }
 
+  /** Applies the SpiffeID CRD for real, so the dry run of anything naming SpiffeIDs sees the kind. */
+  async function establishCrd(rendered: readonly KubernetesObject[]): Promise<void> {
+    const crd = rendered.find((o) => o.kind === "CustomResourceDefinition");
+    expect(crd).toBeDefined();
+    await objects().patch(
+      crd as KubernetesObject,
+      undefined,
+      undefined,
+      FIELD_MANAGER,
+      true,
+      PatchStrategy.ServerSideApply,
+    );
+    const extensions = plane?.kubeConfig.makeApiClient(ApiextensionsV1Api);
+    await waitUntil(
+      async () => {
+        const read = await extensions?.readCustomResourceDefinition({
+          name: "spiffeids.spiffeid.spiffe.io",
+        });
+        return (
+          read?.status?.conditions?.some((c) => c.type === "Established" && c.status === "True") ?? false
+        );
+      },
+      { what: "SpiffeID CRD Established", timeoutMs: 30_000 },
+    );
+  }
+
   beforeAll(async () => {
     plane = await startControlPlane();
     // Namespaced dry runs need the namespace to exist.
@@ -144,37 +204,114 @@ describe.skipIf(skip)("deployment manifests against real schemas", () => {
     it(`knative/overlays/${overlay}: Knative resources match their schemas, the rest passes a dry run`, async () => {
       const rendered = await render(join(REPO, "knative/overlays", overlay));
       const kinds = new Set(rendered.map((o) => o.kind));
-      for (const kind of ["Namespace", "ServiceAccount", "ConfigMap", "Service", "PingSource"])
+      for (const kind of ["ServiceAccount", "ConfigMap", "Service", "PingSource"])
         expect(kinds, `${overlay} renders a ${kind}`).toContain(kind);
+      // `kubectl delete -k` must never take SPIRE's namespace with it.
+      expect(kinds, `${overlay} renders no Namespace`).not.toContain("Namespace");
 
-      if (overlay === "crd") {
-        // Applied for real first: then the dry run of anything naming SpiffeIDs sees the kind.
-        const crd = rendered.find((o) => o.kind === "CustomResourceDefinition");
-        expect(crd).toBeDefined();
-        await objects().patch(
-          crd as KubernetesObject,
-          undefined,
-          undefined,
-          FIELD_MANAGER,
-          true,
-          PatchStrategy.ServerSideApply,
-        );
-        const extensions = plane?.kubeConfig.makeApiClient(ApiextensionsV1Api);
-        await waitUntil(
-          async () => {
-            const read = await extensions?.readCustomResourceDefinition({
-              name: "spiffeids.spiffeid.spiffe.io",
-            });
-            return (
-              read?.status?.conditions?.some((c) => c.type === "Established" && c.status === "True") ?? false
-            );
-          },
-          { what: "SpiffeID CRD Established", timeoutMs: 30_000 },
-        );
-      }
+      if (overlay === "crd") await establishCrd(rendered);
       await checkAgainstSchemas(rendered.filter((o) => o.kind !== "CustomResourceDefinition"));
     });
   }
+
+  for (const overlay of OVERLAYS) {
+    it(`deploy/overlays/${overlay}: registrar serve --watch as a Deployment passes a dry run, with no Namespace`, async () => {
+      const rendered = await render(join(REPO, "deploy/overlays", overlay));
+      const kinds = rendered.map((o) => o.kind);
+      for (const kind of ["ServiceAccount", "ConfigMap", "Deployment", "ClusterRole", "Role"])
+        expect(kinds, `${overlay} renders a ${kind}`).toContain(kind);
+      expect(kinds).not.toContain("Namespace");
+      if (overlay === "crd") await establishCrd(rendered);
+      await checkAgainstSchemas(rendered.filter((o) => o.kind !== "CustomResourceDefinition"));
+    });
+  }
+
+  for (const overlay of OVERLAYS) {
+    it(`deploy/components/spire-server-sidecar (${overlay}): the registrar joins the spire-server pod and shares its socket`, async () => {
+      const components = ["deploy/components/spire-server-sidecar"];
+      if (overlay !== "reconcile") components.push(`deploy/components/spire-server-sidecar-${overlay}`);
+      const rendered = await withOverlay(
+        { "spire-server.yaml": SPIRE_SERVER_STATEFULSET },
+        (toRepo) => ({
+          resources: [toRepo(`deploy/overlays/${overlay}`), "spire-server.yaml"],
+          components: components.map(toRepo),
+        }),
+        render,
+      );
+      expect(rendered.map((o) => o.kind)).not.toContain("Deployment");
+      const server = rendered.find((o) => o.kind === "StatefulSet") as unknown as {
+        spec: { template: { spec: StatefulPodSpec } };
+      };
+      const pod = server.spec.template.spec;
+      const mountOf = (container: string) =>
+        pod.containers
+          .find((c) => c.name === container)
+          ?.volumeMounts?.find((m) => m.name === "spire-server-socket")?.mountPath;
+      expect(mountOf("spire-server")).toBe("/tmp/spire-server/private");
+      expect(mountOf("k8s-workload-registrar")).toBe("/tmp/spire-server/private");
+      expect(pod.volumes?.find((v) => v.name === "spire-server-socket")?.emptyDir).toEqual({});
+      // every binding now names the server's ServiceAccount
+      for (const binding of rendered.filter((o) => o.kind?.endsWith("RoleBinding"))) {
+        const subjects = (binding as unknown as { subjects: { name: string }[] }).subjects;
+        expect(subjects.map((s) => s.name)).toEqual(["spire-server"]);
+      }
+      if (overlay === "crd") await establishCrd(rendered);
+      await checkAgainstSchemas(rendered.filter((o) => o.kind !== "CustomResourceDefinition"));
+    });
+  }
+
+  it("deploy/examples/my-cluster, copied outside the repository, replaces registrar.conf and passes a dry run", async () => {
+    const example = join(REPO, "deploy/examples/my-cluster");
+    const ownConf = await readFile(join(example, "registrar.conf"), "utf8");
+    const shipped = await readFile(join(example, "kustomization.yaml"), "utf8");
+    const rendered = await withOverlay(
+      { "registrar.conf": ownConf },
+      (toRepo) => {
+        const kustomization = parse(shipped) as { resources: string[] };
+        // what the copy's owner does: point `resources` at a checkout of the repository
+        expect(kustomization.resources).toEqual(["../../overlays/reconcile"]);
+        return { ...kustomization, resources: [toRepo("deploy/overlays/reconcile")] };
+      },
+      render,
+    );
+    const configMaps = rendered.filter((o) => o.kind === "ConfigMap");
+    expect(configMaps).toHaveLength(1);
+    expect((configMaps[0] as unknown as { data: Record<string, string> }).data["registrar.conf"]).toBe(
+      ownConf,
+    );
+    // the Deployment mounts the replaced ConfigMap (its name carries the new content's hash)
+    const deployment = rendered.find((o) => o.kind === "Deployment") as unknown as {
+      spec: { template: { spec: StatefulPodSpec } };
+    };
+    expect(deployment.spec.template.spec.volumes?.find((v) => v.name === "config")?.configMap?.name).toBe(
+      configMaps[0]?.metadata?.name,
+    );
+    await checkAgainstSchemas(rendered);
+  });
+
+  it("deploy/components/pod-monitor selects the registrar's pods and scrapes the port its probes use", async () => {
+    const rendered = await withOverlay(
+      {},
+      (toRepo) => ({
+        resources: [toRepo("deploy/overlays/reconcile")],
+        components: [toRepo("deploy/components/pod-monitor")],
+      }),
+      render,
+    );
+    const monitor = rendered.find((o) => o.kind === "PodMonitor") as unknown as {
+      metadata: { namespace: string };
+      spec: { selector: { matchLabels: Record<string, string> }; podMetricsEndpoints: { port: string }[] };
+    };
+    const deployment = rendered.find((o) => o.kind === "Deployment") as unknown as {
+      spec: { template: { metadata: { labels: Record<string, string> }; spec: StatefulPodSpec } };
+    };
+    expect(monitor.metadata.namespace).toBe("spire");
+    expect(deployment.spec.template.metadata.labels).toMatchObject(monitor.spec.selector.matchLabels);
+    const ports = deployment.spec.template.spec.containers[0]?.ports?.map((p) => p.name);
+    expect(ports).toContain(monitor.spec.podMetricsEndpoints[0]?.port);
+    // The PodMonitor kind needs the Prometheus Operator's CRD, which this API server lacks.
+    await checkAgainstSchemas(rendered.filter((o) => o.kind !== "PodMonitor"));
+  });
 
   it("webhook mode: generate-config's webhook configuration patches the template in and adds the caBundle", async () => {
     const options = resolveOptions({});

@@ -45,6 +45,7 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))(
       runtime = await createRuntime({
         functionName: "serve",
         configPath,
+        runsResync: true,
         env: {},
         kubeconfigPath: plane.kubeconfigPath,
       });

@@ -77,10 +77,19 @@ export function dnsNameError(name: string): string | undefined {
   for (const label of rest.split(".")) {
     if (label === "" || label.length > 63 || label.startsWith("-") || label.endsWith("-"))
       return "idna error";
-    if (label.slice(2, 4) === "--" && !(label.startsWith("xn--") && domainToUnicode(label) !== ""))
-      return "idna error";
+    if (label.slice(2, 4) === "--" && !isPunycodeLabel(label)) return "idna error";
   }
   return undefined;
+}
+
+/**
+ * Whether an `xn--` label decodes. An undecodable one comes back as "" on Node 20 and unchanged on
+ * Node 24 (its URL parser passes it through), so both count as invalid.
+ */
+function isPunycodeLabel(label: string): boolean {
+  if (!label.startsWith("xn--")) return false;
+  const decoded = domainToUnicode(label);
+  return decoded !== "" && decoded !== label;
 }
 
 /** Why SPIRE's conversion of an entry fails (InvalidArgument "failed to convert entry: ..."). */

@@ -102,6 +102,17 @@ describe("serveTls", () => {
     );
   });
 
+  it("names the configuration key of a missing file and what makes it, when told", () => {
+    const origin = { certKey: "cert_path", keyKey: "key_path", caKey: "cacert_path", hint: "make them" };
+    const missing = join(dir, "missing.pem");
+    expect(() => loadTlsMaterial({ certPath: missing, keyPath: files.keyPath, origin })).toThrow(
+      `unable to load server keypair: cert_path = "${missing}": ENOENT: no such file or directory, open '${missing}'; make them`,
+    );
+    expect(() => loadTlsMaterial({ ...files, caCertPath: missing, origin })).toThrow(
+      `unable to read cacert file: cacert_path = "${missing}": ENOENT`,
+    );
+  });
+
   it.each([
     [":8443", { host: undefined, port: 8443 }],
     ["127.0.0.1:9443", { host: "127.0.0.1", port: 9443 }],

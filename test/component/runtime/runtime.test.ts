@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { createRuntime } from "../../../lib/runtime/runtime.js";
+import { startFakeSpireServer } from "../../fakes/spire-entry-server.js";
 
 describe("createRuntime", () => {
   const dir = mkdtempSync(join(tmpdir(), "runtime-"));
@@ -33,6 +34,38 @@ describe("createRuntime", () => {
       expect(() => runtime.cluster).toThrow(/missing\.kubeconfig/);
     } finally {
       runtime.close();
+    }
+  });
+
+  it.each([
+    ["example.org", { ready: true }],
+    [
+      "other.test",
+      {
+        ready: false,
+        reason:
+          'SPIRE server serves trust domain "example.org", but trust_domain is "other.test": check trust_domain and the server address or socket',
+      },
+    ],
+  ])("is ready only when the server's trust domain is trust_domain (%s)", async (trustDomain, expected) => {
+    const server = await startFakeSpireServer({ trustDomain: "example.org" });
+    const configPath = join(dir, `${trustDomain}.conf.json`);
+    writeFileSync(
+      configPath,
+      JSON.stringify({
+        mode: "reconcile",
+        trust_domain: trustDomain,
+        cluster: "c1",
+        server_socket_path: server.socketPath,
+        log_path: join(dir, "registrar.log"),
+      }),
+    );
+    const runtime = await createRuntime({ functionName: "resync", configPath, env: {} });
+    try {
+      expect(await runtime.readiness()).toEqual(expected);
+    } finally {
+      runtime.close();
+      await server.stop();
     }
   });
 });

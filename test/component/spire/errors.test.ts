@@ -5,6 +5,7 @@ import { join } from "node:path";
 import pino from "pino";
 import { afterEach, describe, expect, it } from "vitest";
 import { createSpireClient } from "../../../lib/spire/client.js";
+import { instrumentTransport } from "../../../lib/spire/instrument.js";
 import { createUnixSocketTransport } from "../../../lib/spire/transport.js";
 
 describe("SPIRE client errors an operator can act on", () => {
@@ -63,5 +64,34 @@ describe("SPIRE client errors an operator can act on", () => {
     if (result.ok) return;
     expect(result.error.kind).toBe("not-spire");
     expect(result.error.message).toContain(`unix://${socketPath} does not serve the SPIRE server API`);
+  });
+
+  it("logs a retry as one line, and labels the RPC with the code it logs (missing socket: Unavailable)", async () => {
+    const socketPath = join(tempDir(), "api.sock");
+    const lines: string[] = [];
+    const observed: string[] = [];
+    const client = createSpireClient({
+      transport: instrumentTransport(createUnixSocketTransport(socketPath), (method, code) =>
+        observed.push(`${method} ${code}`),
+      ),
+      logger: pino({ level: "warn" }, { write: (line: string) => lines.push(line) }),
+      retry: { maxAttempts: 2 },
+      clock: { sleep: async () => {} },
+    });
+    cleanups.push(() => client.close());
+
+    await client.countEntries();
+
+    expect(lines).toHaveLength(1);
+    const warning = JSON.parse(lines[0] as string);
+    expect(warning).toMatchObject({
+      msg: "retrying SPIRE call",
+      method: "CountEntries",
+      code: "Unavailable",
+      reason: `SPIRE server socket ${socketPath} does not exist: is spire-server running and the socket mounted?`,
+    });
+    expect(warning).not.toHaveProperty("err");
+    expect(lines[0]).not.toContain("\\n    at ");
+    expect(observed).toEqual(["CountEntries Unavailable", "CountEntries Unavailable"]);
   });
 });

@@ -34,6 +34,17 @@ export function forgetDir(dir: string): void {
   liveDirs.delete(dir);
 }
 
+/**
+ * Hands every live peer and temp dir over to the caller: the exit hook then leaves them alone.
+ * For `npm run demo -- --keep`, which leaves its cluster and SPIRE server running.
+ */
+export function releaseAll(): { pids: number[]; dirs: string[] } {
+  const released = { pids: [...livePids], dirs: [...liveDirs] };
+  livePids.clear();
+  liveDirs.clear();
+  return released;
+}
+
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;

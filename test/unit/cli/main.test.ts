@@ -89,6 +89,18 @@ describe("registrar check-config", () => {
     expect(result.stderr).toMatch(/^k8s-workload-registrar\.conf: unable to load configuration: /);
   });
 
+  it("reads REGISTRAR_CONFIG when -config is not given, as the functions do; -config wins", async () => {
+    const fromEnv = configFile("env.conf", MINIMAL);
+    const result = await run(["check-config"], { REGISTRAR_CONFIG: fromEnv });
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ cluster: "CLUSTER" });
+    const flagged = await run(["check-config", "-config", join(directory, "missing.conf")], {
+      REGISTRAR_CONFIG: fromEnv,
+    });
+    expect(flagged.code).toBe(1);
+    expect(flagged.stderr).toContain("missing.conf");
+  });
+
   it("prints a startup probe on stderr when asked", async () => {
     const result = await run(["check-config", "-config", configFile("probe.conf", MINIMAL)], {
       REGISTRAR_STARTUP_PROBE: "1",

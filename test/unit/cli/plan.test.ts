@@ -153,11 +153,14 @@ describe("registrar plan", () => {
     expect(lines.at(-1)).toBe("1 to create, 1 to update, 1 to delete");
   });
 
-  it("plans against no entries when none are given and SPIRE is not reachable", async () => {
+  it("exits 1 naming the socket and --entries when SPIRE cannot be read, and prints no plan", async () => {
     const result = await run(["plan", "-config", config, "--cluster-state", state, "--output", "json"]);
-    expect(result.code).toBe(0);
-    expect(result.stderr).toContain("note: SPIRE server not reachable");
-    expect(JSON.parse(result.stdout).create).toHaveLength(2);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `cannot read the SPIRE server's entries: SPIRE server socket ${directory}/no-such.sock does not exist`,
+    );
+    expect(result.stderr).toContain("pass --entries FILE");
+    expect(result.stdout).toBe("");
   });
 
   it.each([

@@ -317,10 +317,18 @@ describe("webhook Deployments", () => {
       (s) => (s.spec as { selector: Record<string, string> }).selector["app.kubernetes.io/name"] === name,
     );
 
-  it("pod-admission: Service 443 -> the addr port, probed over TCP (the port demands a client certificate)", () => {
+  it("pod-admission: Service 443 -> the addr port, probed and scraped over plain HTTP on metrics_addr", () => {
     const container = podSpecOf(deployment("registrar-pod-admission")).containers[0] as Container;
-    expect(container.ports).toEqual([{ name: "https", containerPort: 8443 }]);
-    expect(container.readinessProbe?.tcpSocket).toBeDefined();
+    const metricsPort = Number(loadOverlayConfig("webhook").metricsAddr.split(":").at(-1));
+    expect(container.ports).toEqual([
+      { name: "https", containerPort: 8443 },
+      { name: "http", containerPort: metricsPort },
+    ]);
+    expect(container.readinessProbe?.httpGet).toEqual({ path: "/readyz", port: "http" });
+    expect(container.livenessProbe?.httpGet).toEqual({ path: "/healthz", port: "http" });
+    expect(annotationsOf(deployment("registrar-pod-admission"))["prometheus.io/port"]).toBe(
+      String(metricsPort),
+    );
     const [service] = servicesFor("registrar-pod-admission");
     expect(service?.metadata.name).toBe("k8s-workload-registrar");
     expect((service?.spec as { ports: unknown[] } | undefined)?.ports).toEqual([
@@ -352,9 +360,13 @@ describe("webhook Deployments", () => {
     const spec = podSpecOf(deployment("registrar-spiffeid-validation"));
     const container = spec.containers[0] as Container;
     const config = loadOverlayConfig("crd");
-    expect(container.ports).toEqual([{ name: "https", containerPort: config.webhookPort }]);
-    expect(container.readinessProbe?.httpGet).toMatchObject({ scheme: "HTTPS", path: "/readyz" });
-    expect(container.livenessProbe?.httpGet).toMatchObject({ scheme: "HTTPS", path: "/healthz" });
+    const metricsPort = Number(config.metricsBindAddr.split(":").at(-1));
+    expect(container.ports).toEqual([
+      { name: "https", containerPort: config.webhookPort },
+      { name: "http", containerPort: metricsPort },
+    ]);
+    expect(container.readinessProbe?.httpGet).toEqual({ port: "http", path: "/readyz" });
+    expect(container.livenessProbe?.httpGet).toEqual({ port: "http", path: "/healthz" });
     const certMount = container.volumeMounts?.find((m) => m.mountPath === config.webhookCertDir);
     expect(spec.volumes?.find((v) => v.name === certMount?.name)?.emptyDir).toBeDefined();
     expect(container.env?.map((e) => e.name)).toContain("MY_POD_NAMESPACE");

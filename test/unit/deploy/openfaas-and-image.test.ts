@@ -111,6 +111,15 @@ describe("Dockerfile", () => {
     expect(readFileSync(join(REPO, "Dockerfile"), "utf8")).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
   });
 
+  it("package.json requires Node 22 or newer (20 reached its end of life), and the lock file agrees", () => {
+    const engines = (file: string) => {
+      const parsed = JSON.parse(readFileSync(join(REPO, file), "utf8"));
+      return (parsed.engines ?? parsed.packages?.[""]?.engines) as { node: string };
+    };
+    expect(engines("package.json")).toEqual({ node: ">=22" });
+    expect(engines("package-lock.json")).toEqual({ node: ">=22" });
+  });
+
   it("the default target is the node runtime running a function given as its argument", () => {
     const last = stages.at(-1);
     expect(last?.name).toBe("runtime");

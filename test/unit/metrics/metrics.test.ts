@@ -30,6 +30,15 @@ describe("metrics", () => {
     expect(text).toContain('registrar_admission_reviews_total{operation="CREATE",outcome="allowed"} 1');
   });
 
+  it("has no resync metrics in a process that runs no resync", async () => {
+    const metrics = createMetrics({ resync: false });
+    metrics.resync(1.5, true, 1_700_000_000);
+    const text = await metrics.registry.metrics();
+    expect(text).not.toContain("registrar_last_successful_resync_timestamp_seconds");
+    expect(text).not.toContain("registrar_resync_duration_seconds");
+    expect(text).toContain("registrar_spire_rpc_duration_seconds");
+  });
+
   it('is off for metrics_addr "0" and on for any address', async () => {
     expect(metricsEnabled("0")).toBe(false);
     expect(metricsEnabled(":8080")).toBe(true);
