@@ -40,6 +40,8 @@ export const CLUSTER = "bench";
 
 export async function startWebhook(name: WebhookName, setup: WebhookSetup): Promise<RunningWebhook> {
   const port = await freePort();
+  // The project serves health and metrics over plain HTTP on metrics_addr (":8080" by default).
+  const own = name === "project" ? { metrics_addr: `127.0.0.1:${await freePort()}` } : {};
   const configPath = join(setup.dir, `${name}.conf.json`);
   await writeFile(
     configPath,
@@ -54,6 +56,7 @@ export async function startWebhook(name: WebhookName, setup: WebhookSetup): Prom
         cert_path: setup.serving.certPath,
         key_path: setup.serving.keyPath,
         cacert_path: setup.caCertPath,
+        ...own,
       },
       null,
       2,
