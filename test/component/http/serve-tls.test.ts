@@ -15,14 +15,20 @@ interface Answer {
   peerSerial?: string;
 }
 
-function call(port: number, pki: Pki, client?: { certPath: string; keyPath: string }): Promise<Answer> {
+function call(
+  port: number,
+  pki: Pki,
+  client?: { certPath: string; keyPath: string },
+  body?: Buffer,
+): Promise<Answer> {
   return new Promise((resolve) => {
     const req = request(
       {
         host: "127.0.0.1",
         port,
         path: "/ping",
-        method: "GET",
+        method: body ? "POST" : "GET",
+        ...(body ? { headers: { "content-length": body.length } } : {}),
         ca: readFileSync(pki.ca.certPath),
         servername: "localhost",
         ...(client ? { cert: readFileSync(client.certPath), key: readFileSync(client.keyPath) } : {}),
@@ -35,7 +41,7 @@ function call(port: number, pki: Pki, client?: { certPath: string; keyPath: stri
       },
     );
     req.on("error", (error) => resolve({ error: (error as NodeJS.ErrnoException).code ?? error.message }));
-    req.end();
+    req.end(body);
   });
 }
 
@@ -44,7 +50,9 @@ describe("serveTls", () => {
   let pki: Pki;
   let served: ServedApp;
   let files: { certPath: string; keyPath: string; caCertPath: string };
-  const app = new Hono().get("/ping", (c) => c.text("pong"));
+  const app = new Hono()
+    .get("/ping", (c) => c.text("pong"))
+    .post("/ping", async (c) => c.text(`${(await c.req.text()).length}`));
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "serve-tls-"));
@@ -88,6 +96,14 @@ describe("serveTls", () => {
     }
     expect(after.status).toBe(200);
     expect(after.peerSerial).not.toBe(before.peerSerial);
+  });
+
+  it("answers 413 to a body over 3 MiB from an authenticated client, and serves a smaller one", async () => {
+    const big = Buffer.alloc(4 * 1024 * 1024, 0x61);
+    expect(await call(served.port, pki, pki.webhookClient, big)).toMatchObject({ status: 413 });
+    expect(await call(served.port, pki, pki.webhookClient, big.subarray(0, 1024))).toMatchObject({
+      status: 200,
+    });
   });
 
   it("names what is wrong with the files", () => {
