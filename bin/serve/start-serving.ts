@@ -79,7 +79,12 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     await Promise.all([...handlers.values()].map((handler) => handler.drain(DRAIN_TIMEOUT_MS)));
   };
   try {
-    const http = await serveApp(root, { ...options.listen, logger, name: "registrar serve" });
+    const http = await serveApp(root, {
+      ...options.listen,
+      logger,
+      name: "registrar serve",
+      limits: { maxBodyBytes: config.maxRequestBytes },
+    });
     servers.push(http);
     const metricsServer = await serveSeparateMetrics(runtime, http.port);
     if (metricsServer) servers.push(metricsServer);
@@ -148,5 +153,6 @@ async function serveSeparateMetrics(runtime: Runtime, mainPort: number): Promise
     ...(host ? { hostname: host } : {}),
     logger: runtime.logger,
     name: "metrics",
+    limits: { maxBodyBytes: runtime.config.maxRequestBytes },
   });
 }

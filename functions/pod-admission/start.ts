@@ -42,5 +42,13 @@ export async function startPodAdmission(runtime: Runtime): Promise<ServedApp[]> 
     keyPath: config.keyPath,
     ...(config.insecureSkipClientVerification ? {} : { caCertPath: config.caCertPath }),
   };
-  return [await serveTls(app, { addr: config.addr, files, logger, name: "pod-admission" })];
+  return [
+    await serveTls(app, {
+      addr: config.addr,
+      files,
+      logger,
+      name: "pod-admission",
+      limits: { maxBodyBytes: config.maxRequestBytes },
+    }),
+  ];
 }

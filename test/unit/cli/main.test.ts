@@ -70,9 +70,26 @@ describe("registrar check-config", () => {
       `${path}: error parsing common config: server_address or server_socket_path must be specified`,
       `${path}: error parsing common config: trust_domain must be specified`,
       `${path}: error parsing common config: cluster must be specified`,
-      `${path}: error parsing common config: invalid mode "x", valid values are crd, webhook and reconcile`,
+      `${path}: error parsing common config: invalid mode "x", valid values are crd, webhook and reconcile (line 1)`,
     ]);
   });
+
+  it.each([
+    ["HCL", 300, (depth: number) => `${MINIMAL}x = ${"[".repeat(depth)}${"]".repeat(depth)}\n`, 4],
+    ["HCL", 100_000, (depth: number) => `${MINIMAL}x = ${"[".repeat(depth)}${"]".repeat(depth)}\n`, 4],
+    ["JSON", 300, (depth: number) => `{\n"x": ${"[".repeat(depth)}${"]".repeat(depth)}\n}\n`, 2],
+    ["JSON", 100_000, (depth: number) => `{\n"x": ${"[".repeat(depth)}${"]".repeat(depth)}\n}\n`, 2],
+  ])(
+    "refuses %s nested %i levels deep with one line naming the file and line, no stack (hardening defect 4)",
+    async (format, depth, text, line) => {
+      const path = configFile(`deep-${format}-${depth}.conf`, text(depth));
+      const result = await run(["check-config", "-config", path]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        `${path}: error parsing common config: unable to decode configuration: line ${line}: lists, objects and blocks are nested deeper than 64 levels\n`,
+      );
+    },
+  );
 
   it("names the line of an unterminated string (line 7)", async () => {
     const path = configFile("line7.conf", LINE_7_UNTERMINATED);
