@@ -74,12 +74,22 @@ function idFromValue(
   source: string,
 ): Result<string | undefined> {
   if (value === undefined) return ok(undefined);
-  const error = value === "" ? "path is empty" : pathError(`/${value}`);
+  const error = value === "" ? "path is empty" : (pathError(`/${value}`) ?? reservedPathError(value));
   if (error !== undefined) {
     return fail(`${source} value ${JSON.stringify(value)} is not a valid SPIFFE ID path: ${error}`);
   }
   // The path is validated and the trust domain is config-validated; joining again would re-check both.
   return ok(`spiffe://${trustDomain}/${value}`);
+}
+
+/**
+ * SPIRE refuses entries for IDs under `/spire` (its agents and servers live there): such a pod gets
+ * no entry and a warning, instead of an entry every resync fails to create.
+ */
+function reservedPathError(relativePath: string): string | undefined {
+  return relativePath === "spire" || relativePath.startsWith("spire/")
+    ? "the /spire path is reserved for SPIRE's agents and servers"
+    : undefined;
 }
 
 const PLACEHOLDER_POD: TemplatePod = {

@@ -32,6 +32,12 @@ function podEntry(name: string, node: string, parentRoot = ROOT): EntrySpec {
   };
 }
 
+/** Stops `rig` and starts one with `config`. */
+async function restartWith(rig: Rig, config: ReturnType<typeof reconcileConfig>): Promise<Rig> {
+  await rig.stop();
+  return startRig(config);
+}
+
 describe("resync (reconcile mode)", () => {
   let rig: Rig;
   beforeEach(async () => {
@@ -75,6 +81,22 @@ describe("resync (reconcile mode)", () => {
 
     const again = await app.request(ping());
     expect(await again.json()).toMatchObject({ created: 0, updated: 0, deleted: 0 });
+  });
+
+  it("gives pods whose annotation names an ID under /spire no entry and a warning, so resyncs stop failing (hardening defect 10)", async () => {
+    rig = await restartWith(rig, reconcileConfig({ podAnnotation: "spiffe.io/id" }));
+    rig.cluster.putNode({ metadata: { name: "n1" } });
+    rig.cluster.putPod(
+      podObject({ name: "a", node: "n1", annotations: { "spiffe.io/id": "spire/agent/x" } }),
+    );
+    rig.cluster.putPod(podObject({ name: "b", node: "n1", annotations: { "spiffe.io/id": "spire/server" } }));
+    const app = createApp({ reconcile: rig.context, logger: silentLogger, readiness: ready, now: Date.now });
+    for (let round = 0; round < 2; round++) {
+      const response = await app.request(ping());
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ failed: 0, warnings: 2 });
+    }
+    expect((await rig.entries()).map((entry) => entry.spiffeId)).toEqual([`${ROOT}/n1`]);
   });
 
   it("answers at once that a resync is running when called concurrently", async () => {
