@@ -1,3 +1,4 @@
+import { Code } from "@connectrpc/connect";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../../../functions/resync/app.js";
 import type { LeaseLock } from "../../../lib/k8s/lease.js";
@@ -64,6 +65,7 @@ describe("resync (reconcile mode)", () => {
     expect(await response.json()).toEqual({
       status: "done",
       created: 2,
+      existing: 0,
       updated: 0,
       deleted: 1,
       failed: 0,
@@ -97,6 +99,38 @@ describe("resync (reconcile mode)", () => {
       expect(await response.json()).toMatchObject({ failed: 0, warnings: 2 });
     }
     expect((await rig.entries()).map((entry) => entry.spiffeId)).toEqual([`${ROOT}/n1`]);
+  });
+
+  it("counts entries another resync wrote first as existing, not created (hardening defect 13)", async () => {
+    rig.cluster.putNode({ metadata: { name: "n1" } });
+    for (let i = 0; i < 60; i++)
+      rig.cluster.putPod(podObject({ name: `p${i}`, node: "n1", serviceAccount: `sa${i}` }));
+    // Two instances (two function pods): each has its own "already running" guard.
+    const one = createApp({ reconcile: rig.context, logger: silentLogger, readiness: ready, now: Date.now });
+    const two = createApp({ reconcile: rig.context, logger: silentLogger, readiness: ready, now: Date.now });
+    const answers = await Promise.all([one.request(ping()), two.request(ping())]);
+    const summaries = (await Promise.all(answers.map((answer) => answer.json()))) as {
+      created: number;
+      existing: number;
+    }[];
+    const total = (await rig.entries()).length;
+    expect(total).toBe(61);
+    expect(summaries.reduce((sum, summary) => sum + summary.created, 0)).toBe(total);
+    for (const summary of summaries) expect(summary.created + summary.existing).toBeLessThanOrEqual(total);
+  });
+
+  it("reports what a failed resync wrote before it failed (hardening defect 13)", async () => {
+    rig.cluster.putNode({ metadata: { name: "n1" } });
+    for (let i = 0; i < 120; i++)
+      rig.cluster.putPod(podObject({ name: `p${i}`, node: "n1", serviceAccount: `sa${i}` }));
+    rig.spireServer.injectFault({ method: "BatchCreateEntry", onCall: 2, code: Code.PermissionDenied });
+    const app = createApp({ reconcile: rig.context, logger: silentLogger, readiness: ready, now: Date.now });
+    const response = await app.request(ping());
+    expect(response.status).toBe(500);
+    const summary = (await response.json()) as { status: string; created: number };
+    const written = (await rig.entries()).length;
+    expect(written).toBeGreaterThan(0);
+    expect(summary).toMatchObject({ status: "failed", created: written });
   });
 
   it("answers at once that a resync is running when called concurrently", async () => {
