@@ -6,6 +6,9 @@
  * a long resync still answers when it is done.
  */
 
+import type { Logger } from "pino";
+import { LogField } from "../log/log-fields.js";
+
 /** Default body limit: 3 MiB, kube-apiserver's own limit on a request body. */
 export const DEFAULT_MAX_REQUEST_BYTES = 3 * 1024 * 1024;
 
@@ -51,22 +54,46 @@ type Fetch = (request: Request, ...rest: never[]) => Response | Promise<Response
  * (Node then discards the body as it arrives); a body without one (chunked) is read up to `maxBytes`
  * and answered 413 as soon as it goes over, the rest discarded as it arrives. Nothing over the limit
  * is kept in memory, and REQUEST_TIMEOUT_MS ends a body that never does.
+ * The body is read here, before the app runs, so a client that goes away mid-body is logged once,
+ * as one line with its code, and the app never sees a half-read request.
  */
-export function limitRequestBody<F extends Fetch>(fetch: F, maxBytes: number): F {
+export function limitRequestBody<F extends Fetch>(fetch: F, maxBytes: number, logger: Logger): F {
   const limited = async (request: Request, ...rest: never[]): Promise<Response> => {
     const declared = request.headers.get("content-length");
-    const chunked = request.headers.has("transfer-encoding");
-    if (declared !== null && !chunked) {
-      return Number(declared) > maxBytes ? tooLarge(maxBytes) : fetch(request, ...rest);
+    if (declared !== null && !request.headers.has("transfer-encoding") && Number(declared) > maxBytes) {
+      return tooLarge(maxBytes);
     }
     if (request.body === null) return fetch(request, ...rest);
     const reader = request.body.getReader();
-    const body = await readAtMost(reader, maxBytes);
+    let body: Uint8Array | undefined;
+    try {
+      body = await readAtMost(reader, maxBytes);
+    } catch (error) {
+      logger.info(
+        {
+          [LogField.code]: errorCode(error),
+          [LogField.method]: request.method,
+          [LogField.path]: new URL(request.url).pathname,
+        },
+        "client closed the connection before sending the whole request",
+      );
+      return new Response(null, { status: 400 });
+    }
     if (body !== undefined) return fetch(new Request(request, { body }), ...rest);
     void discard(reader);
     return tooLarge(maxBytes);
   };
   return limited as F;
+}
+
+/** The system code of a failed read (ECONNRESET for a client that went away), else "aborted". */
+function errorCode(error: unknown): string {
+  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    const code = (current as NodeJS.ErrnoException).code;
+    if (typeof code === "string") return code;
+    current = current.cause;
+  }
+  return "aborted";
 }
 
 /** The whole body, or undefined as soon as it is longer than `maxBytes`. */

@@ -97,7 +97,7 @@ export async function serveTls(app: Hono, options: TlsServeOptions): Promise<Ser
   }
   const limits = { ...DEFAULT_REQUEST_LIMITS, ...options.limits };
   const server = serve({
-    fetch: limitRequestBody(app.fetch, limits.maxBodyBytes),
+    fetch: limitRequestBody(app.fetch, limits.maxBodyBytes, options.logger),
     port,
     ...(host ? { hostname: host } : {}),
     createServer: createHttpsServer,

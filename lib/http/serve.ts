@@ -32,7 +32,7 @@ export async function serveApp(
 ): Promise<ServedApp> {
   const limits = { ...DEFAULT_REQUEST_LIMITS, ...options.limits };
   const server = serve({
-    fetch: limitRequestBody(app.fetch, limits.maxBodyBytes),
+    fetch: limitRequestBody(app.fetch, limits.maxBodyBytes, options.logger),
     port: options.port,
     hostname: options.hostname ?? "0.0.0.0",
     serverOptions: serverTimeoutOptions(limits),

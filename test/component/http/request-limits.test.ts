@@ -4,8 +4,10 @@
  */
 import { Agent, request } from "node:http";
 import { connect, type Socket } from "node:net";
+import { Writable } from "node:stream";
 import { Hono } from "hono";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pino from "pino";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { DEFAULT_MAX_REQUEST_BYTES } from "../../../lib/http/request-limits.js";
 import { type ServedApp, serveApp } from "../../../lib/http/serve.js";
 import { silentLogger } from "../functions/harness.js";
@@ -119,6 +121,41 @@ describe("request limits of the functions' HTTP server", () => {
       expect(answer).not.toContain("HTTP/1.1 200");
     } finally {
       clearInterval(trickle);
+    }
+  });
+
+  it("logs a client that goes away mid-body as one line with its code, no stack (hardening defect 13)", async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk, _encoding, done) {
+        lines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+        done();
+      },
+    });
+    const logged = await serveApp(app, { port: 0, hostname: "127.0.0.1", logger: pino(sink), name: "test" });
+    const printed = vi.spyOn(console, "error");
+    try {
+      const socket = connect(logged.port, "127.0.0.1");
+      socket.write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n0123456789");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      socket.destroy();
+      while (!lines.some((line) => line.includes("client closed"))) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      const records = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+      const aborts = records.filter((record) => String(record.msg).includes("client closed"));
+      expect(aborts).toEqual([
+        expect.objectContaining({
+          msg: "client closed the connection before sending the whole request",
+          code: expect.stringMatching(/^[A-Z_]+$|^aborted$/),
+          path: "/",
+        }),
+      ]);
+      expect(lines.join("\n")).not.toMatch(/stack|\n\s+at /);
+      expect(printed).not.toHaveBeenCalled();
+    } finally {
+      printed.mockRestore();
+      await logged.close();
     }
   });
 });
