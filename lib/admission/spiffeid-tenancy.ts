@@ -76,28 +76,54 @@ export function rightsError(
   return undefined;
 }
 
-/** Why `selector` is not a SpiffeID selector of plain strings without control characters, or undefined. */
+/** The string fields of a SpiffeID selector (spiffeid.ts); `podLabel` and `arbitrary` are checked apart. */
+const SELECTOR_TEXT_FIELDS = [
+  "podName",
+  "podUid",
+  "namespace",
+  "serviceAccount",
+  "containerImage",
+  "containerName",
+  "nodeName",
+  "cluster",
+  "agent_node_uid",
+] as const;
+
+/**
+ * Why `selector` is not a SpiffeID selector of plain strings without control characters, or
+ * undefined. A field that is null or absent is empty, as Go decoded it; fields the CRD does not have
+ * are not read, so they are not checked.
+ */
 export function selectorShapeError(selector: Readonly<Record<string, unknown>>): string | undefined {
-  for (const [field, value] of Object.entries(selector)) {
-    const where = `spec.selector.${field}`;
-    if (field === "arbitrary") {
-      if (!Array.isArray(value)) return `${where} must be a list of strings`;
-      for (const item of value) {
-        const error = textError(where, item);
-        if (error !== undefined) return error;
-      }
-    } else if (field === "podLabel") {
-      if (typeof value !== "object" || value === null || Array.isArray(value)) {
-        return `${where} must be a map of strings`;
-      }
-      for (const [key, label] of Object.entries(value)) {
-        const error = textError(`${where} key`, key) ?? textError(`${where}.${key}`, label);
-        if (error !== undefined) return error;
-      }
-    } else {
-      const error = textError(where, value);
-      if (error !== undefined) return error;
-    }
+  for (const field of SELECTOR_TEXT_FIELDS) {
+    const value = selector[field];
+    if (value === undefined || value === null) continue;
+    const error = textError(`spec.selector.${field}`, value);
+    if (error !== undefined) return error;
+  }
+  return listError(selector.arbitrary) ?? labelsError(selector.podLabel);
+}
+
+function listError(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  const where = "spec.selector.arbitrary";
+  if (!Array.isArray(value) || !value.every((item) => typeof item === "string")) {
+    return `${where} must be a list of strings`;
+  }
+  for (const item of value) {
+    const error = textError(where, item);
+    if (error !== undefined) return error;
+  }
+  return undefined;
+}
+
+function labelsError(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  const where = "spec.selector.podLabel";
+  if (typeof value !== "object" || Array.isArray(value)) return `${where} must be a map of strings`;
+  for (const [key, label] of Object.entries(value)) {
+    const error = textError(`${where} key`, key) ?? textError(`${where}.${key}`, label);
+    if (error !== undefined) return error;
   }
   return undefined;
 }

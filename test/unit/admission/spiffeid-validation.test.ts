@@ -406,6 +406,12 @@ describe("decideSpiffeIdAdmission: tenant rules (hardening defects 7, 8 and 9)",
     expect(deny({ spec: { selector } })).toMatchObject({ action: "deny", message });
   });
 
+  it("reads a null selector field as absent, as Go decoded it (found by the fuzz suite)", () => {
+    expect(deny({ spec: { selector: { namespace: "web", podName: null, arbitrary: null } } }).action).toBe(
+      "check-duplicates",
+    );
+  });
+
   it("denies a DNS name with a control character", () => {
     expect(deny({ spec: { dnsNames: ["web\tx"] } })).toMatchObject({
       action: "deny",
