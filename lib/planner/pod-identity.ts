@@ -112,8 +112,11 @@ export function validateIdentityTemplate(
 ): Result<void> {
   const template = parseTemplate(source, context);
   if (!template.ok) return fail(`parsing identity template: ${template.error}`);
-  const path = parseRelativePath(renderTemplate(template.value, PLACEHOLDER_POD));
+  const rendered = renderTemplate(template.value, PLACEHOLDER_POD);
+  const path = parseRelativePath(rendered);
   if (!path.ok) return fail(`validating identity template: ${path.error}`);
+  const reserved = reservedPathError(rendered);
+  if (reserved !== undefined) return fail(`validating identity template: ${reserved}`);
   return ok(undefined);
 }
 

@@ -331,7 +331,7 @@ describe("validation messages (reference §1.4, §1.6)", () => {
     });
     // The original rendered "<no value>" at run time; here the missing key is a config error.
     expect(errors(`${MINIMAL}identity_template = "r/{{.Context.r}}"\ncontext {\n}\n`)).toEqual([
-      `${PATH}: identity_template: parsing identity template: context has no key "r" in template "r/{{.Context.r}}"`,
+      `${PATH}: identity_template: parsing identity template: context has no key "r" in template "r/{{.Context.r}}" (line 4)`,
     ]);
   });
 
@@ -547,7 +547,7 @@ describe("values the planner cannot build IDs from", () => {
     [
       "a cluster with a slash",
       'cluster = "a/b"',
-      `${PATH}: cluster: not usable in a SPIFFE ID: path segment characters are limited to letters, numbers, dots, dashes, and underscores`,
+      `${PATH}: cluster: not usable in a SPIFFE ID: path segment characters are limited to letters, numbers, dots, dashes, and underscores (line 3)`,
     ],
     [
       "a controller name with a space (reconcile)",
@@ -558,6 +558,11 @@ describe("values the planner cannot build IDs from", () => {
       "an identity template with an unknown field",
       'cluster = "c"\nmode = "crd"\nidentity_template = "ns/{{.Pod.Nope}}"',
       `${PATH}: identity_template: `,
+    ],
+    [
+      "an identity template under SPIRE's reserved /spire path",
+      'cluster = "c"\nidentity_template = "spire/{{.Pod.Name}}"',
+      `${PATH}: identity_template: validating identity template: the /spire path is reserved for SPIRE's agents and servers (line 4)`,
     ],
   ])("rejects %s", (_name, keys, message) => {
     const text = `trust_domain = "domain.test"\nserver_socket_path = "S"\n${keys}\n`;
