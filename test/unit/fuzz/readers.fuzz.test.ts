@@ -7,6 +7,11 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApp as createK8sEvents } from "../../../functions/k8s-events/app.js";
 import { createApp as createPodAdmission } from "../../../functions/pod-admission/app.js";
+import {
+  createApp as createSpiffeIdValidation,
+  SPIFFEID_VALIDATION_PATH,
+} from "../../../functions/spiffeid-validation/app.js";
+import { defaultTenantRules } from "../../../lib/admission/spiffeid-tenancy.js";
 import { createMetrics } from "../../../lib/metrics/metrics.js";
 import {
   podObject,
@@ -14,6 +19,7 @@ import {
   reconcileConfig,
   silentLogger,
   startRig,
+  TD,
 } from "../../component/functions/harness.js";
 import { fuzz, mixedString } from "./support.js";
 
@@ -155,6 +161,71 @@ describe("fuzz: the functions' HTTP readers", () => {
         if (response.status >= 400) expect(writes()).toBe(before);
       }),
       500,
+    );
+  });
+
+  it("answers made-up SpiffeID AdmissionReviews with 2xx or 4xx", async () => {
+    const app = createSpiffeIdValidation({
+      validation: { trustDomain: TD, registrarNamespace: "spire", tenants: defaultTenantRules("c1") },
+      spire: rig.spire,
+      logger: silentLogger,
+      readiness: async () => ({ ready: true }),
+    });
+    const object = fc.record(
+      {
+        metadata: fc.oneof(
+          fc.record({ name: nameLike, namespace: nameLike }, { requiredKeys: [] }),
+          jsonValue,
+        ),
+        spec: fc.oneof(
+          fc.record(
+            {
+              parentId: fc.oneof(fc.constant(`spiffe://${TD}/spire/server`), jsonValue),
+              spiffeId: fc.oneof(fc.constant(`spiffe://${TD}/ns/web/sa/a`), jsonValue),
+              selector: fc.oneof(
+                fc.record({ namespace: nameLike, podName: nameLike }, { requiredKeys: [] }),
+                jsonValue,
+              ),
+              dnsNames: jsonValue,
+              downstream: jsonValue,
+            },
+            { requiredKeys: [] },
+          ),
+          jsonValue,
+        ),
+      },
+      { requiredKeys: [] },
+    );
+    const review = fc.record({
+      apiVersion: fc.constantFrom("admission.k8s.io/v1", "admission.k8s.io/v1beta1"),
+      kind: fc.constant("AdmissionReview"),
+      request: fc.record(
+        {
+          uid: fc.string({ maxLength: 4 }),
+          kind: fc.oneof(
+            fc.constant({ group: "spiffeid.spiffe.io", version: "v1beta1", kind: "SpiffeID" }),
+            jsonValue,
+          ),
+          operation: fc.oneof(fc.constantFrom("CREATE", "UPDATE", "DELETE"), jsonValue),
+          namespace: fc.oneof(nameLike, jsonValue),
+          object: fc.oneof(object, jsonValue),
+        },
+        { requiredKeys: ["uid"] },
+      ),
+    });
+    await fuzz(
+      fc.asyncProperty(review, async (value) => {
+        const response = await app.request(
+          new Request(`https://webhook${SPIFFEID_VALIDATION_PATH}`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify(value),
+          }),
+        );
+        expect(response.status).toBeGreaterThanOrEqual(200);
+        expect(response.status).toBeLessThan(500);
+      }),
+      400,
     );
   });
 });
