@@ -35,7 +35,8 @@ export const SPIRE_TIMEOUT_BOUNDS: DurationBounds = { minMs: 100, maxMs: 600_000
 
 /** Bounds of integer keys (inclusive). */
 export const INTEGER_BOUNDS = {
-  entry_batch_size: { min: 1, max: 10_000 },
+  // A batch goes in one gRPC message, which SPIRE limits to 4 MiB (about 1,000 large entries).
+  entry_batch_size: { min: 1, max: 1_000 },
   entry_concurrency: { min: 1, max: 64 },
   webhook_port: { min: 1, max: 65_535 },
   /** 1 KiB (no AdmissionReview is smaller) to 64 MiB. */

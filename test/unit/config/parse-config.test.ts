@@ -306,7 +306,7 @@ describe("validation messages (reference §1.4, §1.6)", () => {
     [
       "negative batch size",
       `${MINIMAL}entry_batch_size = -1`,
-      `${PATH}: entry_batch_size: expected a number from 1 to 10000, got -1 (line 4)`,
+      `${PATH}: entry_batch_size: expected a number from 1 to 1000, got -1 (line 4)`,
     ],
     [
       "port out of range",
