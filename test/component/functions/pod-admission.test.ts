@@ -1,6 +1,7 @@
 import { Code } from "@connectrpc/connect";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../../../functions/pod-admission/app.js";
+import { createMetrics } from "../../../lib/metrics/metrics.js";
 import type { EntrySpec } from "../../../lib/planner/entry.js";
 import type { PlannerConfig } from "../../../lib/planner/planner-config.js";
 import { createSpireClient } from "../../../lib/spire/client.js";
@@ -192,6 +193,27 @@ describe("pod-admission (webhook mode)", () => {
     expect(closed.response.status.message).toMatch(
       /^SPIRE registrar \(webhook_fail_closed\): SPIRE server unavailable/,
     );
+  });
+
+  it("labels admission metrics from the known operations, so made-up ones cannot grow /metrics", async () => {
+    const metrics = createMetrics();
+    const counted = createApp({
+      config: { ...webhookConfig(), webhookFailClosed: false },
+      spire: rig.spire,
+      isOwned: rig.context.isOwned,
+      logger: silentLogger,
+      readiness: ready,
+      metrics,
+    });
+    for (let i = 0; i < 50; i++) {
+      const made = review("CREATE", podObject({ name: `p${i}` }));
+      await counted.request(
+        post({ ...made, request: { ...made.request, operation: `OP${i}${"x".repeat(100)}` } }),
+      );
+    }
+    const text = await (await counted.request("https://webhook/metrics")).text();
+    expect(text).toContain('registrar_admission_reviews_total{operation="other",outcome="allowed"} 50');
+    expect(text).not.toContain("OP1");
   });
 
   it("words a refusal by its gRPC code, not as unavailable (hardening defect 13)", async () => {
