@@ -103,6 +103,9 @@ export async function serveTls(app: Hono, options: TlsServeOptions): Promise<Ser
     createServer: createHttpsServer,
     serverOptions: {
       ...serverTimeoutOptions(limits),
+      // A client that never finishes its TLS handshake is cut as one that never sends its headers
+      // (Node's default waits 120 s).
+      handshakeTimeout: limits.headersTimeoutMs,
       ...material,
       minVersion: "TLSv1.2",
       requestCert: verifyClients,

@@ -1,5 +1,6 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:https";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Hono } from "hono";
@@ -104,6 +105,24 @@ describe("serveTls", () => {
     expect(await call(served.port, pki, pki.webhookClient, big.subarray(0, 1024))).toMatchObject({
       status: 200,
     });
+  });
+
+  it("closes a connection whose TLS handshake never starts (hardening defect 3)", async () => {
+    const short = await serveTls(app, {
+      addr: "127.0.0.1:0",
+      files,
+      logger: silentLogger,
+      name: "test",
+      limits: { headersTimeoutMs: 300 },
+    });
+    try {
+      const socket = connect(short.port, "127.0.0.1");
+      socket.on("error", () => undefined);
+      await new Promise((resolve) => socket.on("close", resolve));
+      expect(socket.destroyed).toBe(true);
+    } finally {
+      await short.close();
+    }
   });
 
   it("names what is wrong with the files", () => {
