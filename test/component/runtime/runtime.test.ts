@@ -42,16 +42,16 @@ describe("a function's start-up with a config nested too deep (hardening defect 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it.each([
-    ["HCL", `x = ${"[".repeat(100_000)}${"]".repeat(100_000)}\n`],
-    ["JSON", `{"x": ${"[".repeat(300)}${"]".repeat(300)}}`],
-  ])("fails with one message naming the file and line (%s)", async (_format, text) => {
+    ["HCL", `x = ${"[".repeat(100_000)}${"]".repeat(100_000)}\n`, ' (in "x")'],
+    ["JSON", `{"x": ${"[".repeat(300)}${"]".repeat(300)}}`, ""],
+  ])("fails with one message naming the file and line (%s)", async (_format, text, key) => {
     const configPath = join(dir, "deep.conf");
     writeFileSync(configPath, text);
     const error = await createRuntime({ functionName: "k8s-events", configPath, env: {} }).catch(
       (thrown: unknown) => thrown,
     );
     expect(startupMessages(error)).toEqual([
-      `${configPath}: error parsing common config: unable to decode configuration: line 1: lists, objects and blocks are nested deeper than 64 levels`,
+      `${configPath}: error parsing common config: unable to decode configuration: line 1: lists, objects and blocks are nested deeper than 64 levels${key}`,
     ]);
   });
 });

@@ -75,18 +75,30 @@ describe("registrar check-config", () => {
   });
 
   it.each([
-    ["HCL", 300, (depth: number) => `${MINIMAL}x = ${"[".repeat(depth)}${"]".repeat(depth)}\n`, 4],
-    ["HCL", 100_000, (depth: number) => `${MINIMAL}x = ${"[".repeat(depth)}${"]".repeat(depth)}\n`, 4],
-    ["JSON", 300, (depth: number) => `{\n"x": ${"[".repeat(depth)}${"]".repeat(depth)}\n}\n`, 2],
-    ["JSON", 100_000, (depth: number) => `{\n"x": ${"[".repeat(depth)}${"]".repeat(depth)}\n}\n`, 2],
+    [
+      "HCL",
+      300,
+      (depth: number) => `${MINIMAL}x = ${"[".repeat(depth)}${"]".repeat(depth)}\n`,
+      4,
+      ' (in "x")',
+    ],
+    [
+      "HCL",
+      100_000,
+      (depth: number) => `${MINIMAL}x = ${"[".repeat(depth)}${"]".repeat(depth)}\n`,
+      4,
+      ' (in "x")',
+    ],
+    ["JSON", 300, (depth: number) => `{\n"x": ${"[".repeat(depth)}${"]".repeat(depth)}\n}\n`, 2, ""],
+    ["JSON", 100_000, (depth: number) => `{\n"x": ${"[".repeat(depth)}${"]".repeat(depth)}\n}\n`, 2, ""],
   ])(
     "refuses %s nested %i levels deep with one line naming the file and line, no stack (hardening defect 4)",
-    async (format, depth, text, line) => {
+    async (format, depth, text, line, key) => {
       const path = configFile(`deep-${format}-${depth}.conf`, text(depth));
       const result = await run(["check-config", "-config", path]);
       expect(result.code).toBe(1);
       expect(result.stderr).toBe(
-        `${path}: error parsing common config: unable to decode configuration: line ${line}: lists, objects and blocks are nested deeper than 64 levels\n`,
+        `${path}: error parsing common config: unable to decode configuration: line ${line}: lists, objects and blocks are nested deeper than 64 levels${key}\n`,
       );
     },
   );
@@ -96,7 +108,7 @@ describe("registrar check-config", () => {
     const result = await run(["check-config", "-config", path]);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
-      `${path}: error parsing common config: unable to decode configuration: line 7: unterminated string\n`,
+      `${path}: error parsing common config: unable to decode configuration: line 7: unterminated string (in "cluster")\n`,
     );
   });
 
@@ -163,7 +175,7 @@ describe.runIf(existsSync("dist/bin/registrar.js"))("the built CLI", () => {
     });
     expect({ status: child.status, stderr: child.stderr }).toEqual({
       status: 1,
-      stderr: `${path}: error parsing common config: unable to decode configuration: line 7: unterminated string\n`,
+      stderr: `${path}: error parsing common config: unable to decode configuration: line 7: unterminated string (in "cluster")\n`,
     });
   });
 });

@@ -454,11 +454,21 @@ describe("decoding beyond the original", () => {
 
   it.each([
     ["INVALID", "INVALID", 1, 'expected "key = value" or a block, got "INVALID"'],
-    ["an unterminated string", `${MINIMAL}a = 1\nb = 2\nc = 3\ncluster = "a\n`, 7, "unterminated string"],
-    ["an unclosed block", `${MINIMAL}context {\n a = "b"\n`, 4, '"{" is never closed'],
+    [
+      "an unterminated string",
+      `${MINIMAL}a = 1\nb = 2\nc = 3\ncluster = "a\n`,
+      7,
+      'unterminated string (in "cluster")',
+    ],
+    ["an unclosed block", `${MINIMAL}context {\n a = "b"\n`, 4, '"{" is never closed (in "context")'],
     ["a stray closer", `${MINIMAL}}\n`, 4, 'unexpected "}"'],
     ["a missing value", `${MINIMAL}cluster =\n`, 4, 'missing value for "cluster"'],
-    ["an unclosed list", `${MINIMAL}disabled_namespaces = ["a",\n`, 4, '"[" is never closed'],
+    [
+      "an unclosed list",
+      `${MINIMAL}disabled_namespaces = ["a",\n`,
+      4,
+      '"[" is never closed (in "disabled_namespaces")',
+    ],
   ])("reports %s with its line", (_name, text, line, reason) => {
     expect(errors(text)).toEqual([
       `${PATH}: error parsing common config: unable to decode configuration: line ${line}: ${reason}`,
@@ -471,7 +481,7 @@ describe("decoding beyond the original", () => {
 
   it("refuses a number with a leading zero, which the original read as octal", () => {
     expect(errors(`${MINIMAL}webhook_port = 09443\n`)).toEqual([
-      `${PATH}: error parsing common config: unable to decode configuration: line 4: ambiguous number "09443": HCL v1 read a leading 0 as octal; write it without the 0`,
+      `${PATH}: error parsing common config: unable to decode configuration: line 4: ambiguous number "09443": HCL v1 read a leading 0 as octal; write it without the 0 (in "webhook_port")`,
     ]);
   });
 });
