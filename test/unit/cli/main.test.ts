@@ -168,6 +168,24 @@ describe("registrar", () => {
 });
 
 describe.runIf(existsSync("dist/bin/registrar.js"))("the built CLI", () => {
+  it("refuses HCL and JSON nested 100,000 deep with one line on stderr, no stack (hardening defect 4)", () => {
+    const depth = 100_000;
+    for (const [name, text, suffix] of [
+      ["deep.conf", `${MINIMAL}x = ${"[".repeat(depth)}${"]".repeat(depth)}\n`, ' (in "x")'],
+      ["deep.json", `{\n"x": ${"[".repeat(depth)}${"]".repeat(depth)}\n}\n`, ""],
+    ] as const) {
+      const path = configFile(`built-${name}`, text);
+      const child = spawnSync(process.execPath, ["dist/bin/registrar.js", "check-config", "-config", path], {
+        encoding: "utf8",
+      });
+      const line = name.endsWith(".json") ? 2 : 4;
+      expect({ status: child.status, stderr: child.stderr }).toEqual({
+        status: 1,
+        stderr: `${path}: error parsing common config: unable to decode configuration: line ${line}: lists, objects and blocks are nested deeper than 64 levels${suffix}\n`,
+      });
+    }
+  });
+
   it("reports the line-7 unterminated string and exits 1", () => {
     const path = configFile("built-line7.conf", LINE_7_UNTERMINATED);
     const child = spawnSync(process.execPath, ["dist/bin/registrar.js", "check-config", "-config", path], {
