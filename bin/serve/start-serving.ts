@@ -78,7 +78,12 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
     await Promise.all([...handlers.values()].map((handler) => handler.drain(DRAIN_TIMEOUT_MS)));
   };
   try {
-    const http = await serveApp(root, { ...options.listen, logger, name: "registrar serve" });
+    const http = await serveApp(root, {
+      ...options.listen,
+      logger,
+      name: "registrar serve",
+      limits: { maxBodyBytes: config.maxRequestBytes },
+    });
     servers.push(http);
     if (plan.tls.includes("pod-admission")) {
       const { startPodAdmission } = await import("../../functions/pod-admission/start.js");

@@ -23,6 +23,7 @@ import type { PlannerConfig } from "../../lib/planner/planner-config.js";
 import type { PodRef } from "../../lib/planner/scope.js";
 import { podSelectors } from "../../lib/planner/selectors.js";
 import type { SpireClient } from "../../lib/spire/client.js";
+import { type SpireError, spireFailureSummary } from "../../lib/spire/errors.js";
 
 export interface PodAdmissionDeps {
   readonly config: PlannerConfig & { readonly webhookFailClosed: boolean };
@@ -59,20 +60,35 @@ async function admit(review: AdmissionReviewIn, deps: PodAdmissionDeps): Promise
   const failure = await carryOut(decision, deps, logger);
   if (failure === undefined)
     return { allowed: true, warnings: decision.action === "create" ? decision.warnings : [] };
+  // The log gets the details (paths, addresses); the API server's user gets what failed, by gRPC code.
   if (deps.config.webhookFailClosed) {
-    logger.error(`denying pod: ${failure}`);
-    return { allowed: false, message: `SPIRE registrar (webhook_fail_closed): ${failure}` };
+    logger.error({ [LogField.code]: failure.code }, `denying pod: ${failure.shown}: ${failure.detail}`);
+    return { allowed: false, message: `SPIRE registrar (webhook_fail_closed): ${failure.shown}` };
   }
-  logger.warn(`admitting pod without SPIRE change, the next resync repairs it: ${failure}`);
-  return { allowed: true, warnings: [`SPIRE registrar: ${failure}; the next resync will repair it`] };
+  logger.warn(
+    { [LogField.code]: failure.code },
+    `admitting pod without SPIRE change, the next resync repairs it: ${failure.shown}: ${failure.detail}`,
+  );
+  return { allowed: true, warnings: [`SPIRE registrar: ${failure.shown}; the next resync will repair it`] };
 }
 
-/** Applies the decision to SPIRE; answers a description of what failed, if anything did. */
+/** A failed SPIRE change: `shown` to the user (no local details), `detail` for the log. */
+interface Failure {
+  readonly shown: string;
+  readonly detail: string;
+  readonly code: string;
+}
+
+function rpcFailure(error: SpireError, what: string): Failure {
+  return { shown: `${spireFailureSummary(error)}, ${what}`, detail: error.message, code: Code[error.code] };
+}
+
+/** Applies the decision to SPIRE; answers what failed, if anything did. */
 async function carryOut(
   decision: Exclude<PodAdmission, { action: "allow" }>,
   deps: PodAdmissionDeps,
   logger: Logger,
-): Promise<string | undefined> {
+): Promise<Failure | undefined> {
   if (decision.action === "create") return register(decision.entry, deps, logger);
   const deleted = await deps.spire.deleteEntries([decision.entryId]);
   const [byId] = deleted.ok ? deleted.value : [];
@@ -92,19 +108,20 @@ async function register(
   entry: NewEntry,
   deps: PodAdmissionDeps,
   logger: Logger,
-): Promise<string | undefined> {
+): Promise<Failure | undefined> {
   const created = await deps.spire.createEntries([entry]);
-  if (!created.ok)
-    return `SPIRE server unavailable, entry for ${entry.spiffeId} not created (${created.error.message})`;
+  if (!created.ok) return rpcFailure(created.error, `entry for ${entry.spiffeId} not created`);
   let [result] = created.value;
   if (result && !result.ok && result.code === Code.AlreadyExists && entry.id !== undefined) {
     const updated = await deps.spire.updateEntries([{ ...entry, id: entry.id }]);
-    if (!updated.ok)
-      return `SPIRE server unavailable, entry ${entry.id} not updated to ${entry.spiffeId} (${updated.error.message})`;
+    if (!updated.ok) return rpcFailure(updated.error, `entry ${entry.id} not updated to ${entry.spiffeId}`);
     const [update] = updated.value;
     result = update?.ok ? { ...update, existed: true } : update;
   }
-  if (result && !result.ok) return `SPIRE refused the entry for ${entry.spiffeId}: ${result.message}`;
+  if (result && !result.ok) {
+    const shown = `SPIRE refused the entry for ${entry.spiffeId}: ${result.message}`;
+    return { shown, detail: shown, code: Code[result.code] ?? String(result.code) };
+  }
   logger.info(
     { [LogField.spiffeId]: entry.spiffeId, [LogField.entryId]: result?.entry.id },
     "registered pod",
@@ -117,21 +134,22 @@ async function removeBySelectors(
   pod: PodRef,
   deps: PodAdmissionDeps,
   logger: Logger,
-): Promise<string | undefined> {
+): Promise<Failure | undefined> {
   const { namespace, name } = pod;
+  const notRemoved = `entries of pod ${namespace}/${name} not removed`;
   const listed = await deps.spire.listEntries({
     selectors: { selectors: podSelectors(namespace, name), match: "exact" },
   });
-  if (!listed.ok)
-    return `SPIRE server unavailable, entries of pod ${namespace}/${name} not removed (${listed.error.message})`;
+  if (!listed.ok) return rpcFailure(listed.error, notRemoved);
   const owned = listed.value.filter(deps.isOwned);
   if (owned.length === 0) return undefined;
   const deleted = await deps.spire.deleteEntries(owned.map((entry) => entry.id));
-  if (!deleted.ok)
-    return `SPIRE server unavailable, entries of pod ${namespace}/${name} not removed (${deleted.error.message})`;
+  if (!deleted.ok) return rpcFailure(deleted.error, notRemoved);
   const refused = deleted.value.filter((result) => !result.ok);
-  if (refused.length > 0)
-    return `SPIRE refused to delete ${refused.length} entries of pod ${namespace}/${name}`;
+  if (refused.length > 0) {
+    const shown = `SPIRE refused to delete ${refused.length} entries of pod ${namespace}/${name}`;
+    return { shown, detail: shown, code: "refused" };
+  }
   logger.info({ [LogField.deleted]: owned.length }, "removed pod entries");
   return undefined;
 }

@@ -48,5 +48,13 @@ export async function startPodAdmission(runtime: Runtime): Promise<ServedApp[]> 
       hint: "registrar generate-config makes these files (docs/webhook-mode.md)",
     },
   };
-  return [await serveTls(app, { addr: config.addr, files, logger, name: "pod-admission" })];
+  return [
+    await serveTls(app, {
+      addr: config.addr,
+      files,
+      logger,
+      name: "pod-admission",
+      limits: { maxBodyBytes: config.maxRequestBytes },
+    }),
+  ];
 }

@@ -4,8 +4,8 @@
  * cluster (a Lease); a call that finds one running answers 202 with the reason at once.
  * In CRD mode (deps.crd) it runs lib/crd-sync/resync.ts: pods and nodes -> SpiffeIDs -> entries, then
  * deletes the entries no SpiffeID records.
- * Replies 200 with a JSON summary, or 503 with the summary so far when SPIRE or the API server is
- * unavailable.
+ * Replies 200 with a JSON summary, or 503 with the summary so far (what was written before the failure)
+ * when SPIRE or the API server is unavailable, 500 when retrying cannot help (e.g. PermissionDenied).
  */
 import { type Context, Hono } from "hono";
 import type { Logger } from "pino";
@@ -72,7 +72,7 @@ export function createApp(deps: ResyncDeps): Hono {
   return app;
 }
 
-/** Runs the mode's resync: 200 with the summary, or 503 with the summary so far. */
+/** Runs the mode's resync: 200 with the summary, or 503 (500 when retrying cannot help) with the summary so far. */
 async function runResync(c: Context, deps: ResyncDeps): Promise<Response> {
   if (deps.crd !== undefined) {
     return crdResyncResponse(
@@ -84,7 +84,10 @@ async function runResync(c: Context, deps: ResyncDeps): Promise<Response> {
   const result = await resync({ ...deps.reconcile, logger: deps.logger }, deps.now);
   if (!result.ok) {
     deps.logger.error({ ...result.summary }, `resync failed: ${result.error.message}`);
-    return c.json({ status: "failed", error: result.error.message, ...result.summary }, 503);
+    return c.json(
+      { status: "failed", error: result.error.message, ...result.summary },
+      result.error.retryable ? 503 : 500,
+    );
   }
   deps.logger.info({ ...result.summary }, "resync done");
   return c.json({ status: "done", ...result.summary }, 200);

@@ -21,6 +21,7 @@ import { LogField } from "../../lib/log/log-fields.js";
 import type { Metrics } from "../../lib/metrics/metrics.js";
 import { addMetricsRoute } from "../../lib/metrics/routes.js";
 import type { SpireClient } from "../../lib/spire/client.js";
+import { spireFailureSummary } from "../../lib/spire/errors.js";
 
 /** The controller-runtime path the Go registrar served and its ValidatingWebhookConfiguration names. */
 export const SPIFFEID_VALIDATION_PATH = "/validate-spiffeid-spiffe-io-v1beta1-spiffeid";
@@ -66,7 +67,7 @@ async function validate(review: AdmissionReviewIn, deps: SpiffeIdValidationDeps)
     logger.error({ [LogField.error]: listed.error }, "could not list SPIRE entries for the duplicate check");
     return {
       allowed: false,
-      message: `unable to check SPIRE for duplicate entries, try again: ${listed.error.message}`,
+      message: `unable to check SPIRE for duplicate entries, try again: ${spireFailureSummary(listed.error)}`,
     };
   }
   const duplicate = duplicateMessage(check, listed.value);

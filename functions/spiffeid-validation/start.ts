@@ -10,6 +10,7 @@
  */
 import { join } from "node:path";
 import type { Logger } from "pino";
+import { defaultTenantRules, type TenantRules } from "../../lib/admission/spiffeid-tenancy.js";
 import type { ReadinessCheck } from "../../lib/http/health.js";
 import type { ServedApp } from "../../lib/http/serve.js";
 import { serveTls } from "../../lib/http/serve-tls.js";
@@ -45,6 +46,10 @@ export interface SpiffeIdValidationServerOptions {
   readonly clock?: RotationClock;
   readonly backoff?: RetryBackoff;
   readonly reloadIntervalMs?: number;
+  /** What namespaces may claim (default: defaultTenantRules, nothing beyond their own IDs). */
+  readonly tenants?: TenantRules;
+  /** Largest request body (default DEFAULT_MAX_REQUEST_BYTES). */
+  readonly maxRequestBytes?: number;
   /** Whether `webhookCertDir` is writable (default: a write probe). */
   readonly checkDirAccess?: (dir: string) => Promise<"writable" | "read-only">;
 }
@@ -76,7 +81,11 @@ export async function startSpiffeIdValidationServer(
     throw new StartupError([(error as Error).message]);
   }
   const app = createApp({
-    validation: { trustDomain: options.trustDomain, registrarNamespace: options.namespace },
+    validation: {
+      trustDomain: options.trustDomain,
+      registrarNamespace: options.namespace,
+      tenants: options.tenants ?? defaultTenantRules(options.cluster),
+    },
     spire: options.admissionSpire,
     logger,
     readiness: options.readiness,
@@ -97,6 +106,7 @@ export async function startSpiffeIdValidationServer(
       name: "spiffeid-validation",
       withoutClientCa: "not-requested",
       ...(options.reloadIntervalMs !== undefined && { reloadIntervalMs: options.reloadIntervalMs }),
+      ...(options.maxRequestBytes !== undefined && { limits: { maxBodyBytes: options.maxRequestBytes } }),
     });
   } catch (error) {
     if (certificate.kind === "minted") certificate.stop();
@@ -135,6 +145,14 @@ export async function startSpiffeIdValidation(
     webhookServiceName: config.webhookServiceName,
     webhookCertDir: config.webhookCertDir,
     addr: `:${config.webhookPort}`,
+    maxRequestBytes: config.maxRequestBytes,
+    tenants: {
+      cluster: config.cluster,
+      controllerName: config.controllerName,
+      downstreamNamespaces: config.downstreamNamespaces,
+      adminNamespaces: config.adminNamespaces,
+      allowCrossNamespaceIds: config.allowCrossNamespaceIds,
+    },
     spire: runtime.spire,
     admissionSpire: runtime.spireWithTimeout(VALIDATION_SPIRE_TIMEOUT_MS),
     logger,

@@ -7,6 +7,13 @@ import type { Hono } from "hono";
 import type { Metrics } from "../metrics/metrics.js";
 import { type AdmissionReviewIn, readAdmissionReview, reviewResponse, type Verdict } from "./review.js";
 
+/** Admission operations; anything else is labelled `other`, so a caller cannot grow the metrics. */
+const OPERATIONS: ReadonlySet<string> = new Set(["CREATE", "UPDATE", "DELETE", "CONNECT"]);
+
+function operationLabel(operation: unknown): string {
+  return typeof operation === "string" && OPERATIONS.has(operation) ? operation : "other";
+}
+
 export function addAdmissionRoute(
   app: Hono,
   path: string,
@@ -29,7 +36,7 @@ export function addAdmissionRoute(
       return c.text(`${read.message}\n`, 400);
     }
     const verdict = await decide(read.review);
-    metrics?.admission(read.review.request.operation ?? "unknown", verdict.allowed ? "allowed" : "denied");
+    metrics?.admission(operationLabel(read.review.request.operation), verdict.allowed ? "allowed" : "denied");
     return c.json(reviewResponse(read.review.apiVersion, read.review.request.uid, verdict));
   });
   app.notFound((c) => c.text("Not found\n", 404));

@@ -62,7 +62,37 @@ export function readAdmissionReview(body: unknown): ReviewResult {
   const uid = (request as { uid?: unknown }).uid;
   if (typeof uid !== "string" || uid === "")
     return { ok: false, message: "AdmissionReview request is missing uid" };
+  const shapeError = requestShapeError(request as Record<string, unknown>);
+  if (shapeError !== undefined) return { ok: false, message: `AdmissionReview request: ${shapeError}` };
   return { ok: true, review: { apiVersion, request: request as AdmissionRequest } };
+}
+
+/**
+ * Why the fields the registrar reads do not have AdmissionRequest's types, or undefined: the API
+ * server always sends them so, and anything else is answered 400 instead of being trusted.
+ */
+function requestShapeError(request: Readonly<Record<string, unknown>>): string | undefined {
+  for (const field of ["operation", "namespace", "name"] as const) {
+    const value = request[field];
+    if (value !== undefined && typeof value !== "string") return `${field} must be a string`;
+  }
+  const kind = request.kind;
+  if (kind !== undefined) {
+    if (typeof kind !== "object" || kind === null || Array.isArray(kind)) return "kind must be an object";
+    for (const [field, value] of Object.entries(kind)) {
+      if (typeof value !== "string") return `kind.${field} must be a string`;
+    }
+  }
+  if (request.dryRun !== undefined && typeof request.dryRun !== "boolean") return "dryRun must be a boolean";
+  const options = request.options;
+  if (options !== undefined && options !== null) {
+    if (typeof options !== "object" || Array.isArray(options)) return "options must be an object";
+    const grace = (options as Record<string, unknown>).gracePeriodSeconds;
+    if (grace !== undefined && grace !== null && typeof grace !== "number") {
+      return "options.gracePeriodSeconds must be a number";
+    }
+  }
+  return undefined;
 }
 
 /** The AdmissionReview response for `request`, in `apiVersion`. */

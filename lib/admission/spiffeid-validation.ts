@@ -10,6 +10,9 @@
  *   so two entries that differ only by parent, which SPIRE allows, could not both be requested);
  * - DNS names are checked with the rules of the current SPIRE server (`dnsNameError`), so the reasons
  *   differ from v0.11's regex (e.g. single-character labels and `_` are now accepted).
+ * On top of Go's checks, the tenant rules of spiffeid-tenancy.ts: no IDs reserved for the registrar,
+ * no other namespace's `/ns/<ns>/...` IDs, downstream and admin only where configured, selectors of
+ * plain strings without control characters, DNS names without control characters.
  * UPDATE runs the spec checks only; DELETE is always allowed.
  */
 
@@ -19,6 +22,13 @@ import { SPIFFEID_GROUP, SPIFFEID_KIND, type SpiffeIdSelector } from "../planner
 import { spiffeIdSelectors } from "../planner/spiffeid-selectors.js";
 import { parseSpiffeId } from "../spiffe/id.js";
 import type { AdmissionRequest } from "./review.js";
+import {
+  claimedIdError,
+  rightsError,
+  selectorShapeError,
+  type TenantRules,
+  textError,
+} from "./spiffeid-tenancy.js";
 
 /** Denial message of the duplicate check, the Go registrar's. */
 export const DUPLICATE_DETECTED = "Duplicate detected";
@@ -27,6 +37,8 @@ export interface SpiffeIdValidationContext {
   readonly trustDomain: string;
   /** The namespace the registrar runs in: only there may SpiffeIDs use node (k8s_psat) selectors. */
   readonly registrarNamespace: string;
+  /** What other namespaces may claim (config: downstream_namespaces, admin_namespaces, ...). */
+  readonly tenants: TenantRules;
 }
 
 /** What the webhook must do: answer now, or first look for duplicate SPIRE entries (CREATE). */
@@ -119,13 +131,23 @@ export function checkSpiffeIdResource(
   const metadataNamespace = asRecord(resource?.metadata)?.namespace;
   const namespace =
     typeof metadataNamespace === "string" && metadataNamespace !== "" ? metadataNamespace : requestNamespace;
+  const selectorError = selectorShapeError(selector);
+  if (selectorError !== undefined) return deny(selectorError);
   const namespaceError = namespaceRuleError(selector as SpiffeIdSelector, namespace, context);
   if (namespaceError !== undefined) return deny(namespaceError);
+  const claimed = parseSpiffeId(spiffeId);
+  const tenantError =
+    (claimed.ok
+      ? claimedIdError(claimed.value, namespace, context.registrarNamespace, context.tenants)
+      : undefined) ?? rightsError(spec, namespace, context.tenants);
+  if (tenantError !== undefined) return deny(tenantError);
 
   const dnsNames = spec.dnsNames ?? [];
   if (!Array.isArray(dnsNames)) return deny("spec.dnsNames must be a list of strings");
   for (const name of dnsNames) {
     if (typeof name !== "string") return deny("spec.dnsNames must be a list of strings");
+    const textReason = textError("spec.dnsNames", name);
+    if (textReason !== undefined) return deny(textReason);
     const reason = dnsNameError(name);
     if (reason !== undefined) return deny(`invalid DNS name ${JSON.stringify(name)}: ${reason}`);
   }

@@ -5,6 +5,7 @@
  */
 import { trustDomainError } from "../spiffe/trust-domain.js";
 import type { Config } from "./config.js";
+import { valueErrors } from "./value-checks.js";
 
 /** A config whose values are decoded and defaulted but not yet checked. */
 export type DraftConfig = { -readonly [K in keyof Config]: Config[K] };
@@ -42,6 +43,8 @@ const CONTEXT_REFERENCE = "{{.Context.";
 export function checkDraft(draft: DraftConfig, facts: DraftFacts): string[] {
   const errors: string[] = [];
   const common = (message: string) => errors.push(COMMON + message);
+  const at = (key: string) => lineSuffix(facts, key);
+  const writtenServerAddress = draft.serverAddress;
 
   if (draft.serverAddress === "") {
     if (draft.serverSocketPath !== "") draft.serverAddress = `unix://${draft.serverSocketPath}`;
@@ -52,65 +55,59 @@ export function checkDraft(draft: DraftConfig, facts: DraftFacts): string[] {
     !draft.serverAddress.startsWith("unix://") &&
     draft.agentSocketPath === ""
   ) {
-    common("agent_socket_path must be specified if the server is not a local socket");
+    common(`agent_socket_path must be specified if the server is not a local socket${at("server_address")}`);
   }
   if (draft.trustDomain === "") {
     common("trust_domain must be specified");
   } else {
     const reason = trustDomainError(draft.trustDomain);
-    if (reason !== undefined) common(`malformed trust domain: ${reason}${bareNameHint(draft.trustDomain)}`);
+    if (reason !== undefined)
+      common(`malformed trust domain: ${reason}${at("trust_domain")}${bareNameHint(draft.trustDomain)}`);
   }
   if (draft.cluster === "") common("cluster must be specified");
   if (draft.podLabel !== "" && draft.podAnnotation !== "") {
     common(
-      "workload registration mode specification is incorrect, can't specify both pod_label and pod_annotation",
+      `workload registration mode specification is incorrect, can't specify both pod_label and pod_annotation${at("pod_annotation")}`,
     );
   }
   if (!MODES.includes(facts.rawMode)) {
     // JSON.stringify quotes as the original's Go %q did (a line break shows as \n).
-    common(`invalid mode ${JSON.stringify(facts.rawMode)}, valid values are crd, webhook and reconcile`);
-  }
-
-  if (!LOG_LEVELS.includes(facts.rawLogLevel.toLowerCase())) {
-    errors.push(`error setting up logging: not a valid logrus Level: ${JSON.stringify(facts.rawLogLevel)}`);
-  }
-  if (!LOG_FORMATS.includes(facts.rawLogFormat.toLowerCase())) {
-    errors.push(`error setting up logging: unknown logger format: ${JSON.stringify(facts.rawLogFormat)}`);
-  }
-
-  const positive = (key: string, value: number) => {
-    if (value < 1) errors.push(`${key}: expected a positive number, got ${value}${lineSuffix(facts, key)}`);
-  };
-  positive("entry_batch_size", draft.entryBatchSize);
-  positive("entry_concurrency", draft.entryConcurrency);
-  if (draft.webhookPort < 1 || draft.webhookPort > 65535) {
-    errors.push(
-      `webhook_port: expected a port number, got ${draft.webhookPort}${lineSuffix(facts, "webhook_port")}`,
+    common(
+      `invalid mode ${JSON.stringify(facts.rawMode)}, valid values are crd, webhook and reconcile${at("mode")}`,
     );
   }
 
+  if (!LOG_LEVELS.includes(facts.rawLogLevel.toLowerCase())) {
+    errors.push(
+      `error setting up logging: not a valid logrus Level: ${JSON.stringify(facts.rawLogLevel)}${at("log_level")}`,
+    );
+  }
+  if (!LOG_FORMATS.includes(facts.rawLogFormat.toLowerCase())) {
+    errors.push(
+      `error setting up logging: unknown logger format: ${JSON.stringify(facts.rawLogFormat)}${at("log_format")}`,
+    );
+  }
+
+  errors.push(...valueErrors({ ...draft, serverAddress: writtenServerAddress }, at));
+
   if (draft.identityTemplate !== "" && (draft.podAnnotation !== "" || draft.podLabel !== "")) {
     errors.push(
-      "workload registration configuration is incorrect, can only use one of identity_template, pod_annotation, or pod_label",
+      `workload registration configuration is incorrect, can only use one of identity_template, pod_annotation, or pod_label${at("identity_template")}`,
     );
   }
   if (!facts.hasContext) {
     if (referencesContext(draft.identityTemplate))
-      errors.push("identity_template references non-existing context");
+      errors.push(`identity_template references non-existing context${at("identity_template")}`);
     if (draft.dnsNameTemplates.some(referencesContext)) {
-      errors.push("dns_name_template references non-existing context");
+      errors.push(`dns_name_template references non-existing context${at("dns_name_templates")}`);
     }
-  }
-
-  if (draft.eventAck !== "processed" && draft.eventAck !== "accepted") {
-    errors.push(
-      `event_ack: expected "processed" or "accepted", got ${JSON.stringify(draft.eventAck)}${lineSuffix(facts, "event_ack")}`,
-    );
   }
 
   const electsLeader = facts.rawMode === "reconcile" || facts.rawMode === "crd";
   if (electsLeader && draft.leaderElection && draft.leaderElectionResourceLock === "configmaps") {
-    errors.push('the "configmaps" leader election resource lock type is no longer supported');
+    errors.push(
+      `the "configmaps" leader election resource lock type is no longer supported${at("leader_election_resource_lock")}`,
+    );
   }
   return errors;
 }

@@ -73,4 +73,13 @@ export interface Config {
   readonly spireTimeoutMs: number;
   readonly entryBatchSize: number;
   readonly entryConcurrency: number;
+  // request bounds and SpiffeID tenant rules (new in this project)
+  /** Largest request body an HTTP function accepts (413 beyond). */
+  readonly maxRequestBytes: number;
+  /** crd mode: namespaces whose SpiffeIDs may ask for `downstream: true`. */
+  readonly downstreamNamespaces: readonly string[];
+  /** crd mode: namespaces whose SpiffeIDs may ask for `admin: true`. */
+  readonly adminNamespaces: readonly string[];
+  /** crd mode: let a SpiffeID claim `/ns/<another namespace>/...` (the Go registrar's behaviour). */
+  readonly allowCrossNamespaceIds: boolean;
 }

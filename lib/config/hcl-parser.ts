@@ -48,6 +48,8 @@ type BodyKeys = Map<string, { readonly line: number; readonly attribute: boolean
 function parseTokens(tokens: readonly Token[], text: string): Result<ParsedHcl, string> {
   let index = 0;
   let failure: string | undefined;
+  /** The top-level key whose value is being read, named in a failure inside it. */
+  let currentKey: string | undefined;
   const keys: KeyPosition[] = [];
 
   const peek = (): Token => tokens[index] as Token;
@@ -60,7 +62,9 @@ function parseTokens(tokens: readonly Token[], text: string): Result<ParsedHcl, 
   const isPunct = (token: Token, punct: string) => token.kind === "punct" && token.text === punct;
   /** Records the first failure; returns undefined so callers can `return fail(...)`. */
   const fail = (line: number, reason: string): undefined => {
-    failure ??= `line ${line}: ${reason}`;
+    const key = currentKey === undefined ? undefined : quoteText(currentKey);
+    const where = key === undefined || reason.includes(key) ? "" : ` (in ${key})`;
+    failure ??= `line ${line}: ${reason}${where}`;
     return undefined;
   };
   const unexpected = (token: Token): undefined =>
@@ -82,7 +86,9 @@ function parseTokens(tokens: readonly Token[], text: string): Result<ParsedHcl, 
         return object;
       }
       if (token.kind !== "word" && token.kind !== "string") return unexpected(token);
-      if (!item(object, seen, opener === undefined, isObject)) return undefined;
+      const topLevel = opener === undefined;
+      if (!item(object, seen, topLevel, isObject)) return undefined;
+      if (topLevel) currentKey = undefined;
       if (isPunct(peek(), ",")) take();
     }
   }
@@ -98,6 +104,7 @@ function parseTokens(tokens: readonly Token[], text: string): Result<ParsedHcl, 
     const name = path[0] as string;
     const after = peek();
     const isAssign = isPunct(after, "=") || (isObject && isPunct(after, ":"));
+    if (topLevel && (isAssign || isPunct(after, "{"))) currentKey = name;
     if (path.length === 1 && isAssign) {
       take();
       const value = valueAfter(name, after);

@@ -119,7 +119,9 @@ export function parseConfig(text: string, path: string): ConfigResult {
   // What the original only found at run time (an ID that cannot be built, a template that does
   // not parse) is a configuration error here, so a bad file never reaches the planner.
   const plannerErrors = validatePlannerConfig(config);
-  if (!plannerErrors.ok) return fail(plannerErrors.error);
+  // Each message starts with its key (`cluster: ...`): add the key's line.
+  if (!plannerErrors.ok)
+    return fail(plannerErrors.error.map((message) => `${message}${at(message.split(":")[0] ?? "")}`));
   return { ok: true, value: { config: freeze(config), warnings } };
 }
 

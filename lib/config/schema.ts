@@ -49,7 +49,11 @@ export const ConfigSchema: v.GenericSchema<unknown, Config> = v.strictObject({
   context: v.record(v.string(), v.string()),
   dnsNameTemplates: v.array(text),
   spireTimeout: v.pipe(v.string(), v.nonEmpty()),
-  spireTimeoutMs: v.pipe(v.number(), v.minValue(Number.MIN_VALUE)),
+  spireTimeoutMs: v.pipe(v.number(), v.minValue(100), v.maxValue(600_000)),
   entryBatchSize: positiveInteger,
   entryConcurrency: positiveInteger,
+  maxRequestBytes: positiveInteger,
+  downstreamNamespaces: v.array(text),
+  adminNamespaces: v.array(text),
+  allowCrossNamespaceIds: flag,
 });

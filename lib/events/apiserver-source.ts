@@ -4,6 +4,7 @@
  * (events are hints, the API server is the truth), so a forged or stale event is at worst a no-op.
  */
 import type { CloudEvent } from "./cloudevent.js";
+import { objectNameError } from "./object-names.js";
 
 export type ObjectAction = "add" | "update" | "delete";
 
@@ -30,7 +31,8 @@ export const PING_EVENT_TYPE = "dev.knative.sources.ping";
 /**
  * Reads the object hint of an ApiServerSource event and checks that its kind is one of `kinds`
  * (e.g. ["Pod"]). The object is named by the event data (an ObjectReference in Reference mode, the
- * object in Resource mode); the `kind`/`name`/`namespace` extensions, when present, must agree.
+ * object in Resource mode); the `kind`/`name`/`namespace` extensions, when present, must agree. A
+ * namespaced kind without a namespace, or a name Kubernetes would not accept, is malformed.
  */
 export function readObjectHint(event: CloudEvent, kinds: readonly string[]): HintResult {
   const match = TYPE_PATTERN.exec(event.type);
@@ -68,6 +70,10 @@ export function readObjectHint(event: CloudEvent, kinds: readonly string[]): Hin
       message: `event ${event.id} is about a ${named.kind}; this function handles ${kinds.join(", ")}`,
     };
   }
+  // Checked before the name reaches an API path (a Pod named ".." would read another path).
+  const nameError = objectNameError(named.kind, named.namespace, named.name);
+  if (nameError !== undefined)
+    return { ok: false, reason: "malformed", message: `event ${event.id}: ${nameError}` };
   return { ok: true, hint: { action, mode, ...named } };
 }
 

@@ -78,7 +78,10 @@ function parseStructured(body: string): CloudEventResult {
     if (key === "data") data = value;
     else if (key === "data_base64")
       data = typeof value === "string" ? Buffer.from(value, "base64").toString("utf8") : value;
-    else if (value !== null && value !== undefined) attributes[key] = String(value);
+    else if (typeof value === "object" && value !== null) {
+      // Attributes are strings (extensions may be numbers or booleans), never objects or lists.
+      return { ok: false, message: `CloudEvent attribute ${JSON.stringify(key)} must be a string` };
+    } else if (value !== null && value !== undefined) attributes[key] = String(value);
   }
   return build(attributes, data);
 }

@@ -13,6 +13,12 @@ import { createSecureContext } from "node:tls";
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
 import type { Logger } from "pino";
+import {
+  DEFAULT_REQUEST_LIMITS,
+  limitRequestBody,
+  type RequestLimits,
+  serverTimeoutOptions,
+} from "./request-limits.js";
 import type { ServedApp } from "./serve.js";
 
 export interface TlsFiles {
@@ -86,6 +92,8 @@ export interface TlsServeOptions {
    * without one by design (the SpiffeID validation webhook).
    */
   readonly withoutClientCa?: "insecure-skip" | "not-requested";
+  /** Default DEFAULT_REQUEST_LIMITS. */
+  readonly limits?: Partial<RequestLimits>;
 }
 
 export async function serveTls(app: Hono, options: TlsServeOptions): Promise<ServedApp> {
@@ -98,12 +106,17 @@ export async function serveTls(app: Hono, options: TlsServeOptions): Promise<Ser
       "insecure_skip_client_verification is set: ANY client that can reach this port can call the webhook; do not run like this in production",
     );
   }
+  const limits = { ...DEFAULT_REQUEST_LIMITS, ...options.limits };
   const server = serve({
-    fetch: app.fetch,
+    fetch: limitRequestBody(app.fetch, limits.maxBodyBytes, options.logger),
     port,
     ...(host ? { hostname: host } : {}),
     createServer: createHttpsServer,
     serverOptions: {
+      ...serverTimeoutOptions(limits),
+      // A client that never finishes its TLS handshake is cut as one that never sends its headers
+      // (Node's default waits 120 s).
+      handshakeTimeout: limits.headersTimeoutMs,
       ...material,
       minVersion: "TLSv1.2",
       requestCert: verifyClients,

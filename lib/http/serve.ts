@@ -1,12 +1,18 @@
 /**
  * Serves a hono app over plain HTTP (Knative and OpenFaaS terminate TLS in front of it) and shuts
  * down gracefully: on SIGTERM in-flight requests finish, idle connections close, and after a grace
- * period the rest are cut.
+ * period the rest are cut. Requests are bounded in size and time (request-limits.ts).
  */
 import type { AddressInfo } from "node:net";
 import { serve } from "@hono/node-server";
 import type { Hono } from "hono";
 import type { Logger } from "pino";
+import {
+  DEFAULT_REQUEST_LIMITS,
+  limitRequestBody,
+  type RequestLimits,
+  serverTimeoutOptions,
+} from "./request-limits.js";
 
 export interface ServedApp {
   readonly port: number;
@@ -15,9 +21,22 @@ export interface ServedApp {
 
 export async function serveApp(
   app: Hono,
-  options: { port: number; hostname?: string; logger: Logger; name: string },
+  options: {
+    port: number;
+    hostname?: string;
+    logger: Logger;
+    name: string;
+    /** Default DEFAULT_REQUEST_LIMITS. */
+    limits?: Partial<RequestLimits>;
+  },
 ): Promise<ServedApp> {
-  const server = serve({ fetch: app.fetch, port: options.port, hostname: options.hostname ?? "0.0.0.0" });
+  const limits = { ...DEFAULT_REQUEST_LIMITS, ...options.limits };
+  const server = serve({
+    fetch: limitRequestBody(app.fetch, limits.maxBodyBytes, options.logger),
+    port: options.port,
+    hostname: options.hostname ?? "0.0.0.0",
+    serverOptions: serverTimeoutOptions(limits),
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("listening", resolve);
     server.once("error", reject);

@@ -26,6 +26,9 @@ export const LogField = {
   durationMs: "duration_ms",
   address: "address",
   path: "path",
+  method: "method",
+  /** A short error code (ECONNRESET, a gRPC code name), logged instead of a stack for expected failures. */
+  code: "code",
   error: "err",
   /** One line saying why a retried operation failed (lib/log/reason.ts); no stack. */
   reason: "reason",

@@ -74,12 +74,22 @@ function idFromValue(
   source: string,
 ): Result<string | undefined> {
   if (value === undefined) return ok(undefined);
-  const error = value === "" ? "path is empty" : pathError(`/${value}`);
+  const error = value === "" ? "path is empty" : (pathError(`/${value}`) ?? reservedPathError(value));
   if (error !== undefined) {
     return fail(`${source} value ${JSON.stringify(value)} is not a valid SPIFFE ID path: ${error}`);
   }
   // The path is validated and the trust domain is config-validated; joining again would re-check both.
   return ok(`spiffe://${trustDomain}/${value}`);
+}
+
+/**
+ * SPIRE refuses entries for IDs under `/spire` (its agents and servers live there): such a pod gets
+ * no entry and a warning, instead of an entry every resync fails to create.
+ */
+function reservedPathError(relativePath: string): string | undefined {
+  return relativePath === "spire" || relativePath.startsWith("spire/")
+    ? "the /spire path is reserved for SPIRE's agents and servers"
+    : undefined;
 }
 
 const PLACEHOLDER_POD: TemplatePod = {
@@ -102,8 +112,11 @@ export function validateIdentityTemplate(
 ): Result<void> {
   const template = parseTemplate(source, context);
   if (!template.ok) return fail(`parsing identity template: ${template.error}`);
-  const path = parseRelativePath(renderTemplate(template.value, PLACEHOLDER_POD));
+  const rendered = renderTemplate(template.value, PLACEHOLDER_POD);
+  const path = parseRelativePath(rendered);
   if (!path.ok) return fail(`validating identity template: ${path.error}`);
+  const reserved = reservedPathError(rendered);
+  if (reserved !== undefined) return fail(`validating identity template: ${reserved}`);
   return ok(undefined);
 }
 

@@ -9,11 +9,14 @@ import { LogField } from "../log/log-fields.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { Plan } from "../planner/diff.js";
 import type { Entry, EntrySpec } from "../planner/entry.js";
-import type { SpireClient } from "../spire/client.js";
+import type { CreateEntryResult, SpireClient } from "../spire/client.js";
 import type { SpireError } from "../spire/errors.js";
 
 export interface ApplySummary {
+  /** Entries this apply wrote. */
   created: number;
+  /** Entries to create that SPIRE already had (AlreadyExists: another writer got there first). */
+  existing: number;
   updated: number;
   deleted: number;
   failed: number;
@@ -25,18 +28,22 @@ export type ApplyResult =
   | { ok: false; error: SpireError; summary: ApplySummary; refused?: ReadonlySet<EntrySpec> };
 
 export function emptySummary(): ApplySummary {
-  return { created: 0, updated: 0, deleted: 0, failed: 0 };
+  return { created: 0, existing: 0, updated: 0, deleted: 0, failed: 0 };
 }
 
 /** Adds `more` into `total`. */
 export function addSummary(total: ApplySummary, more: ApplySummary): void {
   total.created += more.created;
+  total.existing += more.existing;
   total.updated += more.updated;
   total.deleted += more.deleted;
   total.failed += more.failed;
 }
 
-/** Creates, then updates, then deletes: a pod never loses its old entry before its new one exists. */
+/**
+ * Creates, then updates, then deletes: a pod never loses its old entry before its new one exists.
+ * When an RPC fails, the summary still counts what the RPCs before it wrote.
+ */
 export async function applyPlan(
   spire: SpireClient,
   plan: Plan,
@@ -56,44 +63,55 @@ async function applyInOrder(spire: SpireClient, plan: Plan, logger: Logger): Pro
   const refused = new Set<EntrySpec>();
   if (plan.create.length > 0) {
     const results = await spire.createEntries(plan.create);
-    if (!results.ok) return { ok: false, error: results.error, summary, refused };
-    results.value.forEach((result, i) => {
-      const spec = plan.create[i] as EntrySpec;
-      if (result.ok) {
-        summary.created++;
-        logger.debug(
-          {
-            [LogField.spiffeId]: spec.spiffeId,
-            [LogField.entryId]: result.entry.id,
-            existed: result.existed,
-          },
-          "created entry",
-        );
-      } else {
-        summary.failed++;
-        refused.add(spec);
-        logger.warn(
-          { [LogField.spiffeId]: spec.spiffeId, [LogField.parentId]: spec.parentId, code: result.code },
-          `SPIRE refused to create entry: ${result.message}`,
-        );
-      }
+    const written = results.ok ? results.value : (results.partial ?? []);
+    written.forEach((result, i) => {
+      if (result !== undefined) countCreate(result, plan.create[i] as EntrySpec, summary, refused, logger);
     });
+    if (!results.ok) return { ok: false, error: results.error, summary, refused };
   }
   if (plan.update.length > 0) {
     const results = await spire.updateEntries(plan.update);
+    const written = results.ok ? results.value : (results.partial ?? []);
+    written.forEach((result, i) => {
+      if (result !== undefined)
+        countChange(result, plan.update[i] as Entry, "update", summary, refused, logger);
+    });
     if (!results.ok) return { ok: false, error: results.error, summary, refused };
-    for (const [i, result] of results.value.entries()) {
-      countChange(result, plan.update[i] as Entry, "update", summary, refused, logger);
-    }
   }
   if (plan.delete.length > 0) {
     const results = await spire.deleteEntries(plan.delete.map((entry) => entry.id));
+    const written = results.ok ? results.value : (results.partial ?? []);
+    written.forEach((result, i) => {
+      if (result !== undefined)
+        countChange(result, plan.delete[i] as Entry, "delete", summary, refused, logger);
+    });
     if (!results.ok) return { ok: false, error: results.error, summary, refused };
-    for (const [i, result] of results.value.entries()) {
-      countChange(result, plan.delete[i] as Entry, "delete", summary, refused, logger);
-    }
   }
   return { ok: true, summary, refused };
+}
+
+function countCreate(
+  result: CreateEntryResult,
+  spec: EntrySpec,
+  summary: ApplySummary,
+  refused: Set<EntrySpec>,
+  logger: Logger,
+): void {
+  if (result.ok) {
+    if (result.existed) summary.existing++;
+    else summary.created++;
+    logger.debug(
+      { [LogField.spiffeId]: spec.spiffeId, [LogField.entryId]: result.entry.id, existed: result.existed },
+      "created entry",
+    );
+    return;
+  }
+  summary.failed++;
+  refused.add(spec);
+  logger.warn(
+    { [LogField.spiffeId]: spec.spiffeId, [LogField.parentId]: spec.parentId, code: result.code },
+    `SPIRE refused to create entry: ${result.message}`,
+  );
 }
 
 function countChange(

@@ -39,6 +39,7 @@ export async function resync(context: ReconcileContext, now: () => number): Prom
   ]);
   const summary: ResyncSummary = {
     created: 0,
+    existing: 0,
     updated: 0,
     deleted: 0,
     failed: 0,

@@ -56,5 +56,12 @@ export async function serveEventFunction(
 
 /** Serves an event or resync function over plain HTTP on the runtime's port (`PORT`, of-watchdog). */
 export async function serveHttp(runtime: Runtime, name: string, app: Hono): Promise<ServedApp[]> {
-  return [await serveApp(app, { port: listenPort(process.env), logger: runtime.logger, name })];
+  return [
+    await serveApp(app, {
+      port: listenPort(process.env),
+      logger: runtime.logger,
+      name,
+      limits: { maxBodyBytes: runtime.config.maxRequestBytes },
+    }),
+  ];
 }

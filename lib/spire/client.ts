@@ -103,6 +103,15 @@ export type SpireResult<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly error: SpireError };
 
+/**
+ * The result of a batched write: one result per input item, or the error of the RPC that failed
+ * together with what the RPCs before it did (`partial`, aligned with the input; undefined for items
+ * that were not written), so a caller can report what was written before the failure.
+ */
+export type BatchResult<R> =
+  | { readonly ok: true; readonly value: R[] }
+  | { readonly ok: false; readonly error: SpireError; readonly partial?: readonly (R | undefined)[] };
+
 /** The server's CA certificates (DER), for verifying SVIDs it issues. */
 export interface X509Bundle {
   readonly trustDomain: string;
@@ -128,10 +137,10 @@ export interface SpireClient {
    * A spec's `id` is the entry ID asked for; when another entry already has it, that item is an
    * ItemError with code AlreadyExists (SPIRE's unique-ID failure names no entry).
    */
-  createEntries(specs: readonly NewEntry[]): Promise<SpireResult<CreateEntryResult[]>>;
+  createEntries(specs: readonly NewEntry[]): Promise<BatchResult<CreateEntryResult>>;
   /** Replaces the registrar-managed fields of each entry (by id); other fields are left alone. */
-  updateEntries(entries: readonly Entry[]): Promise<SpireResult<UpdateEntryResult[]>>;
-  deleteEntries(ids: readonly string[]): Promise<SpireResult<DeleteEntryResult[]>>;
+  updateEntries(entries: readonly Entry[]): Promise<BatchResult<UpdateEntryResult>>;
+  deleteEntries(ids: readonly string[]): Promise<BatchResult<DeleteEntryResult>>;
   getBundle(): Promise<SpireResult<X509Bundle>>;
   /** Mints an X509-SVID for a DER CSR (the SPIFFE ID comes from the CSR's URI SAN). */
   mintX509Svid(csrDer: Uint8Array, ttlSeconds: number): Promise<SpireResult<MintedX509Svid>>;
@@ -179,24 +188,31 @@ export function createSpireClient(options: SpireClientOptions): SpireClient {
     );
   }
 
-  /** Runs one RPC per chunk with bounded concurrency; stops starting chunks after an RPC failure. */
+  /**
+   * Runs one RPC per chunk with bounded concurrency; stops starting chunks after an RPC failure, and
+   * then answers the failure with the results of the chunks that were written.
+   */
   async function batched<I, R>(
     items: readonly I[],
     size: number,
     send: (chunkItems: I[]) => Promise<SpireResult<R[]>>,
-  ): Promise<SpireResult<R[]>> {
+  ): Promise<BatchResult<R>> {
     let failure: SpireError | undefined;
+    const chunks = chunk(items, size);
     const perChunk = await mapBounded(
-      chunk(items, size),
+      chunks,
       concurrency,
       async (chunkItems) => {
         const result = await send(chunkItems);
         if (!result.ok) failure ??= result.error;
-        return result.ok ? result.value : [];
+        return result.ok ? result.value : undefined;
       },
       () => failure !== undefined,
     );
-    if (failure) return { ok: false, error: failure };
+    if (failure) {
+      const partial = chunks.flatMap((chunkItems, i) => perChunk[i] ?? chunkItems.map(() => undefined));
+      return { ok: false, error: failure, partial };
+    }
     return { ok: true, value: perChunk.flatMap((results) => results ?? []) };
   }
 

@@ -152,3 +152,24 @@ export function trustDomainMismatchError(
     method,
   );
 }
+
+/**
+ * What a failed SPIRE call means, worded by its gRPC code, for people outside the registrar's pod
+ * (admission warnings shown by kubectl): never a socket path, address or server message.
+ */
+export function spireFailureSummary(error: SpireError): string {
+  switch (error.code) {
+    case Code.Unavailable:
+      return "SPIRE server unavailable";
+    case Code.DeadlineExceeded:
+      return "SPIRE server did not answer in time";
+    case Code.ResourceExhausted:
+      return "SPIRE server overloaded (ResourceExhausted)";
+    case Code.PermissionDenied:
+      return "SPIRE server refused the registrar's request (PermissionDenied)";
+    case Code.Unauthenticated:
+      return "SPIRE server could not be authenticated (Unauthenticated)";
+    default:
+      return `SPIRE call failed (${Code[error.code]})`;
+  }
+}

@@ -419,6 +419,39 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))("c
     expect(await getSpiffeId(APP_NS, "evil")).toBeUndefined();
   });
 
+  it("denies through the webhook a downstream SpiffeID, another namespace's ID, a node ID and a selector with a line break (hardening defects 7-9)", async () => {
+    const parentId = `${NODE_ROOT}/n1`;
+    const selector = { namespace: APP_NS, serviceAccount: "tenant" };
+    const cases: [string, Record<string, unknown>, string][] = [
+      [
+        "ca",
+        { parentId, spiffeId: `spiffe://${TD}/tenant/ca`, selector, downstream: true },
+        "downstream_namespaces",
+      ],
+      [
+        "admin",
+        { parentId, spiffeId: `spiffe://${TD}/ns/${OTHER_NS}/sa/admin`, selector },
+        `claims namespace "${OTHER_NS}"`,
+      ],
+      ["node", { parentId, spiffeId: `${NODE_ROOT}/n2`, selector }, "reserved for the registrar"],
+      [
+        "smuggler",
+        {
+          parentId,
+          spiffeId: `spiffe://${TD}/tenant/x`,
+          selector: { ...selector, podName: "p\nk8s:ns:kube-system" },
+        },
+        "must not contain control characters",
+      ],
+    ];
+    for (const [name, spec, reason] of cases) {
+      const denied = await rejection(createManualSpiffeId(APP_NS, name, spec));
+      expect(denied.code).toBe(403);
+      expect(denied.message).toContain(reason);
+      expect(await getSpiffeId(APP_NS, name)).toBeUndefined();
+    }
+  });
+
   it("admits a valid manual SpiffeID, syncs it to SPIRE, and removes its entry through the finalizer", async () => {
     const id = `spiffe://${TD}/manual/worker`;
     await createManualSpiffeId(APP_NS, "manual", {

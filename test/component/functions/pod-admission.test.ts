@@ -2,9 +2,12 @@ import { Code } from "@connectrpc/connect";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../../../functions/pod-admission/app.js";
 import { webhookPodEntryId } from "../../../lib/admission/pod-entry-id.js";
+import { createMetrics } from "../../../lib/metrics/metrics.js";
 import type { EntrySpec } from "../../../lib/planner/entry.js";
 import type { PlannerConfig } from "../../../lib/planner/planner-config.js";
+import { createSpireClient } from "../../../lib/spire/client.js";
 import { entrySpecToProto } from "../../../lib/spire/convert.js";
+import { createUnixSocketTransport } from "../../../lib/spire/transport.js";
 import { podObject, type Rig, reconcileConfig, silentLogger, startRig, TD } from "./harness.js";
 
 const ALIAS = `spiffe://${TD}/k8s-workload-registrar/c1/node`;
@@ -237,7 +240,7 @@ describe("pod-admission (webhook mode)", () => {
     };
     expect(open.response.allowed).toBe(true);
     expect(open.response.warnings[0]).toMatch(
-      /^SPIRE registrar: SPIRE server unavailable, entry for .* not created .*; the next resync will repair it$/,
+      /^SPIRE registrar: SPIRE server unavailable, entry for .* not created; the next resync will repair it$/,
     );
 
     failClosed = true;
@@ -249,6 +252,67 @@ describe("pod-admission (webhook mode)", () => {
     expect(closed.response.status.message).toMatch(
       /^SPIRE registrar \(webhook_fail_closed\): SPIRE server unavailable/,
     );
+  });
+
+  it("labels admission metrics from the known operations, so made-up ones cannot grow /metrics", async () => {
+    const metrics = createMetrics();
+    const counted = createApp({
+      config: { ...webhookConfig(), webhookFailClosed: false },
+      spire: rig.spire,
+      isOwned: rig.context.isOwned,
+      logger: silentLogger,
+      readiness: ready,
+      metrics,
+    });
+    for (let i = 0; i < 50; i++) {
+      const made = review("CREATE", podObject({ name: `p${i}` }));
+      await counted.request(
+        post({ ...made, request: { ...made.request, operation: `OP${i}${"x".repeat(100)}` } }),
+      );
+    }
+    const text = await (await counted.request("https://webhook/metrics")).text();
+    expect(text).toContain('registrar_admission_reviews_total{operation="other",outcome="allowed"} 50');
+    expect(text).not.toContain("OP1");
+  });
+
+  it("words a refusal by its gRPC code, not as unavailable (hardening defect 13)", async () => {
+    rig.spireServer.injectFault({ method: "BatchCreateEntry", code: Code.PermissionDenied, times: 100 });
+    const open = (await (await app.request(post(review("CREATE", podObject({ name: "p" }))))).json()) as {
+      response: { warnings: string[] };
+    };
+    expect(open.response.warnings).toEqual([
+      `SPIRE registrar: SPIRE server refused the registrar's request (PermissionDenied), entry for spiffe://${TD}/ns/default/sa/default not created; the next resync will repair it`,
+    ]);
+  });
+
+  it("shows kubectl users no local path when the SPIRE socket is missing (hardening defect 13)", async () => {
+    const socketPath = "/run/spire/sockets/hidden-from-users.sock";
+    const spire = createSpireClient({
+      transport: createUnixSocketTransport(socketPath),
+      logger: silentLogger,
+      retry: { maxAttempts: 1 },
+    });
+    try {
+      const missing = createApp({
+        config: { ...webhookConfig(), webhookFailClosed: false },
+        spire,
+        isOwned: rig.context.isOwned,
+        logger: silentLogger,
+        readiness: ready,
+      });
+      const json = (await (
+        await missing.request(post(review("CREATE", podObject({ name: "p" }))))
+      ).json()) as {
+        response: { allowed: boolean; warnings: string[] };
+      };
+      expect(json.response.allowed).toBe(true);
+      expect(json.response.warnings).toEqual([
+        `SPIRE registrar: SPIRE server unavailable, entry for spiffe://${TD}/ns/default/sa/default not created; the next resync will repair it`,
+      ]);
+      expect(JSON.stringify(json)).not.toContain("/run/spire");
+    } finally {
+      spire.close();
+    }
   });
 
   it.each([

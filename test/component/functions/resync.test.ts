@@ -1,3 +1,4 @@
+import { Code } from "@connectrpc/connect";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../../../functions/resync/app.js";
 import type { LeaseLock } from "../../../lib/k8s/lease.js";
@@ -32,6 +33,12 @@ function podEntry(name: string, node: string, parentRoot = ROOT): EntrySpec {
   };
 }
 
+/** Stops `rig` and starts one with `config`. */
+async function restartWith(rig: Rig, config: ReturnType<typeof reconcileConfig>): Promise<Rig> {
+  await rig.stop();
+  return startRig(config);
+}
+
 describe("resync (reconcile mode)", () => {
   let rig: Rig;
   beforeEach(async () => {
@@ -58,6 +65,7 @@ describe("resync (reconcile mode)", () => {
     expect(await response.json()).toEqual({
       status: "done",
       created: 2,
+      existing: 0,
       updated: 0,
       deleted: 1,
       failed: 0,
@@ -75,6 +83,54 @@ describe("resync (reconcile mode)", () => {
 
     const again = await app.request(ping());
     expect(await again.json()).toMatchObject({ created: 0, updated: 0, deleted: 0 });
+  });
+
+  it("gives pods whose annotation names an ID under /spire no entry and a warning, so resyncs stop failing (hardening defect 10)", async () => {
+    rig = await restartWith(rig, reconcileConfig({ podAnnotation: "spiffe.io/id" }));
+    rig.cluster.putNode({ metadata: { name: "n1" } });
+    rig.cluster.putPod(
+      podObject({ name: "a", node: "n1", annotations: { "spiffe.io/id": "spire/agent/x" } }),
+    );
+    rig.cluster.putPod(podObject({ name: "b", node: "n1", annotations: { "spiffe.io/id": "spire/server" } }));
+    const app = createApp({ reconcile: rig.context, logger: silentLogger, readiness: ready, now: Date.now });
+    for (let round = 0; round < 2; round++) {
+      const response = await app.request(ping());
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ failed: 0, warnings: 2 });
+    }
+    expect((await rig.entries()).map((entry) => entry.spiffeId)).toEqual([`${ROOT}/n1`]);
+  });
+
+  it("counts entries another resync wrote first as existing, not created (hardening defect 13)", async () => {
+    rig.cluster.putNode({ metadata: { name: "n1" } });
+    for (let i = 0; i < 60; i++)
+      rig.cluster.putPod(podObject({ name: `p${i}`, node: "n1", serviceAccount: `sa${i}` }));
+    // Two instances (two function pods): each has its own "already running" guard.
+    const one = createApp({ reconcile: rig.context, logger: silentLogger, readiness: ready, now: Date.now });
+    const two = createApp({ reconcile: rig.context, logger: silentLogger, readiness: ready, now: Date.now });
+    const answers = await Promise.all([one.request(ping()), two.request(ping())]);
+    const summaries = (await Promise.all(answers.map((answer) => answer.json()))) as {
+      created: number;
+      existing: number;
+    }[];
+    const total = (await rig.entries()).length;
+    expect(total).toBe(61);
+    expect(summaries.reduce((sum, summary) => sum + summary.created, 0)).toBe(total);
+    for (const summary of summaries) expect(summary.created + summary.existing).toBeLessThanOrEqual(total);
+  });
+
+  it("reports what a failed resync wrote before it failed (hardening defect 13)", async () => {
+    rig.cluster.putNode({ metadata: { name: "n1" } });
+    for (let i = 0; i < 120; i++)
+      rig.cluster.putPod(podObject({ name: `p${i}`, node: "n1", serviceAccount: `sa${i}` }));
+    rig.spireServer.injectFault({ method: "BatchCreateEntry", onCall: 2, code: Code.PermissionDenied });
+    const app = createApp({ reconcile: rig.context, logger: silentLogger, readiness: ready, now: Date.now });
+    const response = await app.request(ping());
+    expect(response.status).toBe(500);
+    const summary = (await response.json()) as { status: string; created: number };
+    const written = (await rig.entries()).length;
+    expect(written).toBeGreaterThan(0);
+    expect(summary).toMatchObject({ status: "failed", created: written });
   });
 
   it("answers at once that a resync is running when called concurrently", async () => {

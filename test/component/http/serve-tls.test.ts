@@ -1,5 +1,6 @@
 import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { request } from "node:https";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Hono } from "hono";
@@ -15,14 +16,20 @@ interface Answer {
   peerSerial?: string;
 }
 
-function call(port: number, pki: Pki, client?: { certPath: string; keyPath: string }): Promise<Answer> {
+function call(
+  port: number,
+  pki: Pki,
+  client?: { certPath: string; keyPath: string },
+  body?: Buffer,
+): Promise<Answer> {
   return new Promise((resolve) => {
     const req = request(
       {
         host: "127.0.0.1",
         port,
         path: "/ping",
-        method: "GET",
+        method: body ? "POST" : "GET",
+        ...(body ? { headers: { "content-length": body.length } } : {}),
         ca: readFileSync(pki.ca.certPath),
         servername: "localhost",
         ...(client ? { cert: readFileSync(client.certPath), key: readFileSync(client.keyPath) } : {}),
@@ -35,7 +42,7 @@ function call(port: number, pki: Pki, client?: { certPath: string; keyPath: stri
       },
     );
     req.on("error", (error) => resolve({ error: (error as NodeJS.ErrnoException).code ?? error.message }));
-    req.end();
+    req.end(body);
   });
 }
 
@@ -44,7 +51,9 @@ describe("serveTls", () => {
   let pki: Pki;
   let served: ServedApp;
   let files: { certPath: string; keyPath: string; caCertPath: string };
-  const app = new Hono().get("/ping", (c) => c.text("pong"));
+  const app = new Hono()
+    .get("/ping", (c) => c.text("pong"))
+    .post("/ping", async (c) => c.text(`${(await c.req.text()).length}`));
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), "serve-tls-"));
@@ -88,6 +97,32 @@ describe("serveTls", () => {
     }
     expect(after.status).toBe(200);
     expect(after.peerSerial).not.toBe(before.peerSerial);
+  });
+
+  it("answers 413 to a body over 3 MiB from an authenticated client, and serves a smaller one", async () => {
+    const big = Buffer.alloc(4 * 1024 * 1024, 0x61);
+    expect(await call(served.port, pki, pki.webhookClient, big)).toMatchObject({ status: 413 });
+    expect(await call(served.port, pki, pki.webhookClient, big.subarray(0, 1024))).toMatchObject({
+      status: 200,
+    });
+  });
+
+  it("closes a connection whose TLS handshake never starts (hardening defect 3)", async () => {
+    const short = await serveTls(app, {
+      addr: "127.0.0.1:0",
+      files,
+      logger: silentLogger,
+      name: "test",
+      limits: { headersTimeoutMs: 300 },
+    });
+    try {
+      const socket = connect(short.port, "127.0.0.1");
+      socket.on("error", () => undefined);
+      await new Promise((resolve) => socket.on("close", resolve));
+      expect(socket.destroyed).toBe(true);
+    } finally {
+      await short.close();
+    }
   });
 
   it("names what is wrong with the files", () => {

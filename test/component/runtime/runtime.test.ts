@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { createRuntime } from "../../../lib/runtime/runtime.js";
+import { createRuntime, startupMessages } from "../../../lib/runtime/runtime.js";
 import { startFakeSpireServer } from "../../fakes/spire-entry-server.js";
 
 describe("createRuntime", () => {
@@ -67,5 +67,24 @@ describe("createRuntime", () => {
       runtime.close();
       await server.stop();
     }
+  });
+});
+
+describe("a function's start-up with a config nested too deep (hardening defect 4)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "runtime-deep-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each([
+    ["HCL", `x = ${"[".repeat(100_000)}${"]".repeat(100_000)}\n`, ' (in "x")'],
+    ["JSON", `{"x": ${"[".repeat(300)}${"]".repeat(300)}}`, ""],
+  ])("fails with one message naming the file and line (%s)", async (_format, text, key) => {
+    const configPath = join(dir, "deep.conf");
+    writeFileSync(configPath, text);
+    const error = await createRuntime({ functionName: "k8s-events", configPath, env: {} }).catch(
+      (thrown: unknown) => thrown,
+    );
+    expect(startupMessages(error)).toEqual([
+      `${configPath}: error parsing common config: unable to decode configuration: line 1: lists, objects and blocks are nested deeper than 64 levels${key}`,
+    ]);
   });
 });

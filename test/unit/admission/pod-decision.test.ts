@@ -112,6 +112,18 @@ describe("AdmissionReview", () => {
       { apiVersion: "admission.k8s.io/v1", kind: "Pod", request: { uid: "u" } },
       'unexpected kind "Pod": want AdmissionReview',
     ],
+    // Found by the fuzz suite: an operation that is not a string made the SpiffeID webhook throw (500).
+    [
+      { kind: "AdmissionReview", request: { uid: "u", operation: { toString: [] } } },
+      "AdmissionReview request: operation must be a string",
+    ],
+    [{ request: { uid: "u", namespace: 1 } }, "AdmissionReview request: namespace must be a string"],
+    [{ request: { uid: "u", kind: { kind: [] } } }, "AdmissionReview request: kind.kind must be a string"],
+    [{ request: { uid: "u", dryRun: "yes" } }, "AdmissionReview request: dryRun must be a boolean"],
+    [
+      { request: { uid: "u", options: { gracePeriodSeconds: "0" } } },
+      "AdmissionReview request: options.gracePeriodSeconds must be a number",
+    ],
   ])("rejects %j", (body, message) => {
     expect(readAdmissionReview(body)).toEqual({ ok: false, message });
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AdmissionRequest } from "../../../lib/admission/review.js";
+import { defaultTenantRules } from "../../../lib/admission/spiffeid-tenancy.js";
 import {
   DUPLICATE_DETECTED,
   decideSpiffeIdAdmission,
@@ -9,7 +10,11 @@ import {
 import type { Entry } from "../../../lib/planner/entry.js";
 
 const TD = "example.org";
-const context: SpiffeIdValidationContext = { trustDomain: TD, registrarNamespace: "spire" };
+const context: SpiffeIdValidationContext = {
+  trustDomain: TD,
+  registrarNamespace: "spire",
+  tenants: defaultTenantRules("c1"),
+};
 const spiffeIdKind = { group: "spiffeid.spiffe.io", version: "v1beta1", kind: "SpiffeID" };
 
 const PARENT = `spiffe://${TD}/k8s-workload-registrar/c1/node/n1`;
@@ -296,5 +301,121 @@ describe("duplicateMessage", () => {
 
   it("allows when SPIRE has nothing with these selectors", () => {
     expect(duplicateMessage(check, [])).toBeUndefined();
+  });
+});
+
+describe("decideSpiffeIdAdmission: tenant rules (hardening defects 7, 8 and 9)", () => {
+  const deny = (options: ResourceOptions) => decide("CREATE", resource(options));
+
+  it("denies spec.downstream outside downstream_namespaces (defect 7)", () => {
+    expect(deny({ spec: { downstream: true } })).toEqual({
+      action: "deny",
+      message: 'spec.downstream is only allowed in the namespaces of downstream_namespaces, not in "web"',
+    });
+  });
+
+  it("denies spec.admin outside admin_namespaces, and a non-boolean right", () => {
+    expect(deny({ spec: { admin: true } })).toMatchObject({ action: "deny", message: /admin_namespaces/ });
+    expect(deny({ spec: { downstream: "true" } })).toEqual({
+      action: "deny",
+      message: "spec.downstream must be a boolean",
+    });
+  });
+
+  it("allows downstream and admin in the namespaces configured for them", () => {
+    const tenants = { ...defaultTenantRules("c1"), downstreamNamespaces: ["web"], adminNamespaces: ["web"] };
+    const decision = decideSpiffeIdAdmission(
+      request("CREATE", resource({ spec: { downstream: true, admin: true } })),
+      {
+        ...context,
+        tenants,
+      },
+    );
+    expect(decision.action).toBe("check-duplicates");
+  });
+
+  it.each([
+    [
+      "another namespace's service account",
+      `spiffe://${TD}/ns/kube-system/sa/admin`,
+      /claims namespace "kube-system"/,
+    ],
+    ["the cluster node alias", `spiffe://${TD}/k8s-workload-registrar/c1/node`, /reserved for the registrar/],
+    ["a crd-mode node ID", `spiffe://${TD}/k8s-workload-registrar/c1/node/n1`, /reserved for the registrar/],
+    [
+      "a reconcile-mode node ID",
+      `spiffe://${TD}/spire-k8s-registrar/c1/node/n1`,
+      /reserved for the registrar/,
+    ],
+    ["the agent path", `spiffe://${TD}/spire/agent/k8s_psat/c1/n1`, /reserves that path/],
+  ])("denies a SpiffeID of namespace web claiming %s (defect 8)", (_name, spiffeId, message) => {
+    expect(deny({ spec: { spiffeId } })).toMatchObject({ action: "deny", message });
+  });
+
+  it("allows the SpiffeID's own namespace, IDs of other clusters' shape, and node IDs in the registrar's namespace", () => {
+    expect(deny({ spec: { spiffeId: `spiffe://${TD}/ns/web/sa/api` } }).action).toBe("check-duplicates");
+    expect(deny({ spec: { spiffeId: `spiffe://${TD}/k8s-workload-registrar/c2/node` } }).action).toBe(
+      "check-duplicates",
+    );
+    const node = resource({
+      namespace: "spire",
+      spec: {
+        spiffeId: `spiffe://${TD}/k8s-workload-registrar/c1/node/n1`,
+        selector: { cluster: "c1", agent_node_uid: "u" },
+      },
+    });
+    expect(decide("CREATE", node, { namespace: "spire" }).action).toBe("check-duplicates");
+  });
+
+  it("allows another namespace's ID with allow_cross_namespace_ids", () => {
+    const decision = decideSpiffeIdAdmission(
+      request("CREATE", resource({ spec: { spiffeId: `spiffe://${TD}/ns/kube-system/sa/admin` } })),
+      { ...context, tenants: { ...defaultTenantRules("c1"), allowCrossNamespaceIds: true } },
+    );
+    expect(decision.action).toBe("check-duplicates");
+  });
+
+  it.each<[string, Record<string, unknown>, RegExp]>([
+    [
+      "a pod name with a line break",
+      { namespace: "web", podName: "p\nk8s:ns:kube-system" },
+      /podName must not contain control/,
+    ],
+    [
+      "an arbitrary selector with a line break",
+      { namespace: "web", arbitrary: ["a\nb"] },
+      /arbitrary must not contain control/,
+    ],
+    [
+      "a pod label value with a tab",
+      { namespace: "web", podLabel: { app: "a\tb" } },
+      /podLabel.app must not contain control/,
+    ],
+    [
+      "a pod label key with a NUL",
+      { namespace: "web", podLabel: { "a\u0000": "b" } },
+      /podLabel key must not contain control/,
+    ],
+    ["a non-string selector", { namespace: "web", podName: 5 }, /podName must be a string/],
+    [
+      "arbitrary that is not a list",
+      { namespace: "web", arbitrary: "a" },
+      /arbitrary must be a list of strings/,
+    ],
+  ])("denies %s (defect 9)", (_name, selector, message) => {
+    expect(deny({ spec: { selector } })).toMatchObject({ action: "deny", message });
+  });
+
+  it("reads a null selector field as absent, as Go decoded it (found by the fuzz suite)", () => {
+    expect(deny({ spec: { selector: { namespace: "web", podName: null, arbitrary: null } } }).action).toBe(
+      "check-duplicates",
+    );
+  });
+
+  it("denies a DNS name with a control character", () => {
+    expect(deny({ spec: { dnsNames: ["web\tx"] } })).toMatchObject({
+      action: "deny",
+      message: /dnsNames must not contain control characters/,
+    });
   });
 });

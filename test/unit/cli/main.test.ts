@@ -70,16 +70,45 @@ describe("registrar check-config", () => {
       `${path}: error parsing common config: server_address or server_socket_path must be specified`,
       `${path}: error parsing common config: trust_domain must be specified`,
       `${path}: error parsing common config: cluster must be specified`,
-      `${path}: error parsing common config: invalid mode "x", valid values are crd, webhook and reconcile`,
+      `${path}: error parsing common config: invalid mode "x", valid values are crd, webhook and reconcile (line 1)`,
     ]);
   });
+
+  it.each([
+    [
+      "HCL",
+      300,
+      (depth: number) => `${MINIMAL}x = ${"[".repeat(depth)}${"]".repeat(depth)}\n`,
+      4,
+      ' (in "x")',
+    ],
+    [
+      "HCL",
+      100_000,
+      (depth: number) => `${MINIMAL}x = ${"[".repeat(depth)}${"]".repeat(depth)}\n`,
+      4,
+      ' (in "x")',
+    ],
+    ["JSON", 300, (depth: number) => `{\n"x": ${"[".repeat(depth)}${"]".repeat(depth)}\n}\n`, 2, ""],
+    ["JSON", 100_000, (depth: number) => `{\n"x": ${"[".repeat(depth)}${"]".repeat(depth)}\n}\n`, 2, ""],
+  ])(
+    "refuses %s nested %i levels deep with one line naming the file and line, no stack (hardening defect 4)",
+    async (format, depth, text, line, key) => {
+      const path = configFile(`deep-${format}-${depth}.conf`, text(depth));
+      const result = await run(["check-config", "-config", path]);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        `${path}: error parsing common config: unable to decode configuration: line ${line}: lists, objects and blocks are nested deeper than 64 levels${key}\n`,
+      );
+    },
+  );
 
   it("names the line of an unterminated string (line 7)", async () => {
     const path = configFile("line7.conf", LINE_7_UNTERMINATED);
     const result = await run(["check-config", "-config", path]);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
-      `${path}: error parsing common config: unable to decode configuration: line 7: unterminated string\n`,
+      `${path}: error parsing common config: unable to decode configuration: line 7: unterminated string (in "cluster")\n`,
     );
   });
 
@@ -151,6 +180,24 @@ describe("registrar", () => {
 });
 
 describe.runIf(existsSync("dist/bin/registrar.js"))("the built CLI", () => {
+  it("refuses HCL and JSON nested 100,000 deep with one line on stderr, no stack (hardening defect 4)", () => {
+    const depth = 100_000;
+    for (const [name, text, suffix] of [
+      ["deep.conf", `${MINIMAL}x = ${"[".repeat(depth)}${"]".repeat(depth)}\n`, ' (in "x")'],
+      ["deep.json", `{\n"x": ${"[".repeat(depth)}${"]".repeat(depth)}\n}\n`, ""],
+    ] as const) {
+      const path = configFile(`built-${name}`, text);
+      const child = spawnSync(process.execPath, ["dist/bin/registrar.js", "check-config", "-config", path], {
+        encoding: "utf8",
+      });
+      const line = name.endsWith(".json") ? 2 : 4;
+      expect({ status: child.status, stderr: child.stderr }).toEqual({
+        status: 1,
+        stderr: `${path}: error parsing common config: unable to decode configuration: line ${line}: lists, objects and blocks are nested deeper than 64 levels${suffix}\n`,
+      });
+    }
+  });
+
   it("reports the line-7 unterminated string and exits 1", () => {
     const path = configFile("built-line7.conf", LINE_7_UNTERMINATED);
     const child = spawnSync(process.execPath, ["dist/bin/registrar.js", "check-config", "-config", path], {
@@ -158,7 +205,7 @@ describe.runIf(existsSync("dist/bin/registrar.js"))("the built CLI", () => {
     });
     expect({ status: child.status, stderr: child.stderr }).toEqual({
       status: 1,
-      stderr: `${path}: error parsing common config: unable to decode configuration: line 7: unterminated string\n`,
+      stderr: `${path}: error parsing common config: unable to decode configuration: line 7: unterminated string (in "cluster")\n`,
     });
   });
 });

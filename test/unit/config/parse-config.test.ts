@@ -64,6 +64,10 @@ const WEBHOOK_DEFAULTS: Config = {
   spireTimeoutMs: 5000,
   entryBatchSize: 50,
   entryConcurrency: 4,
+  maxRequestBytes: 3 * 1024 * 1024,
+  downstreamNamespaces: [],
+  adminNamespaces: [],
+  allowCrossNamespaceIds: false,
 };
 
 describe("defaults (reference §6.1, §6.10)", () => {
@@ -169,13 +173,13 @@ leader_election_resource_lock = "endpointsleases"\nmetrics_addr = ":8081"\npod_l
 
   it("keeps the crd overrides and accepts webhook keys silently", () => {
     const text = `${MINIMAL}mode = "crd"\nidentity_template = "T"\nadd_svc_dns_name = false\nleader_election = true
-metrics_bind_addr = "addr"\ndns_name_templates = ["DNSNAMETEMPLATE"]\naddr = ":1"\ncert_path = "c"\nkey_path = "k"\ncacert_path = "ca"\n`;
+metrics_bind_addr = "127.0.0.1:9090"\ndns_name_templates = ["DNSNAMETEMPLATE"]\naddr = ":1"\ncert_path = "c"\nkey_path = "k"\ncacert_path = "ca"\n`;
     const { config, warnings } = ok(text);
     expect(warnings).toEqual([]);
     expect(config).toMatchObject({
       addSvcDnsName: false,
       leaderElection: true,
-      metricsBindAddr: "addr",
+      metricsBindAddr: "127.0.0.1:9090",
       dnsNameTemplates: ["DNSNAMETEMPLATE"],
     });
   });
@@ -222,7 +226,7 @@ describe("validation messages (reference §1.4, §1.6)", () => {
     [
       "remote server without agent socket",
       'trust_domain = "domain.test"\ncluster = "C"\nserver_address = "spire:8081"',
-      `${COMMON}agent_socket_path must be specified if the server is not a local socket`,
+      `${COMMON}agent_socket_path must be specified if the server is not a local socket (line 3)`,
     ],
     [
       "cluster + socket",
@@ -232,7 +236,7 @@ describe("validation messages (reference §1.4, §1.6)", () => {
     [
       "uppercase trust domain",
       'trust_domain = "TRUSTDOMAIN"\ncluster = "C"\nserver_socket_path = "S"',
-      `${COMMON}malformed trust domain: trust domain characters are limited to lowercase letters, numbers, dots, dashes, and underscores`,
+      `${COMMON}malformed trust domain: trust domain characters are limited to lowercase letters, numbers, dots, dashes, and underscores (line 1)`,
     ],
     [
       "td + socket",
@@ -242,67 +246,67 @@ describe("validation messages (reference §1.4, §1.6)", () => {
     [
       "pod_label + pod_annotation",
       `${MINIMAL}pod_label = "L"\npod_annotation = "A"`,
-      `${COMMON}workload registration mode specification is incorrect, can't specify both pod_label and pod_annotation`,
+      `${COMMON}workload registration mode specification is incorrect, can't specify both pod_label and pod_annotation (line 5)`,
     ],
     [
       "invalid mode",
       `${MINIMAL}mode = "x"`,
-      `${COMMON}invalid mode "x", valid values are crd, webhook and reconcile`,
+      `${COMMON}invalid mode "x", valid values are crd, webhook and reconcile (line 4)`,
     ],
     [
       "invalid log level",
       `${MINIMAL}log_level = "LEVELOVERRIDE"`,
-      `${PATH}: error setting up logging: not a valid logrus Level: "LEVELOVERRIDE"`,
+      `${PATH}: error setting up logging: not a valid logrus Level: "LEVELOVERRIDE" (line 4)`,
     ],
     [
       "invalid log format",
       `${MINIMAL}log_format = "xml"`,
-      `${PATH}: error setting up logging: unknown logger format: "xml"`,
+      `${PATH}: error setting up logging: unknown logger format: "xml" (line 4)`,
     ],
     [
       "identity_template + pod_label",
       `${MINIMAL}mode = "crd"\npod_label = "L"\nidentity_template = "T"`,
-      `${PATH}: workload registration configuration is incorrect, can only use one of identity_template, pod_annotation, or pod_label`,
+      `${PATH}: workload registration configuration is incorrect, can only use one of identity_template, pod_annotation, or pod_label (line 6)`,
     ],
     [
       "identity_template + pod_annotation",
       `${MINIMAL}mode = "crd"\npod_annotation = "A"\nidentity_template = "T"`,
-      `${PATH}: workload registration configuration is incorrect, can only use one of identity_template, pod_annotation, or pod_label`,
+      `${PATH}: workload registration configuration is incorrect, can only use one of identity_template, pod_annotation, or pod_label (line 6)`,
     ],
     [
       "template context, spaced",
       `${MINIMAL}identity_template = "region/{{ .Context.region}}"`,
-      `${PATH}: identity_template references non-existing context`,
+      `${PATH}: identity_template references non-existing context (line 4)`,
     ],
     [
       "template context",
       `${MINIMAL}identity_template = "region/{{.Context.region}}"`,
-      `${PATH}: identity_template references non-existing context`,
+      `${PATH}: identity_template references non-existing context (line 4)`,
     ],
     [
       "dns context, spaced",
       `${MINIMAL}dns_name_templates = ["{{ .Context.namespace}}"]`,
-      `${PATH}: dns_name_template references non-existing context`,
+      `${PATH}: dns_name_template references non-existing context (line 4)`,
     ],
     [
       "dns context",
       `${MINIMAL}dns_name_templates = ["{{.Context.namespace}}"]`,
-      `${PATH}: dns_name_template references non-existing context`,
+      `${PATH}: dns_name_template references non-existing context (line 4)`,
     ],
     [
       "configmaps lock in reconcile",
       `${MINIMAL}mode = "reconcile"\nleader_election = true\nleader_election_resource_lock = "configmaps"`,
-      `${PATH}: the "configmaps" leader election resource lock type is no longer supported`,
+      `${PATH}: the "configmaps" leader election resource lock type is no longer supported (line 6)`,
     ],
     [
       "configmaps lock in crd",
       `${MINIMAL}mode = "crd"\nleader_election = true\nleader_election_resource_lock = "configmaps"`,
-      `${PATH}: the "configmaps" leader election resource lock type is no longer supported`,
+      `${PATH}: the "configmaps" leader election resource lock type is no longer supported (line 6)`,
     ],
     [
       "negative batch size",
       `${MINIMAL}entry_batch_size = -1`,
-      `${PATH}: entry_batch_size: expected a positive number, got -1 (line 4)`,
+      `${PATH}: entry_batch_size: expected a number from 1 to 1000, got -1 (line 4)`,
     ],
     [
       "port out of range",
@@ -327,7 +331,7 @@ describe("validation messages (reference §1.4, §1.6)", () => {
     });
     // The original rendered "<no value>" at run time; here the missing key is a config error.
     expect(errors(`${MINIMAL}identity_template = "r/{{.Context.r}}"\ncontext {\n}\n`)).toEqual([
-      `${PATH}: identity_template: parsing identity template: context has no key "r" in template "r/{{.Context.r}}"`,
+      `${PATH}: identity_template: parsing identity template: context has no key "r" in template "r/{{.Context.r}}" (line 4)`,
     ]);
   });
 
@@ -336,8 +340,8 @@ describe("validation messages (reference §1.4, §1.6)", () => {
       `${COMMON}server_address or server_socket_path must be specified`,
       `${COMMON}trust_domain must be specified`,
       `${COMMON}cluster must be specified`,
-      `${COMMON}workload registration mode specification is incorrect, can't specify both pod_label and pod_annotation`,
-      `${COMMON}invalid mode "x", valid values are crd, webhook and reconcile`,
+      `${COMMON}workload registration mode specification is incorrect, can't specify both pod_label and pod_annotation (line 3)`,
+      `${COMMON}invalid mode "x", valid values are crd, webhook and reconcile (line 1)`,
     ]);
   });
 
@@ -479,11 +483,21 @@ describe("decoding beyond the original", () => {
 
   it.each([
     ["INVALID", "INVALID", 1, 'expected "key = value" or a block, got "INVALID"'],
-    ["an unterminated string", `${MINIMAL}a = 1\nb = 2\nc = 3\ncluster = "a\n`, 7, "unterminated string"],
-    ["an unclosed block", `${MINIMAL}context {\n a = "b"\n`, 4, '"{" is never closed'],
+    [
+      "an unterminated string",
+      `${MINIMAL}a = 1\nb = 2\nc = 3\ncluster = "a\n`,
+      7,
+      'unterminated string (in "cluster")',
+    ],
+    ["an unclosed block", `${MINIMAL}context {\n a = "b"\n`, 4, '"{" is never closed (in "context")'],
     ["a stray closer", `${MINIMAL}}\n`, 4, 'unexpected "}"'],
     ["a missing value", `${MINIMAL}cluster =\n`, 4, 'missing value for "cluster"'],
-    ["an unclosed list", `${MINIMAL}disabled_namespaces = ["a",\n`, 4, '"[" is never closed'],
+    [
+      "an unclosed list",
+      `${MINIMAL}disabled_namespaces = ["a",\n`,
+      4,
+      '"[" is never closed (in "disabled_namespaces")',
+    ],
   ])("reports %s with its line", (_name, text, line, reason) => {
     expect(errors(text)).toEqual([
       `${PATH}: error parsing common config: unable to decode configuration: line ${line}: ${reason}`,
@@ -496,7 +510,7 @@ describe("decoding beyond the original", () => {
 
   it("refuses a number with a leading zero, which the original read as octal", () => {
     expect(errors(`${MINIMAL}webhook_port = 09443\n`)).toEqual([
-      `${PATH}: error parsing common config: unable to decode configuration: line 4: ambiguous number "09443": HCL v1 read a leading 0 as octal; write it without the 0`,
+      `${PATH}: error parsing common config: unable to decode configuration: line 4: ambiguous number "09443": HCL v1 read a leading 0 as octal; write it without the 0 (in "webhook_port")`,
     ]);
   });
 });
@@ -508,7 +522,7 @@ describe("the JSON form", () => {
   it("takes event_ack processed or accepted, and names the line of anything else", () => {
     expect(ok(`${JSON_MINIMAL},\n"event_ack": "accepted"\n}`).config.eventAck).toBe("accepted");
     expect(errors(`${JSON_MINIMAL},\n"event_ack": "later"\n}`)).toEqual([
-      `${PATH}: event_ack: expected "processed" or "accepted", got "later" (line 5)`,
+      `${PATH}: event_ack: expected one of "processed", "accepted", got "later" (line 5)`,
     ]);
   });
 
@@ -560,7 +574,9 @@ describe("the result", () => {
   });
 
   it("round-trips through its own JSON output", () => {
-    const { config } = ok(`${MINIMAL}mode = "crd"\ncontext {\n a = "b"\n}\n`);
+    // An absolute socket path: the unix:// address derived from it must be valid when read back.
+    const text = MINIMAL.replace('"SOCKETPATH"', '"/run/spire/api.sock"');
+    const { config } = ok(`${text}mode = "crd"\ncontext {\n a = "b"\n}\n`);
     expect(ok(JSON.stringify(configToJson(config))).config).toEqual(config);
   });
 });
@@ -570,7 +586,7 @@ describe("values the planner cannot build IDs from", () => {
     [
       "a cluster with a slash",
       'cluster = "a/b"',
-      `${PATH}: cluster: not usable in a SPIFFE ID: path segment characters are limited to letters, numbers, dots, dashes, and underscores`,
+      `${PATH}: cluster: not usable in a SPIFFE ID: path segment characters are limited to letters, numbers, dots, dashes, and underscores (line 3)`,
     ],
     [
       "a controller name with a space (reconcile)",
@@ -582,9 +598,99 @@ describe("values the planner cannot build IDs from", () => {
       'cluster = "c"\nmode = "crd"\nidentity_template = "ns/{{.Pod.Nope}}"',
       `${PATH}: identity_template: `,
     ],
+    [
+      "an identity template under SPIRE's reserved /spire path",
+      'cluster = "c"\nidentity_template = "spire/{{.Pod.Name}}"',
+      `${PATH}: identity_template: validating identity template: the /spire path is reserved for SPIRE's agents and servers (line 4)`,
+    ],
   ])("rejects %s", (_name, keys, message) => {
     const text = `trust_domain = "domain.test"\nserver_socket_path = "S"\n${keys}\n`;
     const all = errors(text.replace(/^cluster = "CLUSTER"\n/m, ""));
     expect(all.some((m) => m.startsWith(message))).toBe(true);
+  });
+});
+
+describe("bounds, addresses and enumerated values (each error names the file, the key and the line)", () => {
+  it.each([
+    ["600h", "over 2^31-1 ms, which Node's timers turn into 1 ms"],
+    ["1ns", "below 100 ms"],
+    ["99ms", "just below 100 ms"],
+    ["10m1s", "just over 10 min"],
+  ])("refuses spire_timeout = %s (%s)", (value) => {
+    expect(errors(`${MINIMAL}spire_timeout = "${value}"\n`)).toEqual([
+      `${PATH}: spire_timeout: expected a duration between 100ms and 10m, got "${value}" (line 4)`,
+    ]);
+  });
+
+  it.each([["100ms"], ["10m"], ["1m30s"]])("accepts spire_timeout = %s", (value) => {
+    expect(ok(`${MINIMAL}spire_timeout = "${value}"\n`).config.spireTimeout).toBe(value);
+  });
+
+  it.each([
+    ["addr", "127.0.0.1:99999"],
+    ["addr", ":-5"],
+    ["addr", "garbage"],
+    ["addr", ":0"],
+    ["addr", "host:"],
+    ["metrics_addr", "true"],
+    ["metrics_addr", "127.0.0.1"],
+    ["metrics_bind_addr", "addr"],
+  ])("refuses the listen address %s = %j", (key, value) => {
+    expect(errors(`${MINIMAL}${key} = ${JSON.stringify(value)}\n`)).toEqual([
+      `${PATH}: ${key}: expected host:port or :port with a port from 1 to 65535, got ${JSON.stringify(value)} (line 4)`,
+    ]);
+  });
+
+  it.each([
+    ["addr", ":8443"],
+    ["addr", "0.0.0.0:443"],
+    ["addr", "[::1]:8443"],
+    ["metrics_addr", "localhost:8080"],
+    ["metrics_addr", "0"],
+    ["metrics_bind_addr", "0"],
+  ])("accepts the listen address %s = %j", (key, value) => {
+    expect(ok(`${MINIMAL}${key} = ${JSON.stringify(value)}\n`).warnings).toEqual([]);
+  });
+
+  it.each([["spire:99999"], ["spire"], [":8081"], ["unix://relative.sock"]])(
+    "refuses server_address = %j",
+    (value) => {
+      const [message] = errors(
+        `${MINIMAL}server_address = ${JSON.stringify(value)}\nagent_socket_path = "/a"\n`,
+      );
+      expect(message).toMatch(
+        new RegExp(`^${PATH}: server_address: expected .*, got "${value}" \\(line 4\\)$`),
+      );
+    },
+  );
+
+  it.each([["spire-server.spire:8081"], ["dns:///spire:8081"], ["unix:///run/spire/api.sock"]])(
+    "accepts server_address = %j",
+    (value) => {
+      expect(
+        ok(`${MINIMAL}server_address = ${JSON.stringify(value)}\nagent_socket_path = "/a"\n`).config
+          .serverAddress,
+      ).toBe(value);
+    },
+  );
+
+  it("refuses a leader_election_resource_lock that is not a lock type, naming the values", () => {
+    expect(errors(`${MINIMAL}leader_election_resource_lock = "garbage"\n`)).toEqual([
+      `${PATH}: leader_election_resource_lock: expected one of "leases", "endpointsleases", "configmapsleases", "endpoints", "configmaps", got "garbage" (line 4)`,
+    ]);
+  });
+
+  it("bounds max_request_bytes and numbers, naming the line", () => {
+    expect(errors(`${MINIMAL}max_request_bytes = 10\nentry_concurrency = 100000\n`)).toEqual([
+      `${PATH}: entry_concurrency: expected a number from 1 to 64, got 100000 (line 5)`,
+      `${PATH}: max_request_bytes: expected a number from 1024 to 67108864, got 10 (line 4)`,
+    ]);
+    expect(ok(`${MINIMAL}max_request_bytes = 1048576\n`).config.maxRequestBytes).toBe(1_048_576);
+  });
+
+  it("names the line of the original's checks too", () => {
+    expect(errors(`${MINIMAL}\n\nmode = "crdx"\n`)).toEqual([
+      `${PATH}: error parsing common config: invalid mode "crdx", valid values are crd, webhook and reconcile (line 6)`,
+    ]);
   });
 });

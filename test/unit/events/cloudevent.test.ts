@@ -33,6 +33,21 @@ describe("parseCloudEvent", () => {
     });
   });
 
+  it("refuses a structured-mode attribute that is an object (found by the fuzz suite: it threw)", () => {
+    const headers = new Headers({ "content-type": "application/cloudevents+json" });
+    const body = JSON.stringify({
+      specversion: "1.0",
+      id: "1",
+      type: "t",
+      source: "s",
+      kind: { toString: 1 },
+    });
+    expect(parseCloudEvent(headers, body)).toEqual({
+      ok: false,
+      message: 'CloudEvent attribute "kind" must be a string',
+    });
+  });
+
   it("reads a structured-mode event", () => {
     const body = JSON.stringify({
       specversion: "1.0",

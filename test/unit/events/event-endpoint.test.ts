@@ -94,4 +94,30 @@ describe("eventHandler", () => {
     const reply = await handler.handle({ headers: recordHeaders({}), body: "{}" });
     expect(reply.status).toBe(400);
   });
+
+  it("labels metrics from closed sets after reading the event, so made-up kinds and types cannot grow /metrics (hardening defect 2)", async () => {
+    const metrics = createMetrics();
+    const handler = eventHandler({ kinds: ["Pod"], logger, metrics, handle: async () => ({ status: 204 }) });
+    const madeUp = (i: number) => {
+      return {
+        body: i % 2 === 0 ? JSON.stringify({ apiVersion: "v1", kind: `Kind${i}`, name: "p" }) : "{",
+        headers: recordHeaders({
+          "ce-id": `id-${i}`,
+          "ce-specversion": "1.0",
+          "ce-type": i % 3 === 0 ? "dev.knative.apiserver.ref.add" : `com.example.${i}.${"x".repeat(100)}`,
+          "ce-source": "s",
+          "ce-kind": `Kind${i}`,
+          "content-type": "application/json",
+        }),
+      };
+    };
+    const series = (text: string) =>
+      text.split("\n").filter((line) => line.startsWith("registrar_events_total{"));
+    for (let i = 0; i < 30; i++) await handler.handle(madeUp(i));
+    const early = series(await metrics.registry.metrics());
+    for (let i = 30; i < 3_000; i++) await handler.handle(madeUp(i));
+    const text = await metrics.registry.metrics();
+    expect(series(text)).toHaveLength(early.length);
+    expect(text).not.toMatch(/Kind\d|com\.example/);
+  });
 });

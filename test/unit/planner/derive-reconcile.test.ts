@@ -129,6 +129,9 @@ describe("reconcile mode: pod IDs (reference §3.1, §6.6)", () => {
     ["dot-dot", "a/../b"],
     ["space", "my app"],
     ["percent", "a%2Fb"],
+    ["SPIRE's agent path, which SPIRE refuses (hardening defect 10)", "spire/agent/x"],
+    ["SPIRE's server ID (hardening defect 10)", "spire/server"],
+    ["SPIRE's reserved root (hardening defect 10)", "spire"],
   ])("invalid label value (%s): no entry, one warning naming the pod", (_name, value) => {
     const result = deriveReconcileEntries(
       snapshot({ pods: [pod({ labels: { spiffe: value } })] }),
