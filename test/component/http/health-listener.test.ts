@@ -5,6 +5,7 @@ import { parseConfig } from "../../../lib/config/parse-config.js";
 import { serveHealthListener } from "../../../lib/http/health-listener.js";
 import type { ServedApp } from "../../../lib/http/serve.js";
 import { createMetrics } from "../../../lib/metrics/metrics.js";
+import { freePort } from "../../e2e/harness/ports.js";
 
 function config(extra: string): Config {
   const result = parseConfig(
@@ -24,11 +25,12 @@ describe("the admission webhooks' plain-HTTP health and metrics listener", () =>
   const readiness = async () => ({ ready: false as const, reason: "SPIRE server socket /s does not exist" });
 
   it.each([
-    ["webhook", 'mode = "webhook"\nmetrics_addr = "127.0.0.1:0"'],
-    ["crd", 'mode = "crd"\nmetrics_bind_addr = "127.0.0.1:0"'],
+    ["webhook", (port: number) => `mode = "webhook"\nmetrics_addr = "127.0.0.1:${port}"`],
+    ["crd", (port: number) => `mode = "crd"\nmetrics_bind_addr = "127.0.0.1:${port}"`],
   ])(
     "serves /healthz, /readyz and /metrics over plain HTTP on the mode's metrics address (%s)",
-    async (_, text) => {
+    async (_, configText) => {
+      const text = configText(await freePort());
       const metrics = createMetrics({ resync: false });
       metrics.admission("CREATE", "allowed");
       served.push(

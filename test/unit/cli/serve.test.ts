@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../../../bin/main.js";
+import { freePort } from "../../e2e/harness/ports.js";
 
 const directory = mkdtempSync(join(tmpdir(), "registrar-serve-"));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -51,7 +52,7 @@ describe("registrar serve start-up errors", () => {
   });
 
   it("webhook mode without certificates names cert_path and what makes the files", async () => {
-    const config = file("webhook.conf", `mode = "webhook"\naddr = "127.0.0.1:0"\n${base}`);
+    const config = file("webhook.conf", `mode = "webhook"\naddr = "127.0.0.1:${await freePort()}"\n${base}`);
     // A kubeconfig that is never dialled: serve fails on the certificates first.
     const kubeconfig = file(
       "kubeconfig",
