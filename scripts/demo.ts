@@ -313,8 +313,16 @@ async function main(): Promise<void> {
         `  KUBECONFIG=${plane.kubeconfigPath} node .tmp/demo-build/bin/registrar.js plan -config ${lastConfig}`,
       );
       say("Stop them with:");
-      // kube-apiserver before etcd, which it needs to shut down cleanly.
-      say(`  kill ${[...pids].reverse().join(" ")}; rm -rf ${dirs.join(" ")}`);
+      // The peers in start order, etcd first. It goes last: kube-apiserver does not finish its
+      // shutdown once etcd is gone. Whatever is still running 5 s after that is killed.
+      const [etcd, ...others] = pids;
+      const all = [...others]
+        .reverse()
+        .concat(etcd ?? [])
+        .join(" ");
+      say(
+        `  kill ${[...others].reverse().join(" ")}; sleep 5; kill ${etcd}; sleep 5; kill -9 ${all} 2>/dev/null; rm -rf ${dirs.join(" ")}`,
+      );
       plane = undefined;
       spire = undefined;
       return;

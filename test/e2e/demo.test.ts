@@ -4,6 +4,7 @@
  * leave a cluster and SPIRE server that the `registrar plan` command of its closing note reads.
  */
 import { execFile } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
@@ -33,7 +34,13 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))("n
       maxBuffer: 16 << 20,
       timeout: 540_000,
     });
-    const stop = /^ {2}kill ([\d ]+); rm -rf (.+)$/m.exec(stdout);
+    const stop =
+      /^ {2}(kill [\d ]+; sleep 5; kill \d+; sleep 5; kill -9 ([\d ]+) 2>\/dev\/null; rm -rf (.+))$/m.exec(
+        stdout,
+      );
+    const pids = stop?.[2]?.split(" ").map(Number) ?? [];
+    const alive = () => pids.filter((pid) => isAlive(pid));
+    let aliveAfterStop: number[] = [];
     try {
       const tryLine = /^ {2}KUBECONFIG=(\S+) node (\S+) plan -config (\S+)$/m.exec(stdout);
       expect(tryLine, stdout).not.toBeNull();
@@ -44,23 +51,26 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))("n
       // the demo's registrar left its cluster in step: nothing to do
       expect(plan.stdout.trimEnd().split("\n").at(-1)).toBe("0 to create, 0 to update, 0 to delete");
     } finally {
-      // The demo's peers, which this test started: stopped by their process ids, as the harness
-      // stops peers (SIGTERM, then SIGKILL after a grace period).
-      const pids = stop?.[1]?.split(" ").map(Number) ?? [];
-      const signal = (name: NodeJS.Signals) => {
-        for (const pid of pids) {
-          try {
-            process.kill(pid, name);
-          } catch {
-            // already gone
-          }
-        }
-      };
-      signal("SIGTERM");
-      await new Promise((resolve) => setTimeout(resolve, 5_000));
-      signal("SIGKILL");
-      for (const dir of stop?.[2]?.split(" ") ?? []) await rm(dir, { recursive: true, force: true });
+      // The demo's peers, which this test started: stopped with the command the demo printed, then
+      // (a safety net) anything left is killed by its process id and the directories removed.
+      if (stop?.[1]) await run("bash", ["-c", stop[1]]).catch(() => undefined);
+      // A process killed a moment ago may still be exiting.
+      for (let i = 0; i < 20 && alive().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      aliveAfterStop = alive();
+      for (const pid of aliveAfterStop) process.kill(pid, "SIGKILL");
+      for (const dir of stop?.[3]?.split(" ") ?? []) await rm(dir, { recursive: true, force: true });
     }
-    expect(stop).not.toBeNull();
+    expect(stop, stdout).not.toBeNull();
+    expect(aliveAfterStop).toEqual([]);
   });
 });
+
+/** Running, not a zombie waiting to be reaped (this machine's init reaps late). */
+function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return false;
+  }
+}
