@@ -8,6 +8,7 @@
 
 import type { Logger } from "pino";
 import { LogField } from "../log/log-fields.js";
+import { systemCodeOf } from "../spire/cause-chain.js";
 
 /** Default body limit: 3 MiB, kube-apiserver's own limit on a request body. */
 export const DEFAULT_MAX_REQUEST_BYTES = 3 * 1024 * 1024;
@@ -71,7 +72,8 @@ export function limitRequestBody<F extends Fetch>(fetch: F, maxBytes: number, lo
     } catch (error) {
       logger.info(
         {
-          [LogField.code]: errorCode(error),
+          // ECONNRESET for a client that went away
+          [LogField.code]: systemCodeOf(error) ?? "aborted",
           [LogField.method]: request.method,
           [LogField.path]: new URL(request.url).pathname,
         },
@@ -84,16 +86,6 @@ export function limitRequestBody<F extends Fetch>(fetch: F, maxBytes: number, lo
     return tooLarge(maxBytes);
   };
   return limited as F;
-}
-
-/** The system code of a failed read (ECONNRESET for a client that went away), else "aborted". */
-function errorCode(error: unknown): string {
-  for (let current = error, depth = 0; current instanceof Error && depth < 5; depth++) {
-    const code = (current as NodeJS.ErrnoException).code;
-    if (typeof code === "string") return code;
-    current = current.cause;
-  }
-  return "aborted";
 }
 
 /** The whole body, or undefined as soon as it is longer than `maxBytes`. */
