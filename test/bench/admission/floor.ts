@@ -11,7 +11,7 @@ import { createClient } from "@connectrpc/connect";
 import pino from "pino";
 import type { EntrySpec } from "../../../lib/planner/entry.js";
 import { createSpireClient } from "../../../lib/spire/client.js";
-import { createUnixSocketTransport } from "../../../lib/spire/transport.js";
+import { createUnixSocketTransport, type SpireTransport } from "../../../lib/spire/transport.js";
 import { Registration } from "../../../proto/gen/spire/api/registration/registration_pb.js";
 import { RegistrationEntrySchema } from "../../../proto/gen/spire/common/common_pb.js";
 import type { SpireServer } from "../../e2e/harness/spire.js";
@@ -39,6 +39,19 @@ function podEntry(td: string, label: string, i: number): EntrySpec {
   };
 }
 
+/** Runs `use` with a connection to the server's socket, closed afterwards. */
+async function overSocket<T>(
+  server: SpireServer,
+  use: (transport: SpireTransport) => Promise<T>,
+): Promise<T> {
+  const transport = createUnixSocketTransport(server.socketPath);
+  try {
+    return await use(transport);
+  } finally {
+    transport.close();
+  }
+}
+
 /** Runs `entries` calls of `one` over `concurrency` workers; answers entries per second. */
 async function timed(
   entries: number,
@@ -63,17 +76,14 @@ export async function currentSingleFloor(
   entries: number,
   concurrency: number,
 ): Promise<FloorFigures> {
-  const transport = createUnixSocketTransport(server.socketPath);
-  const client = createSpireClient({ transport, logger: pino({ level: "silent" }), concurrency: 1 });
-  try {
-    return await timed(entries, concurrency, async (i) => {
+  return overSocket(server, async (transport) => {
+    const client = createSpireClient({ transport, logger: pino({ level: "silent" }), concurrency: 1 });
+    return timed(entries, concurrency, async (i) => {
       const result = await client.createEntries([podEntry(server.trustDomain, label, i)]);
       if (!result.ok || !result.value[0]?.ok)
         throw new Error(`floor create ${i}: ${JSON.stringify(result).slice(0, 300)}`);
     });
-  } finally {
-    transport.close();
-  }
+  });
 }
 
 /** Today's server: all entries in BatchCreateEntry calls of 50, 4 in flight (the client's defaults). */
@@ -82,9 +92,8 @@ export async function currentBatchedFloor(
   label: string,
   entries: number,
 ): Promise<FloorFigures> {
-  const transport = createUnixSocketTransport(server.socketPath);
-  const client = createSpireClient({ transport, logger: pino({ level: "silent" }) });
-  try {
+  return overSocket(server, async (transport) => {
+    const client = createSpireClient({ transport, logger: pino({ level: "silent" }) });
     const specs = Array.from({ length: entries }, (_, i) => podEntry(server.trustDomain, label, i));
     const started = performance.now();
     const result = await client.createEntries(specs);
@@ -92,9 +101,7 @@ export async function currentBatchedFloor(
     const failed = result.ok ? result.value.filter((item) => !item.ok).length : entries;
     if (failed > 0) throw new Error(`batched floor: ${failed} of ${entries} entries not created`);
     return { entries, entriesPerSecond: Math.round(entries / seconds) };
-  } finally {
-    transport.close();
-  }
+  });
 }
 
 /** v0.11.1's server: one legacy Registration.CreateEntry per entry at `concurrency`. */
@@ -104,10 +111,9 @@ export async function legacySingleFloor(
   entries: number,
   concurrency: number,
 ): Promise<FloorFigures> {
-  const transport = createUnixSocketTransport(server.socketPath);
-  const client = createClient(Registration, transport.transport);
-  try {
-    return await timed(entries, concurrency, async (i) => {
+  return overSocket(server, async (transport) => {
+    const client = createClient(Registration, transport.transport);
+    return timed(entries, concurrency, async (i) => {
       const spec = podEntry(server.trustDomain, label, i);
       const answer = await client.createEntry(
         create(RegistrationEntrySchema, {
@@ -119,7 +125,5 @@ export async function legacySingleFloor(
       );
       if (answer.id === "") throw new Error(`floor create ${i}: no entry id`);
     });
-  } finally {
-    transport.close();
-  }
+  });
 }

@@ -24,9 +24,13 @@ export function builtFile(relative: string): string {
  * the functions with the same V8 settings as production.
  */
 export function imageNodeOptions(): string {
-  const dockerfile = readFileSync(join(REPO_ROOT, "Dockerfile"), "utf8");
-  return /^ENV NODE_OPTIONS=(.*)$/m.exec(dockerfile)?.[1]?.trim() ?? "";
+  if (nodeOptions === undefined) {
+    const dockerfile = readFileSync(join(REPO_ROOT, "Dockerfile"), "utf8");
+    nodeOptions = /^ENV NODE_OPTIONS=(.*)$/m.exec(dockerfile)?.[1]?.trim() ?? "";
+  }
+  return nodeOptions;
 }
+let nodeOptions: string | undefined;
 
 /** The message of a missing build output, or undefined when it is there. */
 export function missingBuild(relative: string): string | undefined {
