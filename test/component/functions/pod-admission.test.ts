@@ -40,6 +40,22 @@ function review(
   };
 }
 
+/** An entry for pod `pod` of namespace default, as the tests seed it. */
+function podEntrySpec(spiffeId: string, parentId: string, pod: string): EntrySpec {
+  return {
+    spiffeId,
+    parentId,
+    selectors: [
+      { type: "k8s", value: "ns:default" },
+      { type: "k8s", value: `pod-name:${pod}` },
+    ],
+    dnsNames: [],
+    federatesWith: [],
+    admin: false,
+    downstream: false,
+  };
+}
+
 function post(body: unknown, contentType = "application/json") {
   return new Request("https://webhook/validate", {
     method: "POST",
@@ -107,18 +123,7 @@ describe("pod-admission (webhook mode)", () => {
   it("keeps the entry while the pod terminates gracefully and removes only owned entries on the final delete", async () => {
     const pod = podObject({ name: "web-1", node: "n1" });
     await app.request(post(review("CREATE", pod)));
-    const foreign: EntrySpec = {
-      spiffeId: `spiffe://${TD}/other`,
-      parentId: `spiffe://${TD}/spire/agent/x`,
-      selectors: [
-        { type: "k8s", value: "ns:default" },
-        { type: "k8s", value: "pod-name:web-1" },
-      ],
-      dnsNames: [],
-      federatesWith: [],
-      admin: false,
-      downstream: false,
-    };
+    const foreign = podEntrySpec(`spiffe://${TD}/other`, `spiffe://${TD}/spire/agent/x`, "web-1");
     rig.seed(foreign);
     await app.request(post(review("DELETE", pod, { options: { gracePeriodSeconds: 30 } })));
     expect(await rig.entries()).toHaveLength(2);
@@ -140,36 +145,14 @@ describe("pod-admission (webhook mode)", () => {
 
   it("finds an entry with a server-chosen ID (one the resync made) by its selectors", async () => {
     const pod = podObject({ name: "web-1", node: "n1", serviceAccount: "web" });
-    rig.seed({
-      spiffeId: `spiffe://${TD}/ns/default/sa/web`,
-      parentId: ALIAS,
-      selectors: [
-        { type: "k8s", value: "ns:default" },
-        { type: "k8s", value: "pod-name:web-1" },
-      ],
-      dnsNames: [],
-      federatesWith: [],
-      admin: false,
-      downstream: false,
-    });
+    rig.seed(podEntrySpec(`spiffe://${TD}/ns/default/sa/web`, ALIAS, "web-1"));
     await app.request(post(review("DELETE", pod, { options: { gracePeriodSeconds: 0 } })));
     expect(await rig.entries()).toEqual([]);
   });
 
   it("updates a stale entry that holds the pod's entry ID (a previous pod of that name)", async () => {
     const id = webhookPodEntryId("c1", "default", "db-0");
-    const stale: EntrySpec = {
-      spiffeId: `spiffe://${TD}/ns/default/sa/old`,
-      parentId: ALIAS,
-      selectors: [
-        { type: "k8s", value: "ns:default" },
-        { type: "k8s", value: "pod-name:db-0" },
-      ],
-      dnsNames: [],
-      federatesWith: [],
-      admin: false,
-      downstream: false,
-    };
+    const stale = podEntrySpec(`spiffe://${TD}/ns/default/sa/old`, ALIAS, "db-0");
     rig.spireServer.seed([entrySpecToProto(stale, id)]);
     const pod = podObject({ name: "db-0", serviceAccount: "new" });
     const response = await app.request(post(review("CREATE", pod)));
