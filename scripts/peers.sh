@@ -19,7 +19,9 @@ KUBE_VERSIONS="v1.36.3 v1.34.4"          # first one the proxy serves wins
 SPIRE_VERSIONS="v1.15.3 v1.13.3"
 KUSTOMIZE_VERSIONS="v5.8.2 v5.8.1"       # renders knative/ overlays in the end-to-end suite
 REGISTRAR_VERSION=v1.5.6                 # optional: reconcile and crd modes
-KNATIVE_EVENTING_VERSION=v0.49.2         # optional: apiserver_receive_adapter
+KNATIVE_EVENTING_VERSION=v0.49.2         # apiserver_receive_adapter (optional), mtping (PingSource adapter)
+KNATIVE_SERVING_VERSION=v0.51.0          # queue-proxy, the sidecar in front of every Knative Service
+KWOK_VERSION=v0.8.0                      # simulated kubelets for the living cluster
 # Optional, from source archives (the module proxy refuses these versions): `git archive` of the
 # upstream tags, checked against these digests before anything is built.
 SCM_VERSION=v0.6.6                       # spire-controller-manager
@@ -36,7 +38,8 @@ BIN=$CACHE/bin
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # The builds run in child shells (see peer), which read these.
 export CACHE BIN ETCD_VERSION KUBE_VERSIONS SPIRE_VERSIONS KUSTOMIZE_VERSIONS REGISTRAR_VERSION \
-  SCM_VERSION SCM_SHA256 LEGACY_VERSION LEGACY_SHA256 KNATIVE_EVENTING_VERSION
+  SCM_VERSION SCM_SHA256 LEGACY_VERSION LEGACY_SHA256 KNATIVE_EVENTING_VERSION KNATIVE_SERVING_VERSION \
+  KWOK_VERSION
 if [[ ${1:-} == --print-dir ]]; then echo "$BIN"; exit 0; fi
 
 export GOMODCACHE=$CACHE/gomod GOCACHE=$CACHE/gocache GOFLAGS=-modcacherw GOTOOLCHAIN=local
@@ -148,7 +151,7 @@ peer() {
 # errexit in the whole function, subshells included.
 build_step() {
   PEER_ARCHIVE=$archive bash -euo pipefail -c \
-    "$(declare -f wrapper install_bin install_dir unpack registrar_build "$fn"); $fn" >"$log" 2>&1
+    "$(declare -f wrapper install_bin install_dir unpack registrar_build kube_wrapper kube_build "$fn"); $fn" >"$log" 2>&1
 }
 
 # What in a build log means the sources cannot be had here (module proxy refusals, no network, a
@@ -167,30 +170,71 @@ etcd() {
   install_bin "$BIN/.etcd.tmp" etcd
 }
 
-# ---- kube-apiserver: wrapper module with the staging replaces generated from go.mod --------
-kube_pin() { echo "kube-apiserver from $KUBE_VERSIONS"; }
-kube() {
-  local dir v mod staging minor ok=
-  dir=$(wrapper kube); cd "$dir"
+# ---- Kubernetes components: wrapper modules with the staging replaces generated from go.mod ----
+# kube_wrapper <dir>: a wrapper module that can build k8s.io/kubernetes commands at the first
+# served version of $KUBE_VERSIONS (printed as the last line).
+kube_wrapper() {
+  local dir v mod staging ok=
+  dir=$(wrapper "$1"); cd "$dir"
   for v in $KUBE_VERSIONS; do
     if mod=$(go mod download -json "k8s.io/kubernetes@$v" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p') && [[ -n $mod ]]; then ok=$v; break; fi
-    echo "k8s.io/kubernetes@$v not served; trying the next pin"
+    echo "k8s.io/kubernetes@$v not served; trying the next pin" >&2
   done
-  [[ -n $ok ]] || { echo "no k8s.io/kubernetes version of [$KUBE_VERSIONS] is served"; return 1; }
+  [[ -n $ok ]] || { echo "no k8s.io/kubernetes version of [$KUBE_VERSIONS] is served" >&2; return 1; }
   staging="v0.${ok#v1.}"
   for m in $(go mod edit -json "$mod" | sed -n 's#^[[:space:]]*"Path": "\(k8s\.io/[a-z0-9-]*\)"$#\1#p' | sort -u); do
     if grep -q "^[[:space:]]*$m => ./staging/" "$mod"; then go mod edit -replace="$m=$m@$staging"; fi
   done
-  grep -c '=>' go.mod | sed 's/^/staging replaces: /'
-  go get -tool "k8s.io/kubernetes/cmd/kube-apiserver@$ok"
+  grep -c '=>' go.mod | sed 's/^/staging replaces: /' >&2
+  echo "$ok"
+}
+# kube_build <version> <command>...: builds k8s.io/kubernetes/cmd/<command> into $BIN
+kube_build() {
+  local ok=$1 minor cmd; shift
   minor=$(echo "$ok" | cut -d. -f2)
-  CGO_ENABLED=0 go build -trimpath -ldflags "-s -w \
-    -X k8s.io/component-base/version.gitVersion=$ok -X k8s.io/component-base/version.gitMajor=1 \
-    -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean \
-    -X k8s.io/client-go/pkg/version.gitVersion=$ok" \
-    -o "$BIN/.kube-apiserver.tmp" k8s.io/kubernetes/cmd/kube-apiserver
-  install_bin "$BIN/.kube-apiserver.tmp" kube-apiserver
+  for cmd in "$@"; do go get -tool "k8s.io/kubernetes/cmd/$cmd@$ok"; done
+  for cmd in "$@"; do
+    CGO_ENABLED=0 go build -trimpath -ldflags "-s -w \
+      -X k8s.io/component-base/version.gitVersion=$ok -X k8s.io/component-base/version.gitMajor=1 \
+      -X k8s.io/component-base/version.gitMinor=$minor -X k8s.io/component-base/version.gitTreeState=clean \
+      -X k8s.io/client-go/pkg/version.gitVersion=$ok" \
+      -o "$BIN/.$cmd.tmp" "k8s.io/kubernetes/cmd/$cmd"
+    install_bin "$BIN/.$cmd.tmp" "$cmd"
+  done
+}
+kube_pin() { echo "kube-apiserver from $KUBE_VERSIONS"; }
+kube() {
+  local ok; ok=$(kube_wrapper kube | tail -1); cd "$CACHE/src/kube"
+  kube_build "$ok" kube-apiserver
   echo "$ok" >"$BIN/kube-apiserver.version"
+}
+# kube-scheduler and kube-controller-manager, the same version as kube-apiserver: the living cluster
+kubecp_pin() { echo "kube-scheduler and kube-controller-manager from $KUBE_VERSIONS"; }
+kubecp() {
+  local ok; ok=$(kube_wrapper kube-control-plane | tail -1); cd "$CACHE/src/kube-control-plane"
+  kube_build "$ok" kube-scheduler kube-controller-manager
+}
+
+# ---- kwok: simulated kubelets (nodes, pods scheduled -> Running with IPs, graceful termination)
+kwok_pin() { echo "kwok $KWOK_VERSION"; }
+kwok() {
+  local dir; dir=$(wrapper kwok); cd "$dir"
+  go get -tool "sigs.k8s.io/kwok/cmd/kwok@$KWOK_VERSION"
+  CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$BIN/.kwok.tmp" sigs.k8s.io/kwok/cmd/kwok
+  install_bin "$BIN/.kwok.tmp" kwok
+}
+
+# ---- Knative data plane: queue-proxy and the PingSource adapter ------------------------------
+knative_pin() { echo "queue-proxy knative.dev/serving $KNATIVE_SERVING_VERSION, mtping knative.dev/eventing $KNATIVE_EVENTING_VERSION"; }
+knative() {
+  local dir; dir=$(wrapper knative-queue); cd "$dir"
+  go get -tool "knative.dev/serving/cmd/queue@$KNATIVE_SERVING_VERSION"
+  CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$BIN/.queue-proxy.tmp" knative.dev/serving/cmd/queue
+  dir=$(wrapper knative-mtping); cd "$dir"
+  go get -tool "knative.dev/eventing/cmd/mtping@$KNATIVE_EVENTING_VERSION"
+  CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$BIN/.mtping.tmp" knative.dev/eventing/cmd/mtping
+  install_bin "$BIN/.queue-proxy.tmp" queue-proxy
+  install_bin "$BIN/.mtping.tmp" mtping
 }
 
 # ---- spire-server and spire-agent (cgo for sqlite) -----------------------------------------
@@ -285,6 +329,9 @@ peer etcd etcd bin/etcd || status=1
 peer spire spire bin/spire-server bin/spire-agent || status=1
 peer kube-apiserver kube bin/kube-apiserver || status=1
 peer kustomize kustomize bin/kustomize || status=1
+peer kube-control-plane kubecp bin/kube-scheduler bin/kube-controller-manager || status=1
+peer kwok kwok bin/kwok || status=1
+peer knative-data-plane knative bin/queue-proxy bin/mtping || status=1
 flock -u 9
 if [[ ${PEERS:-} == all ]]; then
   exec 8>"$CACHE/.lock-optional"
