@@ -20,7 +20,9 @@ SPIRE_VERSIONS="v1.15.3 v1.13.3"
 KUSTOMIZE_VERSIONS="v5.8.2 v5.8.1"       # renders knative/ overlays in the end-to-end suite
 REGISTRAR_VERSION=v1.5.6                 # optional: reconcile and crd modes
 KNATIVE_EVENTING_VERSION=v0.49.2         # apiserver_receive_adapter (optional), mtping (PingSource adapter)
-KNATIVE_SERVING_VERSION=v0.51.0          # queue-proxy, the sidecar in front of every Knative Service
+# queue-proxy, the sidecar in front of every Knative Service. Not v0.51.0: the proxy refuses the
+# pseudo-versions of knative.dev/pkg and knative.dev/networking it needs (403 "not available").
+KNATIVE_SERVING_VERSION=v0.42.2
 KWOK_VERSION=v0.8.0                      # simulated kubelets for the living cluster
 # Optional, from source archives (the module proxy refuses these versions): `git archive` of the
 # upstream tags, checked against these digests before anything is built.

@@ -27,6 +27,12 @@ export interface ControlPlaneOptions {
   admissionConfig?: { webhookClientUser: string } | { file: string };
   /** More kube-apiserver flags, e.g. `["--max-requests-inflight=2000"]` for load tests. */
   apiServerArgs?: readonly string[];
+  /**
+   * Keep the ServiceAccount admission plugin (a real cluster's default). Only with a
+   * kube-controller-manager (`startCluster`), whose controller creates each namespace's "default"
+   * ServiceAccount; on a bare kube-apiserver the plugin would reject every pod.
+   */
+  serviceAccountAdmission?: boolean;
   log?: HarnessLog;
 }
 
@@ -123,8 +129,8 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         `--service-account-issuer=${server}`,
         `--service-account-key-file=${pki.serviceAccount.publicKeyPath}`,
         `--service-account-signing-key-file=${pki.serviceAccount.privateKeyPath}`,
-        // no controller creates the "default" ServiceAccount, so that plugin would reject every pod
-        "--disable-admission-plugins=ServiceAccount",
+        // without a controller-manager nothing creates the "default" ServiceAccount, so that plugin would reject every pod
+        ...(opts.serviceAccountAdmission === true ? [] : ["--disable-admission-plugins=ServiceAccount"]),
         "--allow-privileged=true",
         ...admissionArgs,
         ...(opts.apiServerArgs ?? []),

@@ -1,0 +1,311 @@
+/**
+ * Workloads on the living cluster (harness/cluster.ts), made as users make them: namespaces,
+ * ServiceAccounts, Deployments, StatefulSets, Jobs and Services. Nothing here sets a pod's node or
+ * status: the scheduler, kwok and the controllers do. The helpers wait for what a user would wait
+ * for (`kubectl rollout status`, `kubectl wait`), then return the pods as the API serves them.
+ */
+import {
+  AppsV1Api,
+  BatchV1Api,
+  CoreV1Api,
+  DiscoveryV1Api,
+  type KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Pod,
+} from "@kubernetes/client-node";
+import { waitForDefaultServiceAccount } from "../harness/cluster.js";
+import { eventually } from "./eventually.js";
+
+/** How long a workload may take to settle: the controllers and kwok act within a second or two. */
+const SETTLE_TIMEOUT_MS = 60_000;
+
+export interface PodTemplateInput {
+  /** Labels of the pods (and the workload's selector). */
+  readonly labels: Record<string, string>;
+  readonly serviceAccount?: string;
+  readonly annotations?: Record<string, string>;
+}
+
+export interface Workloads {
+  readonly core: CoreV1Api;
+  readonly apps: AppsV1Api;
+  /** A namespace, ready for pods (its "default" ServiceAccount exists). */
+  createNamespace(name: string, labels?: Record<string, string>): Promise<void>;
+  /** Deletes a namespace and waits until it and everything in it are gone. */
+  deleteNamespace(name: string): Promise<void>;
+  createServiceAccount(namespace: string, name: string): Promise<void>;
+  createDeployment(
+    namespace: string,
+    name: string,
+    replicas: number,
+    pod: PodTemplateInput,
+  ): Promise<V1Pod[]>;
+  /** Scales a Deployment and waits until exactly `replicas` of its pods are Running (and none terminating). */
+  scaleDeployment(namespace: string, name: string, replicas: number): Promise<V1Pod[]>;
+  /** Changes the pods' ServiceAccount: a rolling update; waits for the rollout to finish. */
+  setDeploymentServiceAccount(namespace: string, name: string, serviceAccount: string): Promise<V1Pod[]>;
+  /** A StatefulSet with its headless Service (`serviceName` = the StatefulSet's name). */
+  createStatefulSet(
+    namespace: string,
+    name: string,
+    replicas: number,
+    pod: PodTemplateInput,
+  ): Promise<V1Pod[]>;
+  /** A Job of `completions` pods; returns once the Job is Complete. */
+  runJob(namespace: string, name: string, completions: number, pod: PodTemplateInput): Promise<void>;
+  /** A ClusterIP Service selecting `selector`, on port 80. */
+  createService(namespace: string, name: string, selector: Record<string, string>): Promise<void>;
+  /** Changes a pod's labels (e.g. to take it out of a Service's selector). */
+  labelPod(namespace: string, name: string, labels: Record<string, string | null>): Promise<void>;
+  /** Deletes a pod gracefully (the API server's default grace period) and waits until it is gone. */
+  deletePod(namespace: string, name: string): Promise<void>;
+  /** Cordons a node and evicts its pods (as `kubectl drain` does); waits until none is left on it. */
+  drainNode(name: string): Promise<void>;
+  deleteNode(name: string): Promise<void>;
+  /** The Running, not-terminating pods matching `selector`, once there are exactly `count`. */
+  runningPods(namespace: string, selector: Record<string, string>, count: number): Promise<V1Pod[]>;
+  /** The names of the pods a Service's EndpointSlices list as ready, once they equal `expected`. */
+  serviceTargets(namespace: string, service: string, expected: readonly string[]): Promise<string[]>;
+}
+
+export function workloads(kubeConfig: KubeConfig): Workloads {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const apps = kubeConfig.makeApiClient(AppsV1Api);
+  const batch = kubeConfig.makeApiClient(BatchV1Api);
+  const discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
+  const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
+
+  const podTemplate = (pod: PodTemplateInput, restartPolicy?: string) => ({
+    metadata: { labels: pod.labels, annotations: pod.annotations },
+    spec: {
+      serviceAccountName: pod.serviceAccount ?? "default",
+      restartPolicy,
+      terminationGracePeriodSeconds: 5,
+      containers: [{ name: "app", image: "registry.invalid/app:1" }],
+    },
+  });
+
+  const runningPods = (namespace: string, selector: Record<string, string>, count: number) =>
+    eventually(
+      async () => {
+        const listed = await core.listNamespacedPod({ namespace, labelSelector: labelSelector(selector) });
+        const running = listed.items.filter(
+          (pod) =>
+            pod.status?.phase === "Running" &&
+            pod.status.podIP !== undefined &&
+            !pod.metadata?.deletionTimestamp,
+        );
+        if (running.length !== count || listed.items.length !== count) {
+          throw new Error(
+            `${namespace} ${labelSelector(selector)}: ${running.length} Running of ${listed.items.length}, want ${count}`,
+          );
+        }
+        return running.sort((a, b) => (a.metadata?.name ?? "").localeCompare(b.metadata?.name ?? ""));
+      },
+      {
+        what: `${count} Running pods ${labelSelector(selector)} in ${namespace}`,
+        timeoutMs: SETTLE_TIMEOUT_MS,
+        intervalMs: 200,
+      },
+    );
+
+  const deploymentSelector = async (namespace: string, name: string) => {
+    const deployment = await apps.readNamespacedDeployment({ namespace, name });
+    return deployment.spec?.selector.matchLabels ?? {};
+  };
+
+  const rolledOut = async (namespace: string, name: string, replicas: number) => {
+    await eventually(
+      async () => {
+        const d = await apps.readNamespacedDeployment({ namespace, name });
+        const s = d.status;
+        const done =
+          (s?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) &&
+          (s?.updatedReplicas ?? 0) === replicas &&
+          (s?.replicas ?? 0) === replicas &&
+          (s?.availableReplicas ?? 0) === replicas;
+        if (!done) throw new Error(`deployment ${namespace}/${name}: ${JSON.stringify(s)}`);
+      },
+      { what: `rollout of ${namespace}/${name}`, timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 200 },
+    );
+    return runningPods(namespace, await deploymentSelector(namespace, name), replicas);
+  };
+
+  return {
+    core,
+    apps,
+    async createNamespace(name, labels) {
+      await core.createNamespace({ body: { metadata: { name, labels } } });
+      await waitForDefaultServiceAccount(core, name);
+    },
+    async deleteNamespace(name) {
+      await core.deleteNamespace({ name });
+      await eventually(
+        async () => {
+          const found = await core.listNamespace({ fieldSelector: `metadata.name=${name}` });
+          if (found.items.length > 0)
+            throw new Error(`namespace ${name} still exists (${found.items[0]?.status?.phase})`);
+        },
+        { what: `namespace ${name} to be deleted`, timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 250 },
+      );
+    },
+    async createServiceAccount(namespace, name) {
+      await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
+    },
+    async createDeployment(namespace, name, replicas, pod) {
+      await apps.createNamespacedDeployment({
+        namespace,
+        body: {
+          metadata: { name },
+          spec: {
+            replicas,
+            selector: { matchLabels: pod.labels },
+            strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+            template: podTemplate(pod),
+          },
+        },
+      });
+      return rolledOut(namespace, name, replicas);
+    },
+    async scaleDeployment(namespace, name, replicas) {
+      await apps.patchNamespacedDeploymentScale(
+        { namespace, name, body: { spec: { replicas } } },
+        mergePatch,
+      );
+      return rolledOut(namespace, name, replicas);
+    },
+    async setDeploymentServiceAccount(namespace, name, serviceAccount) {
+      await apps.patchNamespacedDeployment(
+        { namespace, name, body: { spec: { template: { spec: { serviceAccountName: serviceAccount } } } } },
+        mergePatch,
+      );
+      const replicas = (await apps.readNamespacedDeployment({ namespace, name })).spec?.replicas ?? 1;
+      return rolledOut(namespace, name, replicas);
+    },
+    async createStatefulSet(namespace, name, replicas, pod) {
+      await core.createNamespacedService({
+        namespace,
+        body: {
+          metadata: { name },
+          spec: { clusterIP: "None", selector: pod.labels, ports: [{ name: "http", port: 80 }] },
+        },
+      });
+      await apps.createNamespacedStatefulSet({
+        namespace,
+        body: {
+          metadata: { name },
+          spec: {
+            serviceName: name,
+            replicas,
+            selector: { matchLabels: pod.labels },
+            template: podTemplate(pod),
+          },
+        },
+      });
+      return runningPods(namespace, pod.labels, replicas);
+    },
+    async runJob(namespace, name, completions, pod) {
+      await batch.createNamespacedJob({
+        namespace,
+        body: {
+          metadata: { name },
+          spec: {
+            completions,
+            parallelism: completions,
+            backoffLimit: 0,
+            template: podTemplate(pod, "Never"),
+          },
+        },
+      });
+      await eventually(
+        async () => {
+          const job = await batch.readNamespacedJob({ namespace, name });
+          if ((job.status?.succeeded ?? 0) < completions)
+            throw new Error(`job ${name}: ${JSON.stringify(job.status)}`);
+        },
+        { what: `job ${namespace}/${name} to complete`, timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 250 },
+      );
+    },
+    async createService(namespace, name, selector) {
+      await core.createNamespacedService({
+        namespace,
+        body: { metadata: { name }, spec: { selector, ports: [{ name: "http", port: 80 }] } },
+      });
+    },
+    async labelPod(namespace, name, labels) {
+      await core.patchNamespacedPod({ namespace, name, body: { metadata: { labels } } }, mergePatch);
+    },
+    async deletePod(namespace, name) {
+      await core.deleteNamespacedPod({ namespace, name });
+      await podGone(core, namespace, name);
+    },
+    async drainNode(name) {
+      await core.patchNode({ name, body: { spec: { unschedulable: true } } }, mergePatch);
+      const onNode = await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${name}` });
+      for (const pod of onNode.items) {
+        const namespace = pod.metadata?.namespace ?? "";
+        const podName = pod.metadata?.name ?? "";
+        await core.createNamespacedPodEviction({
+          namespace,
+          name: podName,
+          body: { apiVersion: "policy/v1", kind: "Eviction", metadata: { namespace, name: podName } },
+        });
+      }
+      await eventually(
+        async () => {
+          const left = await core.listPodForAllNamespaces({ fieldSelector: `spec.nodeName=${name}` });
+          if (left.items.length > 0) throw new Error(`${left.items.length} pods left on ${name}`);
+        },
+        { what: `node ${name} to be drained`, timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 250 },
+      );
+    },
+    async deleteNode(name) {
+      await core.deleteNode({ name });
+    },
+    runningPods,
+    serviceTargets(namespace, service, expected) {
+      const want = [...expected].sort();
+      return eventually(
+        async () => {
+          const slices = await discovery.listNamespacedEndpointSlice({
+            namespace,
+            labelSelector: `kubernetes.io/service-name=${service}`,
+          });
+          const targets = new Set<string>();
+          for (const slice of slices.items) {
+            for (const endpoint of slice.endpoints) {
+              if (endpoint.conditions?.ready !== false && endpoint.targetRef?.name)
+                targets.add(endpoint.targetRef.name);
+            }
+          }
+          const got = [...targets].sort();
+          if (JSON.stringify(got) !== JSON.stringify(want)) {
+            throw new Error(
+              `service ${namespace}/${service} targets ${got.join(",")}, want ${want.join(",")}`,
+            );
+          }
+          return got;
+        },
+        { what: `EndpointSlices of ${namespace}/${service}`, timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 200 },
+      );
+    },
+  };
+}
+
+/** Waits until the API server no longer has the pod. */
+export async function podGone(core: CoreV1Api, namespace: string, name: string): Promise<void> {
+  await eventually(
+    async () => {
+      const found = await core.listNamespacedPod({ namespace, fieldSelector: `metadata.name=${name}` });
+      if (found.items.length > 0) throw new Error(`pod ${namespace}/${name} still exists`);
+    },
+    { what: `pod ${namespace}/${name} to disappear`, timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 200 },
+  );
+}
+
+function labelSelector(labels: Record<string, string>): string {
+  return Object.entries(labels)
+    .map(([key, value]) => `${key}=${value}`)
+    .join(",");
+}
