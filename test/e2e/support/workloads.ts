@@ -58,8 +58,13 @@ export interface Workloads {
   createService(namespace: string, name: string, selector: Record<string, string>): Promise<void>;
   /** Changes a pod's labels (e.g. to take it out of a Service's selector). */
   labelPod(namespace: string, name: string, labels: Record<string, string | null>): Promise<void>;
-  /** Deletes a pod gracefully (the API server's default grace period) and waits until it is gone. */
+  /**
+   * Deletes a pod gracefully (its grace period) and waits until that pod is gone (a StatefulSet may
+   * already have made a new one of the same name).
+   */
   deletePod(namespace: string, name: string): Promise<void>;
+  /** Marks a node (un)schedulable, as `kubectl cordon` / `uncordon` do. */
+  setUnschedulable(name: string, unschedulable: boolean): Promise<void>;
   /** Cordons a node and evicts its pods (as `kubectl drain` does); waits until none is left on it. */
   drainNode(name: string): Promise<void>;
   deleteNode(name: string): Promise<void>;
@@ -237,8 +242,20 @@ export function workloads(kubeConfig: KubeConfig): Workloads {
       await core.patchNamespacedPod({ namespace, name, body: { metadata: { labels } } }, mergePatch);
     },
     async deletePod(namespace, name) {
+      const { metadata } = await core.readNamespacedPod({ namespace, name });
       await core.deleteNamespacedPod({ namespace, name });
-      await podGone(core, namespace, name);
+      await eventually(
+        async () => {
+          const found = await core.listNamespacedPod({ namespace, fieldSelector: `metadata.name=${name}` });
+          if (found.items.some((pod) => pod.metadata?.uid === metadata?.uid)) {
+            throw new Error(`pod ${namespace}/${name} (uid ${metadata?.uid}) still exists`);
+          }
+        },
+        { what: `pod ${namespace}/${name} to disappear`, timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 200 },
+      );
+    },
+    async setUnschedulable(name, unschedulable) {
+      await core.patchNode({ name, body: { spec: { unschedulable } } }, mergePatch);
     },
     async drainNode(name) {
       await core.patchNode({ name, body: { spec: { unschedulable: true } } }, mergePatch);
@@ -291,17 +308,6 @@ export function workloads(kubeConfig: KubeConfig): Workloads {
       );
     },
   };
-}
-
-/** Waits until the API server no longer has the pod. */
-export async function podGone(core: CoreV1Api, namespace: string, name: string): Promise<void> {
-  await eventually(
-    async () => {
-      const found = await core.listNamespacedPod({ namespace, fieldSelector: `metadata.name=${name}` });
-      if (found.items.length > 0) throw new Error(`pod ${namespace}/${name} still exists`);
-    },
-    { what: `pod ${namespace}/${name} to disappear`, timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 200 },
-  );
 }
 
 function labelSelector(labels: Record<string, string>): string {
