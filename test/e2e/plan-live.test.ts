@@ -7,7 +7,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type ControlPlane, startControlPlane } from "./harness/kube.js";
+import { type Cluster, startCluster } from "./harness/cluster.js";
 import { skipWithoutPeers } from "./harness/peers.js";
 import { freePort } from "./harness/ports.js";
 import { type PeerProcess, printPeerLogs, spawnPeer } from "./harness/process.js";
@@ -15,16 +15,26 @@ import { type SpireAgent, type SpireServer, startSpireAgent, startSpireServer } 
 import { makeRunDir, type RunDir } from "./harness/tmp.js";
 import { bundleCli, runCli } from "./support/cli-process.js";
 import { eventually } from "./support/eventually.js";
-import { kubeObjects } from "./support/kube-objects.js";
+import { workloads } from "./support/workloads.js";
 
 const TD = "example.org";
 const log = (line: string) => process.stderr.write(`[e2e] ${line}\n`);
 
-describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server", "spire-agent"]))(
+const PEERS = [
+  "etcd",
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kwok",
+  "spire-server",
+  "spire-agent",
+] as const;
+
+describe.skipIf(skipWithoutPeers(PEERS))(
   "registrar plan and /readyz against the live cluster and server",
   () => {
     let dir: RunDir | undefined;
-    let plane: ControlPlane | undefined;
+    let plane: Cluster | undefined;
     let spireServer: SpireServer | undefined;
     let agent: SpireAgent | undefined;
     let cli = "";
@@ -33,14 +43,13 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server", "spi
     beforeAll(async () => {
       dir = await makeRunDir("plan", log);
       [plane, spireServer, cli] = await Promise.all([
-        startControlPlane(),
+        startCluster({ nodes: 1 }),
         startSpireServer({ trustDomain: TD }),
         bundleCli(dir.path),
       ]);
-      const k = kubeObjects(plane.kubeConfig);
-      await k.createNamespace("apps");
-      await k.createNode("n1");
-      await k.createPod({ namespace: "apps", name: "web", node: "n1" });
+      const w = workloads(plane.kubeConfig);
+      await w.createNamespace("apps");
+      await w.runPod("apps", "web");
     });
 
     afterAll(async () => {

@@ -6,98 +6,99 @@
  */
 import { CustomObjectsApi } from "@kubernetes/client-node";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type Cluster, startCluster } from "./harness/cluster.js";
 import { applyCrds } from "./harness/crds.js";
 import { readEntries } from "./harness/entries.js";
-import { type ControlPlane, startControlPlane } from "./harness/kube.js";
 import { skipWithoutPeers } from "./harness/peers.js";
 import { printPeerLogs } from "./harness/process.js";
 import { type Scm, scmCrdFiles, startSpireControllerManager } from "./harness/scm.js";
 import { type SpireServer, startSpireServer } from "./harness/spire.js";
 import { eventually } from "./support/eventually.js";
-import { kubeObjects } from "./support/kube-objects.js";
+import { workloads } from "./support/workloads.js";
 
 const TD = "example.org";
 const CLUSTER = "scm-e2e";
 const NS = "scm-app";
 
-describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server", "spire-controller-manager"]))(
-  "spire-controller-manager harness",
-  () => {
-    let plane: ControlPlane | undefined;
-    let server: SpireServer | undefined;
-    let scm: Scm | undefined;
+const PEERS = [
+  "etcd",
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kwok",
+  "spire-server",
+  "spire-controller-manager",
+] as const;
 
-    beforeAll(async () => {
-      [plane, server] = await Promise.all([startControlPlane(), startSpireServer({ trustDomain: TD })]);
-      await applyCrds(plane.kubeConfig, await scmCrdFiles());
-      const created = await server.cli([
-        "entry",
-        "create",
-        "-parentID",
-        `spiffe://${TD}/admin`,
-        "-spiffeID",
-        `spiffe://${TD}/hand-made`,
-        "-selector",
-        "unix:uid:1000",
-      ]);
-      if (created.code !== 0) throw new Error(`entry create failed: ${created.stderr}`);
-      scm = await startSpireControllerManager({
-        server,
-        kubeconfigPath: plane.kubeconfigPath,
-        clusterName: CLUSTER,
-      });
-    });
-    beforeEach(({ onTestFailed }) => {
-      onTestFailed(printPeerLogs);
-    });
-    afterAll(async () => {
-      await scm?.stop();
-      await server?.stop();
-      await plane?.stop();
-    });
+describe.skipIf(skipWithoutPeers(PEERS))("spire-controller-manager harness", () => {
+  let plane: Cluster | undefined;
+  let server: SpireServer | undefined;
+  let scm: Scm | undefined;
 
-    it("writes an entry for a pod a ClusterSPIFFEID selects, and removes entries it did not declare", async () => {
-      if (!plane || !server) throw new Error("peers did not start (see beforeAll)");
-      const spire = server;
-      const k = kubeObjects(plane.kubeConfig);
-      await k.createNode("n1");
-      await k.createNamespace(NS);
-      const pod = await k.createPod({
-        namespace: NS,
-        name: "web-0",
-        node: "n1",
-        serviceAccount: "web",
-        labels: { app: "web" },
-      });
-      await plane.kubeConfig.makeApiClient(CustomObjectsApi).createClusterCustomObject({
-        group: "spire.spiffe.io",
-        version: "v1alpha1",
-        plural: "clusterspiffeids",
-        body: {
-          apiVersion: "spire.spiffe.io/v1alpha1",
-          kind: "ClusterSPIFFEID",
-          metadata: { name: "web" },
-          spec: {
-            spiffeIDTemplate:
-              "spiffe://{{ .TrustDomain }}/ns/{{ .PodMeta.Namespace }}/sa/{{ .PodSpec.ServiceAccountName }}",
-            podSelector: { matchLabels: { app: "web" } },
-          },
-        },
-      });
-      const node = await k.core.readNode({ name: "n1" });
-      await eventually(
-        async () => {
-          const entries = await readEntries(spire);
-          expect(entries.map((e) => [e.spiffeId, e.parentId, e.selectors])).toEqual([
-            [
-              `spiffe://${TD}/ns/${NS}/sa/web`,
-              `spiffe://${TD}/spire/agent/k8s_psat/${CLUSTER}/${node.metadata?.uid}`,
-              [`k8s:pod-uid:${pod.metadata?.uid}`],
-            ],
-          ]);
-        },
-        { timeoutMs: 60_000, intervalMs: 500, what: "the ClusterSPIFFEID's entry, and nothing else" },
-      );
+  beforeAll(async () => {
+    [plane, server] = await Promise.all([startCluster({ nodes: 1 }), startSpireServer({ trustDomain: TD })]);
+    await applyCrds(plane.kubeConfig, await scmCrdFiles());
+    const created = await server.cli([
+      "entry",
+      "create",
+      "-parentID",
+      `spiffe://${TD}/admin`,
+      "-spiffeID",
+      `spiffe://${TD}/hand-made`,
+      "-selector",
+      "unix:uid:1000",
+    ]);
+    if (created.code !== 0) throw new Error(`entry create failed: ${created.stderr}`);
+    scm = await startSpireControllerManager({
+      server,
+      kubeconfigPath: plane.kubeconfigPath,
+      clusterName: CLUSTER,
     });
-  },
-);
+  });
+  beforeEach(({ onTestFailed }) => {
+    onTestFailed(printPeerLogs);
+  });
+  afterAll(async () => {
+    await scm?.stop();
+    await server?.stop();
+    await plane?.stop();
+  });
+
+  it("writes an entry for a pod a ClusterSPIFFEID selects, and removes entries it did not declare", async () => {
+    if (!plane || !server) throw new Error("peers did not start (see beforeAll)");
+    const spire = server;
+    const w = workloads(plane.kubeConfig);
+    await w.createNamespace(NS);
+    await w.createServiceAccount(NS, "web");
+    const pod = await w.runPod(NS, "web-0", { serviceAccount: "web", labels: { app: "web" } });
+    await plane.kubeConfig.makeApiClient(CustomObjectsApi).createClusterCustomObject({
+      group: "spire.spiffe.io",
+      version: "v1alpha1",
+      plural: "clusterspiffeids",
+      body: {
+        apiVersion: "spire.spiffe.io/v1alpha1",
+        kind: "ClusterSPIFFEID",
+        metadata: { name: "web" },
+        spec: {
+          spiffeIDTemplate:
+            "spiffe://{{ .TrustDomain }}/ns/{{ .PodMeta.Namespace }}/sa/{{ .PodSpec.ServiceAccountName }}",
+          podSelector: { matchLabels: { app: "web" } },
+        },
+      },
+    });
+    const node = await w.core.readNode({ name: pod.spec?.nodeName ?? "" });
+    await eventually(
+      async () => {
+        const entries = await readEntries(spire);
+        expect(entries.map((e) => [e.spiffeId, e.parentId, e.selectors])).toEqual([
+          [
+            `spiffe://${TD}/ns/${NS}/sa/web`,
+            `spiffe://${TD}/spire/agent/k8s_psat/${CLUSTER}/${node.metadata?.uid}`,
+            [`k8s:pod-uid:${pod.metadata?.uid}`],
+          ],
+        ]);
+      },
+      { timeoutMs: 60_000, intervalMs: 500, what: "the ClusterSPIFFEID's entry, and nothing else" },
+    );
+  });
+});

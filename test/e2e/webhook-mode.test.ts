@@ -16,15 +16,15 @@ import { startPodAdmission } from "../../functions/pod-admission/start.js";
 import { createApp as createResyncApp } from "../../functions/resync/app.js";
 import type { ServedApp } from "../../lib/http/serve.js";
 import { createRuntime, type Runtime, reconcileContext } from "../../lib/runtime/runtime.js";
-import { type ControlPlane, startControlPlane } from "./harness/kube.js";
+import { type Cluster, startCluster } from "./harness/cluster.js";
 import { skipWithoutPeers } from "./harness/peers.js";
 import { freePorts } from "./harness/ports.js";
 import { printPeerLogs } from "./harness/process.js";
 import { type SpireServer, startSpireServer } from "./harness/spire.js";
 import { makeRunDir } from "./harness/tmp.js";
 import { eventually } from "./support/eventually.js";
-import { kubeObjects } from "./support/kube-objects.js";
 import { allEntries, podEntries } from "./support/spire-entries.js";
+import { workloads } from "./support/workloads.js";
 
 const TD = "example.org";
 const CLUSTER = "wh";
@@ -76,150 +76,158 @@ function callWithoutClientCert(port: number, ca: Buffer): Promise<string> {
   });
 }
 
-describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))(
-  "webhook mode end to end",
-  () => {
-    let dir = "";
-    let removeDir: () => Promise<void> = async () => undefined;
-    let port = 0;
-    let plane: ControlPlane | undefined;
-    let spireServer: SpireServer | undefined;
-    let runtime: Runtime | undefined;
-    let served: ServedApp[] = [];
+const PEERS = [
+  "etcd",
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kwok",
+  "spire-server",
+] as const;
 
-    const env = () => {
-      if (!plane || !spireServer || !runtime) throw new Error("peers did not start (see beforeAll)");
-      return { plane, spireServer, runtime, k: kubeObjects(plane.kubeConfig) };
-    };
+describe.skipIf(skipWithoutPeers(PEERS))("webhook mode end to end", () => {
+  let dir = "";
+  let removeDir: () => Promise<void> = async () => undefined;
+  let port = 0;
+  let plane: Cluster | undefined;
+  let spireServer: SpireServer | undefined;
+  let runtime: Runtime | undefined;
+  let served: ServedApp[] = [];
 
-    /** Starts pod-admission (and nothing else) from a webhook-mode config with `extra` keys. */
-    const startFunction = async (extra: Record<string, unknown> = {}) => {
-      if (!spireServer) throw new Error("no SPIRE server");
-      await Promise.all(served.map((s) => s.close()));
-      runtime?.close();
-      const configPath = join(dir, `webhook-${Object.keys(extra).join("-") || "default"}.conf.json`);
-      await writeFile(
-        configPath,
-        JSON.stringify({
-          mode: "webhook",
-          log_level: "debug",
-          log_path: join(dir, "pod-admission.log"),
-          trust_domain: TD,
-          cluster: CLUSTER,
-          server_socket_path: spireServer?.socketPath,
-          addr: `127.0.0.1:${port}`,
-          cert_path: join(dir, "out", "cert.pem"),
-          key_path: join(dir, "out", "key.pem"),
-          cacert_path: join(dir, "out", "cacert.pem"),
-          ...extra,
-        }),
-      );
-      runtime = await createRuntime({
-        functionName: "pod-admission",
-        configPath,
-        env: {},
-        kubeconfigPath: plane?.kubeconfigPath,
-      });
-      served = await startPodAdmission(runtime);
-    };
+  const env = () => {
+    if (!plane || !spireServer || !runtime) throw new Error("peers did not start (see beforeAll)");
+    return { plane, spireServer, runtime, w: workloads(plane.kubeConfig) };
+  };
 
-    beforeAll(async () => {
-      const temp = await makeRunDir("webhook", (line) => process.stderr.write(`[e2e] ${line}\n`));
-      dir = temp.path;
-      removeDir = temp.remove;
-      [port] = (await freePorts(1)) as [number];
-      const generated = await generateConfig(`https://127.0.0.1:${port}/validate`, join(dir, "out"));
-      plane = await startControlPlane({
-        admissionConfig: { file: join(dir, "out", "admission-configuration.yaml") },
-      });
-      spireServer = await startSpireServer({ trustDomain: TD });
-      await startFunction();
-
-      const documents = parseAllDocuments(generated.stdout);
-      if (!Array.isArray(documents)) throw new Error("generate-config printed one document");
-      const webhookConfiguration = documents
-        .map((document) => document.toJS())
-        .find(
-          (document) => document.kind === "ValidatingWebhookConfiguration",
-        ) as V1ValidatingWebhookConfiguration;
-      await plane.kubeConfig
-        .makeApiClient(AdmissionregistrationV1Api)
-        .createValidatingWebhookConfiguration({ body: webhookConfiguration });
-      await kubeObjects(plane.kubeConfig).createNamespace(NS);
+  /** Starts pod-admission (and nothing else) from a webhook-mode config with `extra` keys. */
+  const startFunction = async (extra: Record<string, unknown> = {}) => {
+    if (!spireServer) throw new Error("no SPIRE server");
+    await Promise.all(served.map((s) => s.close()));
+    runtime?.close();
+    const configPath = join(dir, `webhook-${Object.keys(extra).join("-") || "default"}.conf.json`);
+    await writeFile(
+      configPath,
+      JSON.stringify({
+        mode: "webhook",
+        log_level: "debug",
+        log_path: join(dir, "pod-admission.log"),
+        trust_domain: TD,
+        cluster: CLUSTER,
+        server_socket_path: spireServer?.socketPath,
+        addr: `127.0.0.1:${port}`,
+        cert_path: join(dir, "out", "cert.pem"),
+        key_path: join(dir, "out", "key.pem"),
+        cacert_path: join(dir, "out", "cacert.pem"),
+        ...extra,
+      }),
+    );
+    runtime = await createRuntime({
+      functionName: "pod-admission",
+      configPath,
+      env: {},
+      kubeconfigPath: plane?.kubeconfigPath,
     });
+    served = await startPodAdmission(runtime);
+  };
 
-    afterAll(async () => {
-      await Promise.all(served.map((s) => s.close()));
-      runtime?.close();
-      await spireServer?.stop();
-      await plane?.stop();
-      await removeDir();
+  beforeAll(async () => {
+    const temp = await makeRunDir("webhook", (line) => process.stderr.write(`[e2e] ${line}\n`));
+    dir = temp.path;
+    removeDir = temp.remove;
+    [port] = (await freePorts(1)) as [number];
+    const generated = await generateConfig(`https://127.0.0.1:${port}/validate`, join(dir, "out"));
+    plane = await startCluster({
+      nodes: 1,
+      admissionConfig: { file: join(dir, "out", "admission-configuration.yaml") },
     });
+    spireServer = await startSpireServer({ trustDomain: TD });
+    await startFunction();
 
-    beforeEach(() => onTestFailed(printPeerLogs));
+    const documents = parseAllDocuments(generated.stdout);
+    if (!Array.isArray(documents)) throw new Error("generate-config printed one document");
+    const webhookConfiguration = documents
+      .map((document) => document.toJS())
+      .find(
+        (document) => document.kind === "ValidatingWebhookConfiguration",
+      ) as V1ValidatingWebhookConfiguration;
+    await plane.kubeConfig
+      .makeApiClient(AdmissionregistrationV1Api)
+      .createValidatingWebhookConfiguration({ body: webhookConfiguration });
+    const w = workloads(plane.kubeConfig);
+    await w.createNamespace(NS);
+    await w.createServiceAccount(NS, "web");
+  });
 
-    it("creates the cluster node alias entry at start", async () => {
-      const { runtime } = env();
-      const entries = await allEntries(runtime.spire);
-      expect(entries.filter((e) => e.spiffeId === ALIAS)).toMatchObject([
-        {
-          parentId: `spiffe://${TD}/spire/server`,
-          selectors: [{ type: "k8s_psat", value: `cluster:${CLUSTER}` }],
-        },
+  afterAll(async () => {
+    await Promise.all(served.map((s) => s.close()));
+    runtime?.close();
+    await spireServer?.stop();
+    await plane?.stop();
+    await removeDir();
+  });
+
+  beforeEach(() => onTestFailed(printPeerLogs));
+
+  it("creates the cluster node alias entry at start", async () => {
+    const { runtime } = env();
+    const entries = await allEntries(runtime.spire);
+    expect(entries.filter((e) => e.spiffeId === ALIAS)).toMatchObject([
+      {
+        parentId: `spiffe://${TD}/spire/server`,
+        selectors: [{ type: "k8s_psat", value: `cluster:${CLUSTER}` }],
+      },
+    ]);
+  });
+
+  it("registers a pod the API server admits through the webhook, and removes it when the pod is deleted", async () => {
+    const { runtime, w } = env();
+    await w.runPod(NS, "web-1", { serviceAccount: "web" });
+    const entries = await podEntries(runtime.spire, NS, "web-1");
+    expect(entries).toMatchObject([{ spiffeId: `spiffe://${TD}/ns/${NS}/sa/web`, parentId: ALIAS }]);
+    await w.deletePod(NS, "web-1");
+    expect(await podEntries(runtime.spire, NS, "web-1")).toEqual([]);
+  });
+
+  it("refuses a client without a certificate during the TLS handshake", async () => {
+    const ca = await readFile(join(dir, "out", "cacert.pem"));
+    expect(await callWithoutClientCert(port, ca)).toMatch(/^error: /);
+  });
+
+  it("admits pods while SPIRE is down, and the next resync creates their entries", async () => {
+    const { runtime, spireServer, w } = env();
+    await spireServer.halt();
+    try {
+      const pod = await w.runPod(NS, "during-outage");
+      expect(pod.metadata?.name).toBe("during-outage");
+    } finally {
+      await spireServer.resume();
+    }
+    expect(await podEntries(runtime.spire, NS, "during-outage")).toEqual([]);
+    const resync = createResyncApp({
+      reconcile: reconcileContext(runtime),
+      logger: pino({ level: "silent" }),
+      readiness: async () => ({ ready: true }),
+      now: Date.now,
+    });
+    const response = await resync.request("/", { method: "POST" });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ status: "done", created: 1, failed: 0 });
+    await eventually(async () => {
+      expect(await podEntries(runtime.spire, NS, "during-outage")).toMatchObject([{ parentId: ALIAS }]);
+    });
+  });
+
+  it("gives a label-mode pod without the label no entry", async () => {
+    const { w } = env();
+    await startFunction({ pod_label: "spiffe-id" });
+    const { runtime } = env();
+    await w.runPod(NS, "unlabelled");
+    await w.runPod(NS, "labelled", { labels: { "spiffe-id": "billing" } });
+    await eventually(async () => {
+      expect(await podEntries(runtime.spire, NS, "labelled")).toMatchObject([
+        { spiffeId: `spiffe://${TD}/billing` },
       ]);
     });
-
-    it("registers a pod the API server admits through the webhook, and removes it when the pod is deleted", async () => {
-      const { runtime, k } = env();
-      await k.createPod({ namespace: NS, name: "web-1", node: "n1", serviceAccount: "web" });
-      const entries = await podEntries(runtime.spire, NS, "web-1");
-      expect(entries).toMatchObject([{ spiffeId: `spiffe://${TD}/ns/${NS}/sa/web`, parentId: ALIAS }]);
-      await k.deletePod(NS, "web-1");
-      expect(await podEntries(runtime.spire, NS, "web-1")).toEqual([]);
-    });
-
-    it("refuses a client without a certificate during the TLS handshake", async () => {
-      const ca = await readFile(join(dir, "out", "cacert.pem"));
-      expect(await callWithoutClientCert(port, ca)).toMatch(/^error: /);
-    });
-
-    it("admits pods while SPIRE is down, and the next resync creates their entries", async () => {
-      const { runtime, spireServer, k } = env();
-      await spireServer.halt();
-      try {
-        await k.createPod({ namespace: NS, name: "during-outage", node: "n1" });
-        const pod = await k.core.readNamespacedPod({ namespace: NS, name: "during-outage" });
-        expect(pod.metadata?.name).toBe("during-outage");
-      } finally {
-        await spireServer.resume();
-      }
-      expect(await podEntries(runtime.spire, NS, "during-outage")).toEqual([]);
-      const resync = createResyncApp({
-        reconcile: reconcileContext(runtime),
-        logger: pino({ level: "silent" }),
-        readiness: async () => ({ ready: true }),
-        now: Date.now,
-      });
-      const response = await resync.request("/", { method: "POST" });
-      expect(response.status).toBe(200);
-      expect(await response.json()).toMatchObject({ status: "done", created: 1, failed: 0 });
-      await eventually(async () => {
-        expect(await podEntries(runtime.spire, NS, "during-outage")).toMatchObject([{ parentId: ALIAS }]);
-      });
-    });
-
-    it("gives a label-mode pod without the label no entry", async () => {
-      const { k } = env();
-      await startFunction({ pod_label: "spiffe-id" });
-      const { runtime } = env();
-      await k.createPod({ namespace: NS, name: "unlabelled", node: "n1" });
-      await k.createPod({ namespace: NS, name: "labelled", node: "n1", labels: { "spiffe-id": "billing" } });
-      await eventually(async () => {
-        expect(await podEntries(runtime.spire, NS, "labelled")).toMatchObject([
-          { spiffeId: `spiffe://${TD}/billing` },
-        ]);
-      });
-      expect(await podEntries(runtime.spire, NS, "unlabelled")).toEqual([]);
-    });
-  },
-);
+    expect(await podEntries(runtime.spire, NS, "unlabelled")).toEqual([]);
+  });
+});

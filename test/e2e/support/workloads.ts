@@ -35,6 +35,8 @@ export interface Workloads {
   /** Deletes a namespace and waits until it and everything in it are gone. */
   deleteNamespace(name: string): Promise<void>;
   createServiceAccount(namespace: string, name: string): Promise<void>;
+  /** A bare pod, as `kubectl run` makes it; returns it once it is scheduled and Running with an IP. */
+  runPod(namespace: string, name: string, pod?: Partial<PodTemplateInput>): Promise<V1Pod>;
   createDeployment(
     namespace: string,
     name: string,
@@ -157,6 +159,25 @@ export function workloads(kubeConfig: KubeConfig): Workloads {
     },
     async createServiceAccount(namespace, name) {
       await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
+    },
+    async runPod(namespace, name, pod = {}) {
+      const template = podTemplate({ labels: { run: name }, ...pod });
+      await core.createNamespacedPod({
+        namespace,
+        body: { metadata: { ...template.metadata, name }, spec: template.spec },
+      });
+      return eventually(
+        async () => {
+          const running = await core.readNamespacedPod({ namespace, name });
+          if (running.status?.phase !== "Running" || !running.status.podIP) {
+            throw new Error(
+              `pod ${namespace}/${name} is ${running.status?.phase} on ${running.spec?.nodeName ?? "no node"}`,
+            );
+          }
+          return running;
+        },
+        { what: `pod ${namespace}/${name} to run`, timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 100 },
+      );
     },
     async createDeployment(namespace, name, replicas, pod) {
       await apps.createNamespacedDeployment({
