@@ -1,7 +1,8 @@
 /**
- * `npm run demo`: brings up a real etcd + kube-apiserver and spire-server from the peer cache,
- * runs the registrar through `registrar serve` (reconcile mode with --watch by default; `--mode
- * webhook` or `--mode crd` for the others), creates sample nodes and pods, prints the SPIRE entries
+ * `npm run demo`: brings up a living cluster (etcd, kube-apiserver, kube-controller-manager,
+ * kube-scheduler and two kwok nodes) and spire-server from the peer cache, runs the registrar through
+ * `registrar serve` (reconcile mode with --watch by default; `--mode webhook` or `--mode crd` for the
+ * others), creates sample pods (scheduled and started by the cluster), prints the SPIRE entries
  * as they appear and go away and the registrar's log lines, then tears everything down; with
  * `--keep` the cluster and the SPIRE server stay up, and the closing note says how to run
  * `registrar plan` against them. Compiled by tsconfig.demo.json (scripts/demo.sh).
@@ -15,11 +16,11 @@ import { type Serving, startServing } from "../bin/serve/start-serving.js";
 import type { Entry } from "../lib/planner/entry.js";
 import { createRuntime, type Runtime } from "../lib/runtime/runtime.js";
 import { releaseAll } from "../test/e2e/harness/cleanup.js";
-import { type ControlPlane, startControlPlane } from "../test/e2e/harness/kube.js";
+import { type Cluster, startCluster } from "../test/e2e/harness/cluster.js";
 import { freePorts } from "../test/e2e/harness/ports.js";
 import { type SpireServer, startSpireServer } from "../test/e2e/harness/spire.js";
 import { makeRunDir, type RunDir } from "../test/e2e/harness/tmp.js";
-import { kubeObjects } from "../test/e2e/support/kube-objects.js";
+import { type Workloads, workloads } from "../test/e2e/support/workloads.js";
 
 type Mode = "reconcile" | "webhook" | "crd";
 const TD = "demo.example";
@@ -146,7 +147,7 @@ async function runPhase(
   mode: Mode,
   phase: Phase,
   ctx: {
-    plane: ControlPlane;
+    plane: Cluster;
     spire: SpireServer;
     dir: RunDir;
     webhookPort: number;
@@ -197,13 +198,14 @@ async function runPhase(
     });
     say(`registrar serving at ${serving.url} (--watch)`);
     await settle(runtime, seen, 1_000);
-    const k = kubeObjects(ctx.plane.kubeConfig);
+    const w = workloads(ctx.plane.kubeConfig);
     for (const pod of phase.pods) {
       const name = pod.name;
       say(
         `kubectl create pod ${NS}/${name}${pod.labels ? ` labels=${JSON.stringify(pod.labels)}` : ""}${pod.annotations ? ` annotations=${JSON.stringify(pod.annotations)}` : ""}`,
       );
-      await k.createPod({ ...pod, namespace: NS, name, node: "node-a" });
+      if (pod.serviceAccount !== undefined) await ensureServiceAccount(w, pod.serviceAccount);
+      await w.runPod(NS, name, pod);
     }
     await settle(runtime, seen, 3_000);
     say("SPIRE entries now:");
@@ -211,7 +213,7 @@ async function runPhase(
     const first = phase.pods[0];
     if (first) {
       say(`kubectl delete pod ${NS}/${first.name}`);
-      await k.deletePod(NS, `${first.name}`);
+      await w.deletePod(NS, first.name);
       await settle(runtime, seen, 3_000);
     }
   } finally {
@@ -223,6 +225,15 @@ async function runPhase(
   return configPath;
 }
 
+/** Creates ServiceAccount `name` in the demo namespace unless it exists (pods need theirs). */
+async function ensureServiceAccount(w: Workloads, name: string): Promise<void> {
+  const found = await w.core.listNamespacedServiceAccount({
+    namespace: NS,
+    fieldSelector: `metadata.name=${name}`,
+  });
+  if (found.items.length === 0) await w.createServiceAccount(NS, name);
+}
+
 async function main(): Promise<void> {
   const modeArg =
     process.argv.find((arg) => arg.startsWith("--mode="))?.slice(7) ??
@@ -230,7 +241,7 @@ async function main(): Promise<void> {
   const mode = (["reconcile", "webhook", "crd"].includes(modeArg ?? "") ? modeArg : "reconcile") as Mode;
   const keep = process.argv.includes("--keep");
   const dir = await makeRunDir("demo", () => undefined);
-  let plane: ControlPlane | undefined;
+  let plane: Cluster | undefined;
   let spire: SpireServer | undefined;
   try {
     const [webhookPort] = (await freePorts(1)) as [number];
@@ -253,8 +264,8 @@ async function main(): Promise<void> {
         "generated webhook certificates and the API server's admission configuration (registrar generate-config)",
       );
       plane = await withProgress(
-        "starting etcd and kube-apiserver",
-        startControlPlane({ admissionConfig, log: () => undefined }),
+        "starting the cluster (etcd, kube-apiserver, controller-manager, scheduler, kwok)",
+        startCluster({ nodes: 2, admissionConfig, log: () => undefined }),
       );
       const yaml = await import("yaml");
       const documents = yaml.parseAllDocuments(out.join(""));
@@ -267,21 +278,22 @@ async function main(): Promise<void> {
         .createValidatingWebhookConfiguration({ body: vwc });
     } else {
       plane = await withProgress(
-        "starting etcd and kube-apiserver",
-        startControlPlane({ log: () => undefined }),
+        "starting the cluster (etcd, kube-apiserver, controller-manager, scheduler, kwok)",
+        startCluster({ nodes: 2, log: () => undefined }),
       );
     }
-    say(`kube-apiserver ${plane.server} is up (etcd + kube-apiserver from the peer cache)`);
+    say(
+      `kube-apiserver ${plane.server} is up, with kube-controller-manager, kube-scheduler and kwok nodes ${plane.nodeNames.join(", ")}`,
+    );
     spire = await withProgress(
       "starting spire-server",
       startSpireServer({ trustDomain: TD, log: () => undefined }),
     );
     say(`spire-server is up (trust domain ${TD}, socket ${spire.socketPath})`);
-    const k = kubeObjects(plane.kubeConfig);
-    await k.createNamespace(NS);
-    await k.createNamespace("spire");
-    await k.createNode("node-a");
-    say("kubectl create node node-a; namespace shop");
+    const w = workloads(plane.kubeConfig);
+    await w.createNamespace(NS);
+    await w.createNamespace("spire");
+    say(`kubectl create namespace ${NS}`);
     if (mode === "crd") await installCrd(plane);
     const seen = new Map<string, Entry>();
     const logShown = { lines: 0 };
@@ -335,7 +347,7 @@ async function main(): Promise<void> {
   }
 }
 
-async function installCrd(plane: ControlPlane): Promise<void> {
+async function installCrd(plane: Cluster): Promise<void> {
   const { readFile } = await import("node:fs/promises");
   const yaml = await import("yaml");
   const { ApiextensionsV1Api } = await import("@kubernetes/client-node");

@@ -12,7 +12,16 @@ import { skipWithoutPeers } from "./harness/peers.js";
 
 const run = promisify(execFile);
 
-describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))("npm run demo", () => {
+const PEERS = [
+  "etcd",
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kwok",
+  "spire-server",
+] as const;
+
+describe.skipIf(skipWithoutPeers(PEERS))("npm run demo", () => {
   it("shows entries appearing and going away, then ends by itself", { timeout: 600_000 }, async () => {
     const { stdout } = await run("npm", ["run", "demo"], { maxBuffer: 16 << 20, timeout: 540_000 });
     expect(stdout).toMatch(/^ {2}\+ spiffe:\/\/demo\.example\/ns\/shop\/sa\/frontend /m);

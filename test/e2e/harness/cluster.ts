@@ -6,18 +6,18 @@
  * controllers do the rest (ReplicaSets, EndpointSlices, garbage collection, namespace deletion,
  * the "default" ServiceAccount of every namespace).
  */
+
+import { writeFile } from "node:fs/promises";
 import { request } from "node:https";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { CoreV1Api, type V1Node } from "@kubernetes/client-node";
 import { type ControlPlane, type ControlPlaneOptions, startControlPlane } from "./kube.js";
+import { KWOK_STAGES_YAML } from "./kwok-stages.js";
 import { elapsedMs, stderrLog } from "./log.js";
 import { peerBinary } from "./peers.js";
 import { freePorts } from "./ports.js";
 import { type PeerProcess, spawnPeer, waitUntil } from "./process.js";
 
-/** kwok's lifecycle stages (node Ready, pod Running with an IP, Job pods finishing, graceful deletion). */
-const KWOK_STAGES = join(dirname(fileURLToPath(import.meta.url)), "kwok-stages.yaml");
 /** The annotation kwok is told to manage nodes by. */
 const KWOK_NODE_ANNOTATION = "kwok.x-k8s.io/node";
 /** Pod IPs come from here (kube-apiserver's service range is 10.0.0.0/24): room for 1M pods. */
@@ -94,13 +94,15 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       ],
     });
     started.push(scheduler);
+    const stages = join(plane.runDir, "kwok-stages.yaml");
+    await writeFile(stages, KWOK_STAGES_YAML);
     const kwok = spawnPeer({
       name: "kwok",
       command: peerBinary("kwok"),
       logPath: join(plane.runDir, "kwok.log"),
       args: [
         kubeconfig,
-        `--config=${KWOK_STAGES}`,
+        `--config=${stages}`,
         `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=fake`,
         `--cidr=${POD_CIDR}`,
         "--node-ip=10.32.0.1",

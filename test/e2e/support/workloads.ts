@@ -161,7 +161,7 @@ export function workloads(kubeConfig: KubeConfig): Workloads {
       await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
     },
     async runPod(namespace, name, pod = {}) {
-      const template = podTemplate({ labels: { run: name }, ...pod });
+      const template = podTemplate({ ...pod, labels: pod.labels ?? { run: name } });
       await core.createNamespacedPod({
         namespace,
         body: { metadata: { ...template.metadata, name }, spec: template.spec },

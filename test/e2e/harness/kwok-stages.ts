@@ -1,12 +1,16 @@
-# Lifecycle stages for kwok, the simulated kubelets of the living cluster (startCluster in
-# cluster.ts). kwok applies a stage's statusTemplate (a Go template producing YAML) to each object
-# its selector matches. Four stages, kept small on purpose:
-#   node-ready     a new node reports Ready with an InternalIP and room for a million pods
-#   pod-running    a scheduled pod starts: Running, Ready, with a pod IP from kwok's --cidr pool
-#   pod-succeeded  a Job's running pod finishes one second later
-#   pod-terminated a deleted pod (deletionTimestamp set) is removed after a short grace period,
-#                  as a kubelet does once its containers have stopped
-apiVersion: kwok.x-k8s.io/v1alpha1
+/**
+ * Lifecycle stages for kwok, the simulated kubelets of the living cluster (startCluster in
+ * cluster.ts). kwok applies a stage's statusTemplate (a Go template producing YAML) to each object
+ * its selector matches. Four stages, kept small on purpose:
+ * - node-ready: a new node reports Ready with an InternalIP and room for a million pods;
+ * - pod-running: a scheduled pod starts: Running, Ready, with a pod IP from kwok's --cidr pool;
+ * - pod-succeeded: a Job's running pod finishes one second later;
+ * - pod-terminated: a deleted pod (deletionTimestamp set) is removed after a short grace period,
+ *   as a kubelet does once its containers have stopped.
+ * A string rather than a .yaml file, so the compiled demo carries it; startCluster writes it to
+ * the run dir.
+ */
+export const KWOK_STAGES_YAML = `apiVersion: kwok.x-k8s.io/v1alpha1
 kind: Stage
 metadata:
   name: node-ready
@@ -185,3 +189,4 @@ spec:
     durationMilliseconds: 300
   next:
     delete: true
+`;
