@@ -6,7 +6,11 @@
  * DNS names, TTL, admin, downstream, federation) must be equal, or differ by exactly what README's
  * "Deliberate differences" documents, named in the step.
  *
- * No kube-apiserver is involved: admission reviews are what the API server would send.
+ * No kube-apiserver is involved: admission reviews are what the API server would send. The pods in
+ * them (node, phase, deletionTimestamp at DELETE) are therefore written here, on purpose: both
+ * webhooks must receive identical requests, which one live API server cannot send to two webhooks
+ * of which the older one answers only v1beta1. The living-cluster side of webhook mode is in
+ * lifecycle.test.ts and webhook-mode.test.ts.
  */
 import { randomUUID } from "node:crypto";
 import { join } from "node:path";
