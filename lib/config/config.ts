@@ -13,6 +13,9 @@ export type LogLevelName = "panic" | "fatal" | "error" | "warn" | "warning" | "i
 /** Log record encoding: one JSON object a line, or one logrus-style `key=value` line. */
 export type LogFormat = "json" | "text";
 
+/** The API a Service's endpoints are read from (`endpoints_source`). */
+export type EndpointsSource = "endpointslices" | "endpoints";
+
 export interface Config {
   // common
   readonly mode: Mode;
@@ -53,6 +56,11 @@ export interface Config {
   readonly controllerName: string;
   readonly addPodDnsNames: boolean;
   readonly clusterDnsZone: string;
+  /**
+   * Reconcile and crd modes: where the Service DNS names of `add_pod_dns_names` and `add_svc_dns_name`
+   * come from, discovery.k8s.io/v1 EndpointSlices or (old clusters) core/v1 Endpoints.
+   */
+  readonly endpointsSource: EndpointsSource;
   // crd mode
   readonly addSvcDnsName: boolean;
   readonly metricsBindAddr: string;
