@@ -17,6 +17,7 @@ import {
 import { diff } from "../../lib/planner/diff.js";
 import type { Entry } from "../../lib/planner/entry.js";
 import { ownershipFor } from "../../lib/planner/ownership.js";
+import { serviceEndpointsFromEndpoints } from "../../lib/planner/service-endpoints.js";
 import { SPIFFEID_KIND, type SpiffeId } from "../../lib/planner/spiffeid.js";
 import { describeRef, type Warning } from "../../lib/planner/warning.js";
 import { deriveDesired } from "../../lib/reconcile/context.js";
@@ -151,7 +152,7 @@ async function readLiveCluster(
       reader.listPods(),
       config.mode === "reconcile" || (crd && config.podController) ? reader.listNodes() : [],
       (config.mode === "reconcile" && config.addPodDnsNames) || (crd && config.addSvcDnsName)
-        ? reader.listEndpoints()
+        ? (await reader.listEndpoints()).map(serviceEndpointsFromEndpoints)
         : [],
       crd
         ? import("../../lib/k8s/spiffeids.js").then(({ createSpiffeIdApi }) =>

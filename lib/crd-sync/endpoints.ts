@@ -7,6 +7,7 @@
  */
 import { podsTargetedBy, serviceDnsName } from "../planner/derive-crd-services.js";
 import { namespaceFilter } from "../planner/pod-filter.js";
+import { serviceEndpointsFromEndpoints } from "../planner/service-endpoints.js";
 import { isDerivedFor } from "../planner/spiffeid-owner.js";
 import { addCrdSummary, type CrdContext, type CrdResult, emptyCrdSummary } from "./context.js";
 import { reconcilePodSpiffeId } from "./pod-spiffeid.js";
@@ -29,14 +30,18 @@ export async function reconcileEndpointsSpiffeIds(
     cluster.listEndpointsInNamespace(namespace),
     spiffeIds.list({ namespace }),
   ]);
-  const pods = new Set(endpoints ? podsTargetedBy(endpoints) : []);
+  const pods = new Set(endpoints ? podsTargetedBy(serviceEndpointsFromEndpoints(endpoints)) : []);
   const serviceName = serviceDnsName(namespace, name);
   for (const spiffeId of spiffeIdsInNamespace) {
     if (isDerivedFor(spiffeId, "Pod") && (spiffeId.spec.dnsNames ?? []).includes(serviceName))
       pods.add(spiffeId.metadata.name);
   }
   for (const pod of [...pods].sort()) {
-    const result = await reconcilePodSpiffeId(context, { namespace, name: pod }, inNamespace);
+    const result = await reconcilePodSpiffeId(
+      context,
+      { namespace, name: pod },
+      inNamespace.map(serviceEndpointsFromEndpoints),
+    );
     addCrdSummary(summary, result.summary);
     if (!result.ok) return { ...result, summary };
   }

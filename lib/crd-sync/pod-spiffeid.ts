@@ -5,7 +5,7 @@
  */
 
 import { derivePodSpiffeIdResource, parseCrdPodRules } from "../planner/derive-crd.js";
-import type { Endpoints } from "../planner/k8s-objects.js";
+import { type ServiceEndpoints, serviceEndpointsFromEndpoints } from "../planner/service-endpoints.js";
 import type { Warning } from "../planner/warning.js";
 import { logWarnings } from "../reconcile/context.js";
 import { type CrdContext, type CrdResult, emptyCrdSummary } from "./context.js";
@@ -20,7 +20,7 @@ export interface PodRef {
 export async function reconcilePodSpiffeId(
   context: CrdContext,
   ref: PodRef,
-  endpoints?: readonly Endpoints[],
+  endpoints?: readonly ServiceEndpoints[],
 ): Promise<CrdResult> {
   const { config, cluster, logger } = context;
   if (!context.podController) return { ok: true, summary: emptyCrdSummary() };
@@ -32,7 +32,10 @@ export async function reconcilePodSpiffeId(
   }
   const pod = await cluster.getPod(ref.namespace, ref.name);
   const inNamespace =
-    pod && config.addSvcDnsName ? (endpoints ?? (await cluster.listEndpointsInNamespace(ref.namespace))) : [];
+    pod && config.addSvcDnsName
+      ? (endpoints ??
+        (await cluster.listEndpointsInNamespace(ref.namespace)).map(serviceEndpointsFromEndpoints))
+      : [];
   const warnings: Warning[] = [];
   const desired = pod ? derivePodSpiffeIdResource(pod, inNamespace, rules.value, warnings) : undefined;
   logWarnings({ desired: [], warnings }, logger);

@@ -11,6 +11,7 @@
  */
 import { LogField } from "../log/log-fields.js";
 import { deriveCrdSpiffeIds } from "../planner/derive-crd.js";
+import { serviceEndpointsFromEndpoints } from "../planner/service-endpoints.js";
 import type { SpiffeId } from "../planner/spiffeid.js";
 import { isDerivedFor } from "../planner/spiffeid-owner.js";
 import { staleCrdEntries } from "../planner/spiffeid-stale-entries.js";
@@ -106,7 +107,9 @@ async function deriveStep(
   const [pods, nodes, endpoints, existing] = await Promise.all([
     cluster.listPods(),
     cluster.listNodes(),
-    config.addSvcDnsName ? cluster.listEndpoints() : [],
+    config.addSvcDnsName
+      ? cluster.listEndpoints().then((list) => list.map(serviceEndpointsFromEndpoints))
+      : [],
     context.spiffeIds.list(),
   ]);
   summary.pods = pods.length;

@@ -5,6 +5,7 @@
  */
 import type { Entry, Selector } from "../planner/entry.js";
 import type { ClusterSnapshot, Endpoints, Node, Pod } from "../planner/k8s-objects.js";
+import { serviceEndpointsFromEndpoints } from "../planner/service-endpoints.js";
 
 export type FileResult<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -36,7 +37,10 @@ export function parseClusterState(text: string, path: string): FileResult<Cluste
     else if (item.kind === "Endpoints") endpoints.push(item as Endpoints);
     else others.set(item.kind, [...(others.get(item.kind) ?? []), item]);
   }
-  return { ok: true, value: { pods, nodes, endpoints, others } };
+  return {
+    ok: true,
+    value: { pods, nodes, endpoints: endpoints.map(serviceEndpointsFromEndpoints), others },
+  };
 }
 
 /** `spire-server entry show -output json`: `{"entries":[...]}` with protojson field names. */

@@ -1,17 +1,16 @@
 /**
- * Scoped planning for event handlers: a pod, node or Endpoints event re-reads its objects, derives their
+ * Scoped planning for event handlers: a pod, node or Service endpoints event re-reads its objects, derives their
  * entries, and reconciles only the entries in that scope, so entries outside it are never deleted for being
  * absent from a partial snapshot. Scopes match the whole selector set, like the Go registrar's
  * `BySelectors MATCH_EXACT` listing.
  */
 
 import { diff, type Plan } from "./diff.js";
-import { allAddresses } from "./endpoints-index.js";
 import type { Entry, EntrySpec, Selector } from "./entry.js";
 import { selectorSetKey } from "./entry-key.js";
-import type { Endpoints } from "./k8s-objects.js";
 import type { IsOwned } from "./ownership.js";
 import { nodeSelectors, podSelectors } from "./selectors.js";
+import type { ServiceEndpoints } from "./service-endpoints.js";
 
 /** A pod by namespace and name: what pod entries are keyed on (their selectors). */
 export interface PodRef {
@@ -59,20 +58,18 @@ export function podRefFromSelectors(selectors: readonly Selector[]): PodRef | un
 }
 
 /**
- * The pods an Endpoints event concerns: those its addresses (ready or not) target now, plus those whose
- * current entries still carry the Service's `<svc>.<ns>.svc` name, so pods that left the Service (or a
- * deleted Endpoints, passed with metadata only) lose its names. Sorted and de-duplicated.
+ * The pods an event about a Service's endpoints concerns: those its endpoints (ready or not) target now,
+ * plus those whose current entries still carry the Service's `<svc>.<ns>.svc` name, so pods that left the
+ * Service (or all of them, when it has no endpoints any more) lose its names. Sorted and de-duplicated.
  */
-export function podRefsForEndpoints(endpoints: Endpoints, current: readonly EntrySpec[]): PodRef[] {
-  const namespace = endpoints.metadata?.namespace ?? "";
-  const service = endpoints.metadata?.name ?? "";
+export function podRefsForEndpoints(endpoints: ServiceEndpoints, current: readonly EntrySpec[]): PodRef[] {
+  const { namespace, service } = endpoints;
   const refs = new Map<string, PodRef>();
   const add = (ref: PodRef): void => {
     refs.set(`${ref.namespace}/${ref.name}`, ref);
   };
-  for (const address of allAddresses(endpoints)) {
-    const target = address.targetRef;
-    if (target?.kind === "Pod" && target.name !== undefined) add({ namespace, name: target.name });
+  for (const { targetRef } of endpoints.targets) {
+    if (targetRef.kind === "Pod" && targetRef.name !== undefined) add({ namespace, name: targetRef.name });
   }
   const serviceName = `${service}.${namespace}.svc`;
   for (const entry of current) {

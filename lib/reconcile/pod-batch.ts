@@ -16,8 +16,9 @@ import {
   podSelectors,
   restrictToScope,
 } from "../planner/index.js";
-import type { Endpoints, Pod } from "../planner/k8s-objects.js";
+import type { Pod } from "../planner/k8s-objects.js";
 import { namespaceFilter } from "../planner/pod-filter.js";
+import { type ServiceEndpoints, serviceEndpointsFromEndpoints } from "../planner/service-endpoints.js";
 import { chunk, mapBounded } from "../spire/bounded.js";
 import type { SpireClient, SpireResult } from "../spire/client.js";
 import { type ApplySummary, applyPlan, emptySummary } from "./apply-plan.js";
@@ -122,14 +123,17 @@ async function endpointsByNamespace(
   read: ReadonlyArray<{ index: number; pod: Pod | undefined }>,
   refs: readonly PodRef[],
   outcomes: EventOutcome[],
-): Promise<Map<string, Endpoints[]>> {
-  const byNamespace = new Map<string, Endpoints[]>();
+): Promise<Map<string, ServiceEndpoints[]>> {
+  const byNamespace = new Map<string, ServiceEndpoints[]>();
   const { config, cluster } = context;
   if (config.mode !== "reconcile" || !config.addPodDnsNames) return byNamespace;
   const namespaces = [...new Set(read.filter((r) => r.pod).map((r) => (refs[r.index] as PodRef).namespace))];
   await mapBounded(namespaces, READ_CONCURRENCY, async (namespace) => {
     try {
-      byNamespace.set(namespace, await cluster.listEndpointsInNamespace(namespace));
+      byNamespace.set(
+        namespace,
+        (await cluster.listEndpointsInNamespace(namespace)).map(serviceEndpointsFromEndpoints),
+      );
     } catch (error) {
       for (const { index } of read) {
         if ((refs[index] as PodRef).namespace === namespace) {

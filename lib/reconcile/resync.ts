@@ -4,6 +4,7 @@
  * listening, entries deleted by hand, changes made during a watch gap.
  */
 import { diff } from "../planner/index.js";
+import { serviceEndpointsFromEndpoints } from "../planner/service-endpoints.js";
 import type { SpireError } from "../spire/errors.js";
 import { type ApplySummary, applyPlan } from "./apply-plan.js";
 import { deriveDesired, logWarnings, type ReconcileContext } from "./context.js";
@@ -35,7 +36,7 @@ export async function resync(context: ReconcileContext, now: () => number): Prom
   const [pods, nodes, endpoints] = await Promise.all([
     cluster.listPods(),
     needsNodes ? cluster.listNodes() : [],
-    needsEndpoints ? cluster.listEndpoints() : [],
+    needsEndpoints ? cluster.listEndpoints().then((list) => list.map(serviceEndpointsFromEndpoints)) : [],
   ]);
   const summary: ResyncSummary = {
     created: 0,

@@ -7,6 +7,7 @@
 import { LogField } from "../log/log-fields.js";
 import { diffInScope, nodeScope, nodeSelectors, type PodRef, podRefsForEndpoints } from "../planner/index.js";
 import { namespaceFilter } from "../planner/pod-filter.js";
+import { serviceEndpointsFromEndpoints } from "../planner/service-endpoints.js";
 import type { SpireResult } from "../spire/client.js";
 import { type ApplyResult, applyPlan, emptySummary } from "./apply-plan.js";
 import { deriveDesired, logWarnings, type ReconcileContext } from "./context.js";
@@ -48,5 +49,8 @@ export async function podsOfEndpoints(
     selectors: { selectors: [{ type: "k8s", value: `ns:${namespace}` }], match: "superset" },
   });
   if (!inNamespace.ok) return inNamespace;
-  return { ok: true, value: podRefsForEndpoints(endpoints, inNamespace.value) };
+  return {
+    ok: true,
+    value: podRefsForEndpoints(serviceEndpointsFromEndpoints(endpoints), inNamespace.value),
+  };
 }

@@ -9,6 +9,7 @@ import {
   podScope,
   restrictToScope,
 } from "../../../lib/planner/scope.js";
+import { serviceEndpointsFromEndpoints } from "../../../lib/planner/service-endpoints.js";
 import { endpoints, entry, node, pod, podAddress, reconcileConfig, spec } from "./fixtures.js";
 
 const ROOT = "spiffe://example.test/spire-k8s-registrar/test-cluster/node";
@@ -106,9 +107,8 @@ describe("podRefsForEndpoints", () => {
   });
 
   it("for a deleted Endpoints (metadata only) covers the pods that carry its names", () => {
-    expect(podRefsForEndpoints({ metadata: { namespace: "bar", name: "web" } }, [leaver, unrelated])).toEqual(
-      [{ namespace: "bar", name: "c" }],
-    );
+    const deleted = serviceEndpointsFromEndpoints({ metadata: { namespace: "bar", name: "web" } });
+    expect(podRefsForEndpoints(deleted, [leaver, unrelated])).toEqual([{ namespace: "bar", name: "c" }]);
   });
 
   it("an Endpoints event removes the Service names from a pod that left it", () => {
