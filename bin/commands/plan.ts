@@ -17,7 +17,7 @@ import {
 import { diff } from "../../lib/planner/diff.js";
 import type { Entry } from "../../lib/planner/entry.js";
 import { ownershipFor } from "../../lib/planner/ownership.js";
-import { serviceEndpointsFromEndpoints } from "../../lib/planner/service-endpoints.js";
+
 import { SPIFFEID_KIND, type SpiffeId } from "../../lib/planner/spiffeid.js";
 import { describeRef, type Warning } from "../../lib/planner/warning.js";
 import { deriveDesired } from "../../lib/reconcile/context.js";
@@ -142,6 +142,7 @@ async function readLiveCluster(
   const { loadKubeconfig } = await import("../../lib/k8s/kubeconfig.js");
   const { createKubeClient } = await import("../../lib/k8s/kube-client.js");
   const { createClusterReader } = await import("../../lib/k8s/reader.js");
+  const { serviceEndpointsReader } = await import("../../lib/k8s/service-endpoints.js");
   const target = loadKubeconfig({ env, ...(kubeconfigPath ? { path: kubeconfigPath } : {}) });
   if (!target.ok) throw new Error(target.error);
   const client = createKubeClient(target.value);
@@ -152,7 +153,7 @@ async function readLiveCluster(
       reader.listPods(),
       config.mode === "reconcile" || (crd && config.podController) ? reader.listNodes() : [],
       (config.mode === "reconcile" && config.addPodDnsNames) || (crd && config.addSvcDnsName)
-        ? (await reader.listEndpoints()).map(serviceEndpointsFromEndpoints)
+        ? serviceEndpointsReader(reader, config.endpointsSource).all()
         : [],
       crd
         ? import("../../lib/k8s/spiffeids.js").then(({ createSpiffeIdApi }) =>

@@ -3,6 +3,7 @@
  * One flat shape for all modes, because the original accepted the keys of every mode in any
  * mode; code reads the fields its mode uses. Built only by `parseConfig`/`loadConfig`.
  */
+import type { EndpointsSource } from "../planner/service-endpoints.js";
 
 /** The three ways the registrar keeps SPIRE in step with the cluster. */
 export type Mode = "webhook" | "reconcile" | "crd";
@@ -12,9 +13,6 @@ export type LogLevelName = "panic" | "fatal" | "error" | "warn" | "warning" | "i
 
 /** Log record encoding: one JSON object a line, or one logrus-style `key=value` line. */
 export type LogFormat = "json" | "text";
-
-/** The API a Service's endpoints are read from (`endpoints_source`). */
-export type EndpointsSource = "endpointslices" | "endpoints";
 
 export interface Config {
   // common

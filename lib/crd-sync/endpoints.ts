@@ -5,9 +5,9 @@
  * Endpoints is deleted). This fixes §7's endpoints bugs: no early return, no label-mode ordering effect,
  * names are removed, only registrar pod SpiffeIDs are rewritten, and only that namespace is listed.
  */
+import { serviceEndpointsReader } from "../k8s/service-endpoints.js";
 import { podsTargetedBy, serviceDnsName } from "../planner/derive-crd-services.js";
 import { namespaceFilter } from "../planner/pod-filter.js";
-import { serviceEndpointsFromEndpoints } from "../planner/service-endpoints.js";
 import { isDerivedFor } from "../planner/spiffeid-owner.js";
 import { addCrdSummary, type CrdContext, type CrdResult, emptyCrdSummary } from "./context.js";
 import { reconcilePodSpiffeId } from "./pod-spiffeid.js";
@@ -25,23 +25,19 @@ export async function reconcileEndpointsSpiffeIds(
     !namespaceFilter(config.disabledNamespaces)(namespace)
   )
     return { ok: true, summary };
-  const [endpoints, inNamespace, spiffeIdsInNamespace] = await Promise.all([
-    cluster.getEndpoints(namespace, name),
-    cluster.listEndpointsInNamespace(namespace),
+  const [inNamespace, spiffeIdsInNamespace] = await Promise.all([
+    serviceEndpointsReader(cluster, config.endpointsSource).inNamespace(namespace),
     spiffeIds.list({ namespace }),
   ]);
-  const pods = new Set(endpoints ? podsTargetedBy(serviceEndpointsFromEndpoints(endpoints)) : []);
+  const endpoints = inNamespace.find((service) => service.service === name);
+  const pods = new Set(endpoints ? podsTargetedBy(endpoints) : []);
   const serviceName = serviceDnsName(namespace, name);
   for (const spiffeId of spiffeIdsInNamespace) {
     if (isDerivedFor(spiffeId, "Pod") && (spiffeId.spec.dnsNames ?? []).includes(serviceName))
       pods.add(spiffeId.metadata.name);
   }
   for (const pod of [...pods].sort()) {
-    const result = await reconcilePodSpiffeId(
-      context,
-      { namespace, name: pod },
-      inNamespace.map(serviceEndpointsFromEndpoints),
-    );
+    const result = await reconcilePodSpiffeId(context, { namespace, name: pod }, inNamespace);
     addCrdSummary(summary, result.summary);
     if (!result.ok) return { ...result, summary };
   }

@@ -4,8 +4,9 @@
  * predecessor still holds it, deleted when the pod is gone, terminal or gets no identity.
  */
 
+import { serviceEndpointsReader } from "../k8s/service-endpoints.js";
 import { derivePodSpiffeIdResource, parseCrdPodRules } from "../planner/derive-crd.js";
-import { type ServiceEndpoints, serviceEndpointsFromEndpoints } from "../planner/service-endpoints.js";
+import type { ServiceEndpoints } from "../planner/service-endpoints.js";
 import type { Warning } from "../planner/warning.js";
 import { logWarnings } from "../reconcile/context.js";
 import { type CrdContext, type CrdResult, emptyCrdSummary } from "./context.js";
@@ -34,7 +35,7 @@ export async function reconcilePodSpiffeId(
   const inNamespace =
     pod && config.addSvcDnsName
       ? (endpoints ??
-        (await cluster.listEndpointsInNamespace(ref.namespace)).map(serviceEndpointsFromEndpoints))
+        (await serviceEndpointsReader(cluster, config.endpointsSource).inNamespace(ref.namespace)))
       : [];
   const warnings: Warning[] = [];
   const desired = pod ? derivePodSpiffeIdResource(pod, inNamespace, rules.value, warnings) : undefined;

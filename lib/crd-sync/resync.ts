@@ -9,9 +9,10 @@
  * Kubernetes failures throw (KubeApiError); a SPIRE failure stops the resync before (c), so a partial view
  * never deletes anything.
  */
+
+import { serviceEndpointsReader } from "../k8s/service-endpoints.js";
 import { LogField } from "../log/log-fields.js";
 import { deriveCrdSpiffeIds } from "../planner/derive-crd.js";
-import { serviceEndpointsFromEndpoints } from "../planner/service-endpoints.js";
 import type { SpiffeId } from "../planner/spiffeid.js";
 import { isDerivedFor } from "../planner/spiffeid-owner.js";
 import { staleCrdEntries } from "../planner/spiffeid-stale-entries.js";
@@ -107,9 +108,7 @@ async function deriveStep(
   const [pods, nodes, endpoints, existing] = await Promise.all([
     cluster.listPods(),
     cluster.listNodes(),
-    config.addSvcDnsName
-      ? cluster.listEndpoints().then((list) => list.map(serviceEndpointsFromEndpoints))
-      : [],
+    config.addSvcDnsName ? serviceEndpointsReader(cluster, config.endpointsSource).all() : [],
     context.spiffeIds.list(),
   ]);
   summary.pods = pods.length;

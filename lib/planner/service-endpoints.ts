@@ -7,6 +7,9 @@
  */
 import type { EndpointAddress, Endpoints, ObjectReference } from "./k8s-objects.js";
 
+/** The API a Service's endpoints are read from (`endpoints_source`). */
+export type EndpointsSource = "endpointslices" | "endpoints";
+
 /** A Service and its endpoints that name a target object. */
 export interface ServiceEndpoints {
   readonly namespace: string;

@@ -4,10 +4,10 @@
  * Replaying or reordering events converges to the same state, because nothing here depends on the
  * event's payload or on what happened before. Pods go through pod-batch.ts instead.
  */
+import { serviceEndpointsReader } from "../k8s/service-endpoints.js";
 import { LogField } from "../log/log-fields.js";
 import { diffInScope, nodeScope, nodeSelectors, type PodRef, podRefsForEndpoints } from "../planner/index.js";
 import { namespaceFilter } from "../planner/pod-filter.js";
-import { serviceEndpointsFromEndpoints } from "../planner/service-endpoints.js";
 import type { SpireResult } from "../spire/client.js";
 import { type ApplyResult, applyPlan, emptySummary } from "./apply-plan.js";
 import { deriveDesired, logWarnings, type ReconcileContext } from "./context.js";
@@ -44,13 +44,10 @@ export async function podsOfEndpoints(
   const { config, cluster, spire } = context;
   if (!config.addPodDnsNames || !namespaceFilter(config.disabledNamespaces)(namespace))
     return { ok: true, value: [] };
-  const endpoints = (await cluster.getEndpoints(namespace, name)) ?? { metadata: { namespace, name } };
+  const endpoints = await serviceEndpointsReader(cluster, config.endpointsSource).ofService(namespace, name);
   const inNamespace = await spire.listEntries({
     selectors: { selectors: [{ type: "k8s", value: `ns:${namespace}` }], match: "superset" },
   });
   if (!inNamespace.ok) return inNamespace;
-  return {
-    ok: true,
-    value: podRefsForEndpoints(serviceEndpointsFromEndpoints(endpoints), inNamespace.value),
-  };
+  return { ok: true, value: podRefsForEndpoints(endpoints, inNamespace.value) };
 }

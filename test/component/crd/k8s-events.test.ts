@@ -286,8 +286,8 @@ describe("k8s-events (crd mode)", () => {
       ],
     });
 
-    it("adds <svc>.<ns>.svc after the pod name for ready pods, and removes it when the pod leaves or the Endpoints goes", async () => {
-      rig = await startCrdRig(crdConfig({ podLabel: "spiffe" }));
+    it("adds <svc>.<ns>.svc after the pod name for ready pods, and removes it when the pod leaves or the Endpoints goes (endpoints_source = endpoints)", async () => {
+      rig = await startCrdRig(crdConfig({ podLabel: "spiffe", endpointsSource: "endpoints" }));
       // The first address targets an unlabelled pod: Go stopped there (bugs 1 and 2 of §7).
       rig.cluster.putPod(pod("plain"));
       rig.cluster.putPod(pod("a", { labels: { spiffe: "a" } }));

@@ -107,9 +107,9 @@ describe("k8s-events (reconcile mode)", () => {
     expect(await rig.entries()).toEqual([]);
   });
 
-  it("adds and removes Service DNS names from Endpoints events", async () => {
+  it("adds and removes Service DNS names from Endpoints events (endpoints_source = endpoints)", async () => {
     await rig.stop();
-    await start(reconcileConfig({ addPodDnsNames: true }));
+    await start(reconcileConfig({ addPodDnsNames: true, endpointsSource: "endpoints" }));
     rig.cluster.putPod(podObject({ name: "web-1", node: "n1", podIP: "10.0.0.5" }));
     await app.request(refEvent("add", "Pod", "web-1", "default"));
     rig.cluster.putEndpoints({

@@ -33,6 +33,7 @@ export function reconcileConfig(overrides: Partial<PlannerConfig> = {}): Planner
     clusterDnsZone: "cluster.local",
     disabledNamespaces: ["kube-system", "kube-public"],
     addSvcDnsName: false,
+    endpointsSource: "endpointslices",
     ...overrides,
   };
 }
