@@ -5,7 +5,7 @@
  * The only place that picks the API: everything after it reads the same view. Failures are the
  * reader's KubeApiErrors.
  */
-import { serviceEndpointsFromSlices } from "../planner/endpoint-slices.js";
+import { serviceEndpointsFromSlices, serviceOfSlice } from "../planner/endpoint-slices.js";
 import {
   type EndpointsSource,
   type ServiceEndpoints,
@@ -54,4 +54,29 @@ export function serviceEndpointsReader(
       serviceEndpointsFromSlices(await cluster.listEndpointSlicesInNamespace(namespace)),
     all: async () => serviceEndpointsFromSlices(await cluster.listEndpointSlices()),
   };
+}
+
+/**
+ * The Services an event about endpoints concerns: one (`name`), or every Service of `namespace` when the
+ * event's EndpointSlice is gone, so which Service it belonged to cannot be read any more (the event of a
+ * deleted slice names only the slice).
+ */
+export interface ServiceRef {
+  readonly namespace: string;
+  readonly name?: string;
+}
+
+/**
+ * The Services an EndpointSlice event concerns, from the slice as the API server has it now (events are
+ * hints): its `kubernetes.io/service-name` label; undefined for a slice that belongs to no Service.
+ */
+export async function readServicesOfSlice(
+  cluster: ClusterReader,
+  namespace: string,
+  name: string,
+): Promise<ServiceRef | undefined> {
+  const slice = await cluster.getEndpointSlice(namespace, name);
+  if (slice === undefined) return { namespace };
+  const service = serviceOfSlice(slice);
+  return service === undefined ? undefined : { namespace, name: service };
 }

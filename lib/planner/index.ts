@@ -43,10 +43,12 @@ export {
 } from "./registrar-ids.js";
 export {
   diffInScope,
+  isServiceDnsName,
   nodeScope,
   type PodRef,
   podRefFromSelectors,
   podRefsForEndpoints,
+  podRefsWithServiceNames,
   podScope,
   restrictToScope,
   type Scope,

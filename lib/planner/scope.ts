@@ -64,20 +64,45 @@ export function podRefFromSelectors(selectors: readonly Selector[]): PodRef | un
  */
 export function podRefsForEndpoints(endpoints: ServiceEndpoints, current: readonly EntrySpec[]): PodRef[] {
   const { namespace, service } = endpoints;
-  const refs = new Map<string, PodRef>();
-  const add = (ref: PodRef): void => {
-    refs.set(`${ref.namespace}/${ref.name}`, ref);
-  };
-  for (const { targetRef } of endpoints.targets) {
-    if (targetRef.kind === "Pod" && targetRef.name !== undefined) add({ namespace, name: targetRef.name });
-  }
-  const serviceName = `${service}.${namespace}.svc`;
-  for (const entry of current) {
-    if (!entry.dnsNames.includes(serviceName)) continue;
+  const targeted = endpoints.targets.flatMap(({ targetRef }) =>
+    targetRef.kind === "Pod" && targetRef.name !== undefined ? [{ namespace, name: targetRef.name }] : [],
+  );
+  return sortedRefs([...targeted, ...podRefsCarrying(current, namespace, service)]);
+}
+
+/**
+ * The pods whose current entries carry a Service name of `namespace`, whichever the Service: what an event
+ * concerns whose Service cannot be named any more (a deleted EndpointSlice). Sorted and de-duplicated.
+ */
+export function podRefsWithServiceNames(namespace: string, current: readonly EntrySpec[]): PodRef[] {
+  return sortedRefs(podRefsCarrying(current, namespace, undefined));
+}
+
+/**
+ * Whether `dnsName` is the `<svc>.<ns>.svc` name of `service` in `namespace`, or, without a `service`, a name
+ * under `<ns>.svc` (any Service's, with any prefix such as a hostname).
+ */
+export function isServiceDnsName(dnsName: string, namespace: string, service: string | undefined): boolean {
+  return service === undefined
+    ? dnsName.endsWith(`.${namespace}.svc`)
+    : dnsName === `${service}.${namespace}.svc`;
+}
+
+function podRefsCarrying(
+  current: readonly EntrySpec[],
+  namespace: string,
+  service: string | undefined,
+): PodRef[] {
+  return current.flatMap((entry) => {
     const ref = podRefFromSelectors(entry.selectors);
-    if (ref !== undefined) add(ref);
-  }
-  return [...refs.keys()].sort().map((key) => refs.get(key) as PodRef);
+    const carries = entry.dnsNames.some((name) => isServiceDnsName(name, namespace, service));
+    return ref !== undefined && carries ? [ref] : [];
+  });
+}
+
+function sortedRefs(refs: readonly PodRef[]): PodRef[] {
+  const byKey = new Map(refs.map((ref) => [`${ref.namespace}/${ref.name}`, ref]));
+  return [...byKey.keys()].sort().map((key) => byKey.get(key) as PodRef);
 }
 
 function selectorsId(selectors: readonly Selector[]): string {
