@@ -18,7 +18,6 @@ import {
 import { diff } from "../../lib/planner/diff.js";
 import type { Entry } from "../../lib/planner/entry.js";
 import { ownershipFor } from "../../lib/planner/ownership.js";
-
 import { SPIFFEID_KIND, type SpiffeId } from "../../lib/planner/spiffeid.js";
 import { describeRef, type Warning } from "../../lib/planner/warning.js";
 import { deriveDesired } from "../../lib/reconcile/context.js";

@@ -9,7 +9,6 @@
  * Kubernetes failures throw (KubeApiError); a SPIRE failure stops the resync before (c), so a partial view
  * never deletes anything.
  */
-
 import { serviceEndpointsReader } from "../k8s/service-endpoints.js";
 import { LogField } from "../log/log-fields.js";
 import { deriveCrdSpiffeIds } from "../planner/derive-crd.js";

@@ -68,7 +68,6 @@ export interface EndpointSliceEndpoint {
   readonly conditions?: {
     /** Unset means ready. */
     readonly ready?: boolean;
-    readonly serving?: boolean;
     readonly terminating?: boolean;
   };
   readonly hostname?: string;

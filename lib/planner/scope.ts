@@ -1,7 +1,7 @@
 /**
- * Scoped planning for event handlers: a pod, node or Service endpoints event re-reads its objects, derives their
- * entries, and reconciles only the entries in that scope, so entries outside it are never deleted for being
- * absent from a partial snapshot. Scopes match the whole selector set, like the Go registrar's
+ * Scoped planning for event handlers: a pod, node or Service endpoints event re-reads its objects, derives
+ * their entries, and reconciles only the entries in that scope, so entries outside it are never deleted for
+ * being absent from a partial snapshot. Scopes match the whole selector set, like the Go registrar's
  * `BySelectors MATCH_EXACT` listing.
  */
 

@@ -4,7 +4,6 @@
  * for all the pods' entries, one plan, and the client's batched writes. A pod whose re-read state still
  * derives what its last reconcile wrote (ReconcileMemo) is not looked up in SPIRE at all.
  */
-
 import { serviceEndpointsReader } from "../k8s/service-endpoints.js";
 import { LogField } from "../log/log-fields.js";
 import type { Entry, EntrySpec, Selector } from "../planner/entry.js";

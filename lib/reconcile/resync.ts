@@ -3,7 +3,6 @@
  * plan, apply. It repairs whatever events missed: entries of objects deleted while nothing was
  * listening, entries deleted by hand, changes made during a watch gap.
  */
-
 import { serviceEndpointsReader } from "../k8s/service-endpoints.js";
 import { diff } from "../planner/index.js";
 import type { SpireError } from "../spire/errors.js";
