@@ -10,6 +10,7 @@ import { planCrd } from "../../lib/plan/crd-plan.js";
 import { crdPlanToJson, crdPlanToTable, planToJson, planToTable } from "../../lib/plan/format-plan.js";
 import {
   type ClusterState,
+  ENDPOINTS_KIND,
   type FileResult,
   parseClusterState,
   parseEntries,
@@ -33,7 +34,8 @@ export const usage = `usage: registrar plan [-config FILE] [--cluster-state FILE
 Print what a resync would do, without writing anything.
 
   -config FILE          configuration file (default: ${CONFIG_DEFAULT_TEXT})
-  --cluster-state FILE  JSON of "kubectl get pods,nodes,endpoints -A -o json" (crd mode: also spiffeids);
+  --cluster-state FILE  JSON of "kubectl get pods,nodes,endpointslices -A -o json" (crd mode: also
+                        spiffeids; endpoints_source = "endpoints": endpoints instead of endpointslices);
                         absent: read the live cluster
   --entries FILE        JSON of "spire-server entry show -output json"; absent: read the live SPIRE
                         server (exit 1 when it cannot be read or serves another trust domain)
@@ -80,8 +82,10 @@ export const run: CommandRun = async (args, io) => {
   try {
     const clusterFile = text("cluster-state");
     const state = clusterFile
-      ? unwrap(parseClusterState(readText(clusterFile), clusterFile))
+      ? unwrap(parseClusterState(readText(clusterFile), clusterFile, config.endpointsSource))
       : await readLiveCluster(config, text("kubeconfig"), io.env);
+    const sourceWarning = clusterFile ? otherSourceWarning(state, clusterFile, config) : undefined;
+    if (sourceWarning) io.stderr.write(`warning: ${sourceWarning}\n`);
     const entriesFile = text("entries");
     const entries = entriesFile
       ? unwrap(parseEntries(readText(entriesFile), entriesFile))
@@ -115,6 +119,25 @@ export const run: CommandRun = async (args, io) => {
   }
 };
 
+/** Whether the mode derives DNS names from Services' endpoints. */
+function usesServiceNames(config: Config): boolean {
+  return (
+    (config.mode === "reconcile" && config.addPodDnsNames) || (config.mode === "crd" && config.addSvcDnsName)
+  );
+}
+
+/**
+ * A state file with only the other API's objects (`kubectl get pods,nodes,endpoints` while
+ * `endpoints_source` is "endpointslices") would plan every Service name away: say so.
+ */
+function otherSourceWarning(state: ClusterState, file: string, config: Config): string | undefined {
+  const source = config.endpointsSource;
+  const other = source === "endpointslices" ? "endpoints" : "endpointslices";
+  if (!usesServiceNames(config) || state.endpoints.length > 0 || !state.others.has(ENDPOINTS_KIND[other]))
+    return undefined;
+  return `${file} lists ${ENDPOINTS_KIND[other]} objects but no ${ENDPOINTS_KIND[source]}, and endpoints_source is "${source}": the plan has no Service DNS names (list ${source} with kubectl, or set endpoints_source = "${other}")`;
+}
+
 function fail(io: CliIo, messages: readonly string[]): number {
   for (const message of messages) io.stderr.write(`${message}\n`);
   return 1;
@@ -141,6 +164,7 @@ async function readLiveCluster(
   const { loadKubeconfig } = await import("../../lib/k8s/kubeconfig.js");
   const { createKubeClient } = await import("../../lib/k8s/kube-client.js");
   const { createClusterReader } = await import("../../lib/k8s/reader.js");
+  const { serviceEndpointsReader } = await import("../../lib/k8s/service-endpoints.js");
   const target = loadKubeconfig({ env, ...(kubeconfigPath ? { path: kubeconfigPath } : {}) });
   if (!target.ok) throw new Error(target.error);
   const client = createKubeClient(target.value);
@@ -150,9 +174,7 @@ async function readLiveCluster(
     const [pods, nodes, endpoints, spiffeIds] = await Promise.all([
       reader.listPods(),
       config.mode === "reconcile" || (crd && config.podController) ? reader.listNodes() : [],
-      (config.mode === "reconcile" && config.addPodDnsNames) || (crd && config.addSvcDnsName)
-        ? reader.listEndpoints()
-        : [],
+      usesServiceNames(config) ? serviceEndpointsReader(reader, config.endpointsSource).all() : [],
       crd
         ? import("../../lib/k8s/spiffeids.js").then(({ createSpiffeIdApi }) =>
             createSpiffeIdApi(client).list(),

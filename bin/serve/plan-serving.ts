@@ -7,7 +7,7 @@ import type { Config } from "../../lib/config/config.js";
 
 export type HttpFunction = "k8s-events" | "spiffeid-events" | "resync";
 export type TlsFunction = "pod-admission" | "spiffeid-validation";
-export type WatchedCollection = "pods" | "nodes" | "endpoints" | "spiffeids";
+export type WatchedCollection = "pods" | "nodes" | "endpointslices" | "endpoints" | "spiffeids";
 
 /** The path each HTTP function is mounted at on the `serve` listener. */
 export const MOUNT_PATH: Readonly<Record<HttpFunction, string>> = {
@@ -31,17 +31,15 @@ export function planServing(config: Config): ServingPlan {
     // Admission registers pods; the resync (on a timer with --watch) repairs what admission missed.
     return { http: ["resync"], tls: ["pod-admission"], watches: [] };
   }
+  // Service DNS names come from the collection endpoints_source names.
+  const services: readonly WatchedCollection[] = [config.endpointsSource];
   if (config.mode === "reconcile") {
-    const resources: WatchedCollection[] = [
-      "pods",
-      "nodes",
-      ...(config.addPodDnsNames ? ["endpoints" as const] : []),
-    ];
+    const resources: WatchedCollection[] = ["pods", "nodes", ...(config.addPodDnsNames ? services : [])];
     return { http: ["k8s-events", "resync"], tls: [], watches: [{ resources, to: "k8s-events" }] };
   }
   const objects: WatchedCollection[] = [
     ...(config.podController ? (["pods", "nodes"] as const) : []),
-    ...(config.addSvcDnsName ? (["endpoints"] as const) : []),
+    ...(config.addSvcDnsName ? services : []),
   ];
   return {
     http: ["k8s-events", "spiffeid-events", "resync"],

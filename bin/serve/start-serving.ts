@@ -46,7 +46,8 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
   const { env } = options;
   const { config, logger } = options.runtime;
   const plan = planServing(config);
-  // With --watch, the handlers' re-reads of pods, nodes and Endpoints come from the bridge's watches.
+  // With --watch, the handlers' re-reads of pods, nodes and EndpointSlices (or Endpoints) come from the
+  // bridge's watches.
   const cache = options.watch && plan.watches.length > 0 ? createWatchCache() : undefined;
   const runtime = cache
     ? withClusterReader(options.runtime, cache.reader(options.runtime.cluster))

@@ -1,7 +1,8 @@
 /**
- * `k8s-events`: receives Knative ApiServerSource CloudEvents for Pods, Nodes and Endpoints
- * (Reference or Resource mode, binary or structured) and reconciles the scope each names. The
- * event only says which object to look at: the handler re-reads it from the API server.
+ * `k8s-events`: receives Knative ApiServerSource CloudEvents for Pods, Nodes, EndpointSlices and
+ * Endpoints (Reference or Resource mode, binary or structured) and reconciles the scope each names
+ * (for the last two, their Service's, whichever `endpoints_source` is). The event only says which
+ * object to look at: the handler re-reads it from the API server.
  * In CRD mode (deps.crd) the same events keep the pods' and nodes' SpiffeID resources in step instead
  * (lib/crd-sync); the SpiffeID events then sync SPIRE.
  * Replies: 204 when done, 400 for a malformed event, 422 for an event this function does not
@@ -12,7 +13,7 @@
 import { Hono } from "hono";
 import type { Logger } from "pino";
 import type { CrdContext, CrdResult } from "../../lib/crd-sync/context.js";
-import { reconcileEndpointsSpiffeIds } from "../../lib/crd-sync/endpoints.js";
+import { reconcileEndpointSliceSpiffeIds, reconcileServiceSpiffeIds } from "../../lib/crd-sync/endpoints.js";
 import { reconcileNodeSpiffeId } from "../../lib/crd-sync/node-spiffeid.js";
 import { reconcilePodSpiffeId } from "../../lib/crd-sync/pod-spiffeid.js";
 import { crdResultReply } from "../../lib/crd-sync/result-response.js";
@@ -47,7 +48,7 @@ export type K8sEventsDeps = {
   | { readonly crd: CrdContext; readonly reconcile?: undefined }
 );
 
-const KINDS = ["Pod", "Node", "Endpoints"] as const;
+const KINDS = ["Pod", "Node", "EndpointSlice", "Endpoints"] as const;
 
 export function createApp(deps: K8sEventsDeps, handler: EventHandler = createHandler(deps)): Hono {
   const app = new Hono();
@@ -93,8 +94,10 @@ function reconcileHint(reconciler: EventReconciler, hint: ObjectHint): Promise<E
       return reconciler.pod({ namespace: hint.namespace ?? "", name: hint.name });
     case "Node":
       return reconciler.node(hint.name);
+    case "EndpointSlice":
+      return reconciler.endpointSlice(hint.namespace ?? "", hint.name);
     default:
-      return reconciler.endpoints(hint.namespace ?? "", hint.name);
+      return reconciler.service(hint.namespace ?? "", hint.name);
   }
 }
 
@@ -104,7 +107,9 @@ function reconcileCrdHint(context: CrdContext, hint: ObjectHint): Promise<CrdRes
       return reconcilePodSpiffeId(context, { namespace: hint.namespace ?? "", name: hint.name });
     case "Node":
       return reconcileNodeSpiffeId(context, hint.name);
+    case "EndpointSlice":
+      return reconcileEndpointSliceSpiffeIds(context, hint.namespace ?? "", hint.name);
     default:
-      return reconcileEndpointsSpiffeIds(context, hint.namespace ?? "", hint.name);
+      return reconcileServiceSpiffeIds(context, { namespace: hint.namespace ?? "", name: hint.name });
   }
 }

@@ -19,7 +19,7 @@ import { type ResourceWatch, watchResource } from "./watch-resource.js";
 export interface BridgeOptions {
   /** The API server client; the bridge shares its connection pools and does not close it. */
   readonly client: KubeClient;
-  /** Collections to watch, e.g. ["pods", "nodes", "endpoints"]. */
+  /** Collections to watch, e.g. ["pods", "nodes", "endpointslices"]. */
   readonly resources: readonly ResourceName[];
   /** The URL events are POSTed to. */
   readonly sink: string;

@@ -13,12 +13,18 @@ export interface WatchedResource {
   readonly path: string;
 }
 
-export type ResourceName = "pods" | "nodes" | "endpoints" | "spiffeids";
+export type ResourceName = "pods" | "nodes" | "endpointslices" | "endpoints" | "spiffeids";
 
 /** The resources the registrar's functions react to (spiffeids only in crd mode). */
 export const WATCHED_RESOURCES: Readonly<Record<ResourceName, WatchedResource>> = {
   pods: { name: "pods", apiVersion: "v1", kind: "Pod", path: "/api/v1/pods" },
   nodes: { name: "nodes", apiVersion: "v1", kind: "Node", path: "/api/v1/nodes" },
+  endpointslices: {
+    name: "endpointslices",
+    apiVersion: "discovery.k8s.io/v1",
+    kind: "EndpointSlice",
+    path: "/apis/discovery.k8s.io/v1/endpointslices",
+  },
   endpoints: { name: "endpoints", apiVersion: "v1", kind: "Endpoints", path: "/api/v1/endpoints" },
   spiffeids: {
     name: "spiffeids",

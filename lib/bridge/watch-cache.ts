@@ -1,14 +1,20 @@
 /**
- * What the bridge's watches have seen of pods, nodes and Endpoints, as the planner's narrow views, so
- * that `registrar serve --watch` answers the handlers' re-reads from memory instead of a GET per event
- * (as controller-runtime's informer cache does for the Go registrar). The cache is fed only by the API
- * server's own list and watch streams, never by an event's payload, and the bridge updates it before it
- * delivers the change's event: a handler re-reading an object sees at least the version its event is
- * about. Lists (what full resyncs read) still go to the API server.
+ * What the bridge's watches have seen of pods, nodes, EndpointSlices and Endpoints, as the planner's
+ * narrow views, so that `registrar serve --watch` answers the handlers' re-reads from memory instead of
+ * a GET per event (as controller-runtime's informer cache does for the Go registrar). The cache is fed
+ * only by the API server's own list and watch streams, never by an event's payload, and the bridge
+ * updates it before it delivers the change's event: a handler re-reading an object sees at least the
+ * version its event is about. Lists (what full resyncs read) still go to the API server.
  */
 import type { ClusterReader } from "../k8s/reader.js";
-import { toPlannerEndpoints, toPlannerNode, toPlannerPod } from "../k8s/to-planner.js";
-import type { Endpoints, Node, Pod } from "../planner/k8s-objects.js";
+import {
+  toPlannerEndpointSlice,
+  toPlannerEndpoints,
+  toPlannerNode,
+  toPlannerPod,
+} from "../k8s/to-planner.js";
+import { serviceOfSlice } from "../planner/endpoint-slices.js";
+import type { EndpointSlice, Endpoints, Node, Pod } from "../planner/k8s-objects.js";
 import type { ResourceName } from "./resources.js";
 import type { ChangeAction, KubeObjectJson } from "./to-cloudevent.js";
 
@@ -18,27 +24,31 @@ export interface WatchCache {
   /** A complete list of a collection (the first list, or a relist after 410 Gone). */
   replace(resource: ResourceName, items: readonly KubeObjectJson[]): void;
   /**
-   * A reader answering gets (and one namespace's Endpoints) from the cache once that collection has
-   * been listed, and everything else from `api`.
+   * A reader answering gets (and one namespace's or one Service's EndpointSlices or Endpoints) from the
+   * cache once that collection has been listed, and everything else from `api`.
    */
   reader(api: ClusterReader): ClusterReader;
 }
 
-type Cached = "pods" | "nodes" | "endpoints";
+type Cached = Exclude<ResourceName, "spiffeids">;
 
 export function createWatchCache(): WatchCache {
   const pods = new Map<string, Pod>();
   const nodes = new Map<string, Node>();
+  const endpointSlices = new Map<string, EndpointSlice>();
   const endpoints = new Map<string, Endpoints>();
   const synced = new Set<Cached>();
-  const store = (resource: ResourceName) =>
-    resource === "pods"
-      ? { map: pods, view: toPlannerPod as (o: KubeObjectJson) => Pod }
-      : resource === "nodes"
-        ? { map: nodes, view: toPlannerNode as (o: KubeObjectJson) => Node }
-        : resource === "endpoints"
-          ? { map: endpoints, view: toPlannerEndpoints as (o: KubeObjectJson) => Endpoints }
-          : undefined;
+  const stores: Record<Cached, { map: Map<string, unknown>; view: (object: KubeObjectJson) => unknown }> = {
+    pods: { map: pods, view: toPlannerPod },
+    nodes: { map: nodes, view: toPlannerNode },
+    endpointslices: { map: endpointSlices, view: toPlannerEndpointSlice },
+    endpoints: { map: endpoints, view: toPlannerEndpoints },
+  };
+  const store = (resource: ResourceName) => (resource === "spiffeids" ? undefined : stores[resource]);
+  const inNamespace = <T extends { metadata?: { namespace?: string } }>(
+    map: Map<string, T>,
+    namespace: string,
+  ) => [...map.values()].filter((object) => object.metadata?.namespace === namespace);
 
   return {
     apply(resource, action, object) {
@@ -46,17 +56,14 @@ export function createWatchCache(): WatchCache {
       if (!target) return;
       const key = keyOf(object.metadata?.namespace, object.metadata?.name);
       if (action === "delete") target.map.delete(key);
-      else (target.map as Map<string, unknown>).set(key, target.view(object));
+      else target.map.set(key, target.view(object));
     },
     replace(resource, items) {
       const target = store(resource);
       if (!target) return;
       target.map.clear();
       for (const item of items) {
-        (target.map as Map<string, unknown>).set(
-          keyOf(item.metadata?.namespace, item.metadata?.name),
-          target.view(item),
-        );
+        target.map.set(keyOf(item.metadata?.namespace, item.metadata?.name), target.view(item));
       }
       synced.add(resource as Cached);
     },
@@ -69,13 +76,27 @@ export function createWatchCache(): WatchCache {
             : api.getPod(namespace, name),
         getNode: (name) =>
           synced.has("nodes") ? Promise.resolve(nodes.get(keyOf(undefined, name))) : api.getNode(name),
+        getEndpointSlice: (namespace, name) =>
+          synced.has("endpointslices")
+            ? Promise.resolve(endpointSlices.get(keyOf(namespace, name)))
+            : api.getEndpointSlice(namespace, name),
+        listEndpointSlicesInNamespace: (namespace) =>
+          synced.has("endpointslices")
+            ? Promise.resolve(inNamespace(endpointSlices, namespace))
+            : api.listEndpointSlicesInNamespace(namespace),
+        listEndpointSlicesOfService: (namespace, service) =>
+          synced.has("endpointslices")
+            ? Promise.resolve(
+                inNamespace(endpointSlices, namespace).filter((s) => serviceOfSlice(s) === service),
+              )
+            : api.listEndpointSlicesOfService(namespace, service),
         getEndpoints: (namespace, name) =>
           synced.has("endpoints")
             ? Promise.resolve(endpoints.get(keyOf(namespace, name)))
             : api.getEndpoints(namespace, name),
         listEndpointsInNamespace: (namespace) =>
           synced.has("endpoints")
-            ? Promise.resolve([...endpoints.values()].filter((e) => e.metadata?.namespace === namespace))
+            ? Promise.resolve(inNamespace(endpoints, namespace))
             : api.listEndpointsInNamespace(namespace),
       };
     },

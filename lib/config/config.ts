@@ -3,6 +3,7 @@
  * One flat shape for all modes, because the original accepted the keys of every mode in any
  * mode; code reads the fields its mode uses. Built only by `parseConfig`/`loadConfig`.
  */
+import type { EndpointsSource } from "../planner/service-endpoints.js";
 
 /** The three ways the registrar keeps SPIRE in step with the cluster. */
 export type Mode = "webhook" | "reconcile" | "crd";
@@ -53,6 +54,11 @@ export interface Config {
   readonly controllerName: string;
   readonly addPodDnsNames: boolean;
   readonly clusterDnsZone: string;
+  /**
+   * Reconcile and crd modes: where the Service DNS names of `add_pod_dns_names` and `add_svc_dns_name`
+   * come from, discovery.k8s.io/v1 EndpointSlices or (old clusters) core/v1 Endpoints.
+   */
+  readonly endpointsSource: EndpointsSource;
   // crd mode
   readonly addSvcDnsName: boolean;
   readonly metricsBindAddr: string;

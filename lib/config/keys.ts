@@ -98,6 +98,13 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     scope: "reconcile",
     default: "cluster.local",
   },
+  {
+    key: "endpoints_source",
+    field: "endpointsSource",
+    kind: "string",
+    scope: "reconcile",
+    default: "endpointslices",
+  },
   { key: "add_svc_dns_name", field: "addSvcDnsName", kind: "bool", scope: "crd", default: true },
   { key: "metrics_bind_addr", field: "metricsBindAddr", kind: "string", scope: "crd", default: ":8080" },
   { key: "pod_controller", field: "podController", kind: "bool", scope: "crd", default: true },

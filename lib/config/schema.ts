@@ -37,6 +37,7 @@ export const ConfigSchema: v.GenericSchema<unknown, Config> = v.strictObject({
   controllerName: text,
   addPodDnsNames: flag,
   clusterDnsZone: text,
+  endpointsSource: v.picklist(["endpointslices", "endpoints"]),
   addSvcDnsName: flag,
   metricsBindAddr: text,
   podController: flag,

@@ -21,6 +21,7 @@ type ValueView = Pick<
   | "serverAddress"
   | "leaderElectionResourceLock"
   | "eventAck"
+  | "endpointsSource"
 >;
 
 /** Bounds of a duration key, in milliseconds, and how they are written in messages. */
@@ -53,6 +54,8 @@ export const RESOURCE_LOCKS: readonly string[] = [
 ];
 
 export const EVENT_ACKS: readonly string[] = ["processed", "accepted"];
+
+export const ENDPOINTS_SOURCES: readonly string[] = ["endpointslices", "endpoints"];
 
 /** The messages of every failing check; `at(key)` is ` (line N)` or "". */
 export function valueErrors(config: ValueView, at: (key: string) => string): string[] {
@@ -95,6 +98,7 @@ export function valueErrors(config: ValueView, at: (key: string) => string): str
   const enums: readonly [string, string, readonly string[]][] = [
     ["leader_election_resource_lock", config.leaderElectionResourceLock, RESOURCE_LOCKS],
     ["event_ack", config.eventAck, EVENT_ACKS],
+    ["endpoints_source", config.endpointsSource, ENDPOINTS_SOURCES],
   ];
   for (const [key, value, allowed] of enums) {
     if (!allowed.includes(value)) {

@@ -4,8 +4,9 @@
  * predecessor still holds it, deleted when the pod is gone, terminal or gets no identity.
  */
 
+import { serviceEndpointsReader } from "../k8s/service-endpoints.js";
 import { derivePodSpiffeIdResource, parseCrdPodRules } from "../planner/derive-crd.js";
-import type { Endpoints } from "../planner/k8s-objects.js";
+import type { ServiceEndpoints } from "../planner/service-endpoints.js";
 import type { Warning } from "../planner/warning.js";
 import { logWarnings } from "../reconcile/context.js";
 import { type CrdContext, type CrdResult, emptyCrdSummary } from "./context.js";
@@ -20,7 +21,7 @@ export interface PodRef {
 export async function reconcilePodSpiffeId(
   context: CrdContext,
   ref: PodRef,
-  endpoints?: readonly Endpoints[],
+  endpoints?: readonly ServiceEndpoints[],
 ): Promise<CrdResult> {
   const { config, cluster, logger } = context;
   if (!context.podController) return { ok: true, summary: emptyCrdSummary() };
@@ -32,7 +33,10 @@ export async function reconcilePodSpiffeId(
   }
   const pod = await cluster.getPod(ref.namespace, ref.name);
   const inNamespace =
-    pod && config.addSvcDnsName ? (endpoints ?? (await cluster.listEndpointsInNamespace(ref.namespace))) : [];
+    pod && config.addSvcDnsName
+      ? (endpoints ??
+        (await serviceEndpointsReader(cluster, config.endpointsSource).inNamespace(ref.namespace)))
+      : [];
   const warnings: Warning[] = [];
   const desired = pod ? derivePodSpiffeIdResource(pod, inNamespace, rules.value, warnings) : undefined;
   logWarnings({ desired: [], warnings }, logger);

@@ -9,6 +9,7 @@
  * Kubernetes failures throw (KubeApiError); a SPIRE failure stops the resync before (c), so a partial view
  * never deletes anything.
  */
+import { serviceEndpointsReader } from "../k8s/service-endpoints.js";
 import { LogField } from "../log/log-fields.js";
 import { deriveCrdSpiffeIds } from "../planner/derive-crd.js";
 import type { SpiffeId } from "../planner/spiffeid.js";
@@ -106,7 +107,7 @@ async function deriveStep(
   const [pods, nodes, endpoints, existing] = await Promise.all([
     cluster.listPods(),
     cluster.listNodes(),
-    config.addSvcDnsName ? cluster.listEndpoints() : [],
+    config.addSvcDnsName ? serviceEndpointsReader(cluster, config.endpointsSource).all() : [],
     context.spiffeIds.list(),
   ]);
   summary.pods = pods.length;

@@ -49,7 +49,7 @@ export interface EventHandler {
 export const DEFAULT_RETRY_DELAYS_MS: readonly number[] = [500, 1_000, 2_000, 4_000, 8_000, 16_000, 30_000];
 
 export interface EventHandlerOptions {
-  /** The object kinds this function handles, e.g. ["Pod", "Node", "Endpoints"]. */
+  /** The object kinds this function handles, e.g. ["Pod", "Node", "EndpointSlice"]. */
   readonly kinds: readonly string[];
   readonly logger: Logger;
   readonly metrics?: Metrics;

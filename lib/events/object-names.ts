@@ -1,8 +1,8 @@
 /**
  * Kubernetes' name rules for the objects an event names, checked before the name goes into an API
  * path: a name such as `..` or `a/b` would otherwise make the handler read another API path and take
- * the answer for the object. Pods, Nodes, Endpoints and SpiffeIDs are named by DNS-1123 subdomains
- * (Endpoints by their Service's DNS-1035 label, which is one); namespaces by DNS-1123 labels.
+ * the answer for the object. Pods, Nodes, EndpointSlices, Endpoints and SpiffeIDs are named by DNS-1123
+ * subdomains (Endpoints by their Service's DNS-1035 label, which is one); namespaces by DNS-1123 labels.
  */
 
 const MAX_SUBDOMAIN_LENGTH = 253;
@@ -10,7 +10,7 @@ const MAX_LABEL_LENGTH = 63;
 const LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** Kinds whose objects live in a namespace; every other kind the registrar reads is cluster-scoped. */
-const NAMESPACED_KINDS: ReadonlySet<string> = new Set(["Pod", "Endpoints", "SpiffeID"]);
+const NAMESPACED_KINDS: ReadonlySet<string> = new Set(["Pod", "EndpointSlice", "Endpoints", "SpiffeID"]);
 
 /** Why `name` is not a DNS-1123 subdomain, or undefined. */
 export function subdomainError(name: string): string | undefined {

@@ -4,10 +4,11 @@
  * so a 10,000-pod cluster is read in bounded memory per response. Every failure is a KubeApiError
  * naming the verb and resource.
  */
-import type { Endpoints, Node, Pod } from "../planner/k8s-objects.js";
+import { SERVICE_NAME_LABEL } from "../planner/endpoint-slices.js";
+import type { EndpointSlice, Endpoints, Node, Pod } from "../planner/k8s-objects.js";
 import type { KubeCall } from "./errors.js";
 import type { KubeClient } from "./kube-client.js";
-import { toPlannerEndpoints, toPlannerNode, toPlannerPod } from "./to-planner.js";
+import { toPlannerEndpointSlice, toPlannerEndpoints, toPlannerNode, toPlannerPod } from "./to-planner.js";
 
 export interface ClusterReader {
   getPod(namespace: string, name: string): Promise<Pod | undefined>;
@@ -22,6 +23,13 @@ export interface ClusterReader {
   listEndpoints(): Promise<Endpoints[]>;
   /** The Endpoints objects of one namespace. */
   listEndpointsInNamespace(namespace: string): Promise<Endpoints[]>;
+  getEndpointSlice(namespace: string, name: string): Promise<EndpointSlice | undefined>;
+  /** Every EndpointSlice in every namespace. */
+  listEndpointSlices(): Promise<EndpointSlice[]>;
+  /** The EndpointSlices of one namespace. */
+  listEndpointSlicesInNamespace(namespace: string): Promise<EndpointSlice[]>;
+  /** The EndpointSlices of one Service: those labelled `kubernetes.io/service-name=<service>`. */
+  listEndpointSlicesOfService(namespace: string, service: string): Promise<EndpointSlice[]>;
 }
 
 export interface ClusterReaderOptions {
@@ -34,6 +42,8 @@ const DEFAULT_PAGE_SIZE = 500;
 export function createClusterReader(client: KubeClient, options: ClusterReaderOptions = {}): ClusterReader {
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   const ns = (namespace: string) => `/api/v1/namespaces/${encodeURIComponent(namespace)}`;
+  const slices = (namespace?: string) =>
+    `/apis/discovery.k8s.io/v1${namespace === undefined ? "" : `/namespaces/${encodeURIComponent(namespace)}`}/endpointslices`;
   const one = encodeURIComponent;
 
   async function get<T>(call: KubeCall, path: string, map: (item: T) => T) {
@@ -77,6 +87,29 @@ export function createClusterReader(client: KubeClient, options: ClusterReaderOp
         { verb: "list", resource: "endpoints", namespace },
         `${ns(namespace)}/endpoints`,
         toPlannerEndpoints,
+      ),
+    getEndpointSlice: (namespace, name) =>
+      get(
+        { verb: "get", resource: "endpointslices", namespace, name },
+        `${slices(namespace)}/${one(name)}`,
+        toPlannerEndpointSlice,
+      ),
+    listEndpointSlices: () =>
+      list({ verb: "list", resource: "endpointslices" }, slices(), toPlannerEndpointSlice),
+    listEndpointSlicesInNamespace: (namespace) =>
+      list(
+        { verb: "list", resource: "endpointslices", namespace },
+        slices(namespace),
+        toPlannerEndpointSlice,
+      ),
+    listEndpointSlicesOfService: (namespace, service) =>
+      list(
+        { verb: "list", resource: "endpointslices", namespace },
+        slices(namespace),
+        toPlannerEndpointSlice,
+        {
+          labelSelector: `${SERVICE_NAME_LABEL}=${service}`,
+        },
       ),
   };
 }

@@ -3,7 +3,16 @@
  * the planner reads are kept, so a 10,000-pod snapshot stays small. The planner's types are already
  * the JSON's shape, so an API object is read through them and copied field by field.
  */
-import type { EndpointAddress, Endpoints, Node, ObjectMeta, Pod } from "../planner/k8s-objects.js";
+import { SERVICE_NAME_LABEL } from "../planner/endpoint-slices.js";
+import type {
+  EndpointAddress,
+  EndpointSlice,
+  Endpoints,
+  Node,
+  ObjectMeta,
+  ObjectReference,
+  Pod,
+} from "../planner/k8s-objects.js";
 
 export function toPlannerPod(pod: Pod): Pod {
   return {
@@ -38,18 +47,34 @@ export function toPlannerEndpoints(endpoints: Endpoints): Endpoints {
   };
 }
 
-function address(value: EndpointAddress): EndpointAddress {
-  const target = value.targetRef;
+/** Of the labels only the one naming the slice's Service, the only one read. */
+export function toPlannerEndpointSlice(slice: EndpointSlice): EndpointSlice {
+  const service = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
   return {
-    ip: value.ip,
-    hostname: value.hostname,
-    targetRef: target && {
-      kind: target.kind,
-      name: target.name,
-      namespace: target.namespace,
-      uid: target.uid,
+    metadata: {
+      name: slice.metadata?.name,
+      namespace: slice.metadata?.namespace,
+      labels: service === undefined ? undefined : { [SERVICE_NAME_LABEL]: service },
     },
+    addressType: slice.addressType,
+    endpoints: slice.endpoints?.map((endpoint) => ({
+      addresses: endpoint.addresses,
+      conditions: endpoint.conditions && {
+        ready: endpoint.conditions.ready,
+        terminating: endpoint.conditions.terminating,
+      },
+      hostname: endpoint.hostname,
+      targetRef: reference(endpoint.targetRef),
+    })),
   };
+}
+
+function address(value: EndpointAddress): EndpointAddress {
+  return { ip: value.ip, hostname: value.hostname, targetRef: reference(value.targetRef) };
+}
+
+function reference(target: ObjectReference | undefined): ObjectReference | undefined {
+  return target && { kind: target.kind, name: target.name, namespace: target.namespace, uid: target.uid };
 }
 
 function meta(metadata: ObjectMeta | undefined): ObjectMeta {

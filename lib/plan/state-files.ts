@@ -1,20 +1,37 @@
 /**
  * Reads the inputs of `registrar plan` from files: the cluster as `kubectl get
- * pods,nodes,endpoints -A -o json` prints it (a v1 List), and SPIRE's entries as `spire-server
- * entry show -output json` prints them. Expected problems are results naming the file and item.
+ * pods,nodes,endpointslices -A -o json` prints it (a v1 List; `endpoints` instead of `endpointslices`
+ * with `endpoints_source = "endpoints"`), and SPIRE's entries as `spire-server entry show -output
+ * json` prints them. Expected problems are results naming the file and item.
  */
+import { serviceEndpointsFromSlices } from "../planner/endpoint-slices.js";
 import type { Entry, Selector } from "../planner/entry.js";
-import type { ClusterSnapshot, Endpoints, Node, Pod } from "../planner/k8s-objects.js";
+import type { ClusterSnapshot, EndpointSlice, Endpoints, Node, Pod } from "../planner/k8s-objects.js";
+import { type EndpointsSource, serviceEndpointsFromEndpoints } from "../planner/service-endpoints.js";
 
 export type FileResult<T> = { ok: true; value: T } | { ok: false; error: string };
 
 /** Cluster objects by kind; unknown kinds are counted so the caller can mention them. */
 export interface ClusterState extends ClusterSnapshot {
-  /** Other objects in the list (e.g. SpiffeIDs for crd mode), by kind. */
+  /**
+   * Other objects in the list (e.g. SpiffeIDs for crd mode, Endpoints when the Services' endpoints are
+   * read from EndpointSlices), by kind.
+   */
   readonly others: ReadonlyMap<string, readonly unknown[]>;
 }
 
-export function parseClusterState(text: string, path: string): FileResult<ClusterState> {
+/** The kind of the items the Services' endpoints are read from, by `endpoints_source`. */
+export const ENDPOINTS_KIND: Readonly<Record<EndpointsSource, "EndpointSlice" | "Endpoints">> = {
+  endpointslices: "EndpointSlice",
+  endpoints: "Endpoints",
+};
+
+/** The List's items; the Services' endpoints come from the items of `source`'s kind. */
+export function parseClusterState(
+  text: string,
+  path: string,
+  source: EndpointsSource,
+): FileResult<ClusterState> {
   const json = parseJson(text, path);
   if (!json.ok) return json;
   const items = listItems(json.value);
@@ -23,20 +40,27 @@ export function parseClusterState(text: string, path: string): FileResult<Cluste
       ok: false,
       error: `${path}: expected a Kubernetes List ({"kind":"List","items":[...]}) or an object list`,
     };
-  const pods: Pod[] = [];
-  const nodes: Node[] = [];
-  const endpoints: Endpoints[] = [];
-  const others = new Map<string, unknown[]>();
+  const byKind = new Map<string, unknown[]>();
   for (const [index, item] of items.entries()) {
     if (!isRecord(item) || typeof item.kind !== "string") {
       return { ok: false, error: `${path}: items[${index}] has no "kind"` };
     }
-    if (item.kind === "Pod") pods.push(item as Pod);
-    else if (item.kind === "Node") nodes.push(item as Node);
-    else if (item.kind === "Endpoints") endpoints.push(item as Endpoints);
-    else others.set(item.kind, [...(others.get(item.kind) ?? []), item]);
+    const list = byKind.get(item.kind);
+    if (list === undefined) byKind.set(item.kind, [item]);
+    else list.push(item);
   }
-  return { ok: true, value: { pods, nodes, endpoints, others } };
+  const take = (kind: string): unknown[] => {
+    const list = byKind.get(kind) ?? [];
+    byKind.delete(kind);
+    return list;
+  };
+  const pods = take("Pod") as Pod[];
+  const nodes = take("Node") as Node[];
+  const endpoints =
+    source === "endpointslices"
+      ? serviceEndpointsFromSlices(take("EndpointSlice") as EndpointSlice[])
+      : (take("Endpoints") as Endpoints[]).map(serviceEndpointsFromEndpoints);
+  return { ok: true, value: { pods, nodes, endpoints, others: byKind } };
 }
 
 /** `spire-server entry show -output json`: `{"entries":[...]}` with protojson field names. */

@@ -7,12 +7,13 @@ import { fail, ok, type Result } from "../spiffe/result.js";
 import { serviceDnsNamesForPod } from "./derive-crd-services.js";
 import { acceptedDnsNames, federatesWith, requireConfigId } from "./derive-shared.js";
 import { parseDnsNameTemplates, renderDnsNames } from "./dns-name-templates.js";
-import type { ClusterSnapshot, Endpoints, Node, Pod } from "./k8s-objects.js";
+import type { ClusterSnapshot, Node, Pod } from "./k8s-objects.js";
 import type { PlannerConfig } from "./planner-config.js";
 import { namespaceFilter } from "./pod-filter.js";
 import { type PodIdentityRule, parsePodIdentityRule, templatePod } from "./pod-identity.js";
 import { registrablePod } from "./registrable-pod.js";
 import { crdNodeId, serverId } from "./registrar-ids.js";
+import type { ServiceEndpoints } from "./service-endpoints.js";
 import type { OwnerReference, SpiffeIdSpec } from "./spiffeid.js";
 import { ownerReferenceTo } from "./spiffeid-owner.js";
 import type { Template } from "./template.js";
@@ -54,11 +55,11 @@ export function parseCrdPodRules(config: PlannerConfig): Result<CrdPodRules> {
 /**
  * The SpiffeID of one pod, or undefined when it gets none: a disabled namespace, no node yet, a terminal
  * phase, no identity (label, annotation or template gate absent), or an invalid ID (with a warning).
- * `endpoints` are the Endpoints of the pod's namespace (used only with `add_svc_dns_name`).
+ * `endpoints` are the Services' endpoints of the pod's namespace (used only with `add_svc_dns_name`).
  */
 export function derivePodSpiffeIdResource(
   pod: Pod,
-  endpoints: readonly Endpoints[],
+  endpoints: readonly ServiceEndpoints[],
   rules: CrdPodRules,
   warnings: Warning[],
 ): DesiredSpiffeId | undefined {
@@ -151,11 +152,10 @@ export function deriveCrdSpiffeIds(
       });
     return { desired, warnings };
   }
-  const endpointsByNamespace = new Map<string, Endpoints[]>();
+  const endpointsByNamespace = new Map<string, ServiceEndpoints[]>();
   for (const endpoints of snapshot.endpoints) {
-    const namespace = endpoints.metadata?.namespace ?? "";
-    const list = endpointsByNamespace.get(namespace);
-    if (list === undefined) endpointsByNamespace.set(namespace, [endpoints]);
+    const list = endpointsByNamespace.get(endpoints.namespace);
+    if (list === undefined) endpointsByNamespace.set(endpoints.namespace, [endpoints]);
     else list.push(endpoints);
   }
   for (const pod of snapshot.pods) {

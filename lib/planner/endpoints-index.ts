@@ -1,37 +1,26 @@
 /**
- * Which Endpoints objects target which pods, built once per derivation so DNS names cost O(addresses)
- * overall instead of a scan of all Endpoints per pod. Like the Go registrar's field index, a pod is matched
- * by the Endpoints' namespace and the Pod `targetRef.name` of any ready or not-ready address.
+ * Which Services target which pods, built once per derivation so DNS names cost O(endpoints) overall
+ * instead of a scan of every Service per pod. Like the Go registrar's field index on Endpoints, a pod is
+ * matched by the Service's namespace and the Pod `targetRef.name` of any endpoint, ready or not.
  */
-import type { EndpointAddress, Endpoints } from "./k8s-objects.js";
+import type { ServiceEndpoints } from "./service-endpoints.js";
 
-/** Endpoints by the pods they target. */
+/** Services by the pods they target. */
 export interface EndpointsIndex {
-  /** The Endpoints in `namespace` with a Pod address named `podName`, each once, in input order. */
-  forPod(namespace: string, podName: string): readonly Endpoints[];
+  /** The Services in `namespace` with a Pod endpoint named `podName`, each once, in input order. */
+  forPod(namespace: string, podName: string): readonly ServiceEndpoints[];
 }
 
-/** Every address of an Endpoints object, ready ones first (Go includes not-ready addresses too). */
-export function allAddresses(endpoints: Endpoints): EndpointAddress[] {
-  const addresses: EndpointAddress[] = [];
-  for (const subset of endpoints.subsets ?? []) {
-    addresses.push(...(subset.addresses ?? []), ...(subset.notReadyAddresses ?? []));
-  }
-  return addresses;
-}
-
-/** Builds the index over a list of Endpoints. */
-export function indexEndpointsByPod(list: readonly Endpoints[]): EndpointsIndex {
-  const byPod = new Map<string, Endpoints[]>();
+/** Builds the index over the endpoints of many Services. */
+export function indexEndpointsByPod(list: readonly ServiceEndpoints[]): EndpointsIndex {
+  const byPod = new Map<string, ServiceEndpoints[]>();
   for (const endpoints of list) {
-    const namespace = endpoints.metadata?.namespace ?? "";
-    for (const address of allAddresses(endpoints)) {
-      const ref = address.targetRef;
-      if (ref?.kind !== "Pod" || ref.name === undefined) continue;
-      const key = podKey(namespace, ref.name);
-      const entries = byPod.get(key);
-      if (entries === undefined) byPod.set(key, [endpoints]);
-      else if (!entries.includes(endpoints)) entries.push(endpoints);
+    for (const { targetRef } of endpoints.targets) {
+      if (targetRef.kind !== "Pod" || targetRef.name === undefined) continue;
+      const key = podKey(endpoints.namespace, targetRef.name);
+      const services = byPod.get(key);
+      if (services === undefined) byPod.set(key, [endpoints]);
+      else if (!services.includes(endpoints)) services.push(endpoints);
     }
   }
   return { forPod: (namespace, podName) => byPod.get(podKey(namespace, podName)) ?? [] };

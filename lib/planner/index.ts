@@ -3,10 +3,19 @@ export { deriveWebhookEntries, webhookAliasEntry } from "./derive-webhook.js";
 export { diff, type Plan } from "./diff.js";
 export { dnsNameError } from "./dns-name.js";
 export { parseDnsNameTemplates, renderDnsNames, validateDnsNameTemplate } from "./dns-name-templates.js";
+export { SERVICE_NAME_LABEL, serviceEndpointsFromSlices, serviceOfSlice } from "./endpoint-slices.js";
 export type { Entry, EntrySpec, Selector } from "./entry.js";
 export { entryKey, selectorSetKey } from "./entry-key.js";
 export { FEDERATES_WITH_ANNOTATION, parseFederatesWith } from "./federation.js";
-export type { ClusterSnapshot, EndpointAddress, Endpoints, Node, ObjectMeta, Pod } from "./k8s-objects.js";
+export type {
+  ClusterSnapshot,
+  EndpointAddress,
+  EndpointSlice,
+  Endpoints,
+  Node,
+  ObjectMeta,
+  Pod,
+} from "./k8s-objects.js";
 export {
   crdOwnership,
   type IsOwned,
@@ -34,15 +43,22 @@ export {
 } from "./registrar-ids.js";
 export {
   diffInScope,
+  isServiceDnsName,
   nodeScope,
   type PodRef,
   podRefFromSelectors,
   podRefsForEndpoints,
+  podRefsWithServiceNames,
   podScope,
   restrictToScope,
   type Scope,
 } from "./scope.js";
 export { clusterSelectors, nodeSelectors, podSelectors } from "./selectors.js";
+export {
+  type EndpointTarget,
+  type ServiceEndpoints,
+  serviceEndpointsFromEndpoints,
+} from "./service-endpoints.js";
 export { outdatedFields, type SvidField } from "./svid-changes.js";
 export { parseTemplate, renderTemplate, type Template, type TemplatePod } from "./template.js";
 export { validatePlannerConfig } from "./validate-config.js";

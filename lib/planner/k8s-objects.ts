@@ -2,6 +2,7 @@
  * The narrow, JSON-shaped views of Kubernetes objects the planner reads. `lib/k8s` maps API objects to these;
  * every field is optional because the API (and admission payloads) may omit any of them.
  */
+import type { ServiceEndpoints } from "./service-endpoints.js";
 
 /** `metadata` fields the planner reads. */
 export interface ObjectMeta {
@@ -36,7 +37,7 @@ export interface Node {
   readonly metadata?: Pick<ObjectMeta, "name" | "uid" | "annotations">;
 }
 
-/** A reference from an Endpoints address to the object serving it (normally a Pod). */
+/** A reference from an endpoint to the object serving it (normally a Pod). */
 export interface ObjectReference {
   readonly kind?: string;
   readonly name?: string;
@@ -60,9 +61,31 @@ export interface Endpoints {
   }[];
 }
 
+/** One endpoint of an EndpointSlice. */
+export interface EndpointSliceEndpoint {
+  /** The endpoint's addresses, of the slice's address type (the API allows 1 to 100; in practice one). */
+  readonly addresses?: readonly string[];
+  readonly conditions?: {
+    /** Unset means ready. */
+    readonly ready?: boolean;
+    readonly terminating?: boolean;
+  };
+  readonly hostname?: string;
+  readonly targetRef?: ObjectReference;
+}
+
+/** A discovery.k8s.io/v1 EndpointSlice. */
+export interface EndpointSlice {
+  readonly metadata?: Pick<ObjectMeta, "name" | "namespace" | "labels">;
+  /** IPv4, IPv6 or FQDN. */
+  readonly addressType?: string;
+  readonly endpoints?: readonly EndpointSliceEndpoint[];
+}
+
 /** Everything a full derivation reads: a consistent-enough snapshot of the cluster. */
 export interface ClusterSnapshot {
   readonly pods: readonly Pod[];
   readonly nodes: readonly Node[];
-  readonly endpoints: readonly Endpoints[];
+  /** The Services' endpoints, from EndpointSlices or Endpoints (service-endpoints.ts). */
+  readonly endpoints: readonly ServiceEndpoints[];
 }

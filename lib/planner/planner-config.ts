@@ -1,3 +1,5 @@
+import type { EndpointsSource } from "./service-endpoints.js";
+
 /**
  * The subset of the registrar configuration the planner needs. Empty strings mean "not set", as in the Go
  * registrar's HCL config, so `lib/config` can pass its values through unchanged.
@@ -24,6 +26,11 @@ export interface PlannerConfig {
   readonly addPodDnsNames: boolean;
   readonly clusterDnsZone: string;
   readonly disabledNamespaces: readonly string[];
-  /** CRD mode: add `<svc>.<ns>.svc` names from Endpoints. */
+  /** CRD mode: add `<svc>.<ns>.svc` names from the Services' endpoints. */
   readonly addSvcDnsName: boolean;
+  /**
+   * Which API the shells read Services' endpoints from (`lib/k8s/service-endpoints.ts`); the planner
+   * gets them as ServiceEndpoints either way.
+   */
+  readonly endpointsSource: EndpointsSource;
 }

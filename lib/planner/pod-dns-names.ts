@@ -1,11 +1,12 @@
 /**
  * Reconcile mode's pod DNS names (`add_pod_dns_names`, reference §3.5), in the Go registrar's order: the
  * pod-IP names first (the first one is the certificate's CN and unique to the pod), then the sorted set of
- * Service names from the Endpoints that target the pod. Names are not validated here.
+ * Service names from the Services whose endpoints (ready or not) target the pod. Names are not validated
+ * here.
  */
 import type { EndpointsIndex } from "./endpoints-index.js";
-import { allAddresses } from "./endpoints-index.js";
 import type { Pod } from "./k8s-objects.js";
+import type { EndpointTarget } from "./service-endpoints.js";
 
 /**
  * An IP as a DNS label: `.` and `:` become `-`. Go replaced only `.` when present, else only `:`, which left
@@ -23,24 +24,38 @@ export function derivePodDnsNames(pod: Pod, endpointsIndex: EndpointsIndex, zone
   const namespace = pod.metadata?.namespace ?? "";
   const podIpName = `${mungeIp(ip)}.${namespace}.pod`;
   const serviceNames = new Set<string>();
-  for (const endpoints of endpointsIndex.forPod(namespace, name)) {
-    const service = endpoints.metadata?.name ?? "";
-    const serviceNamespace = endpoints.metadata?.namespace ?? "";
+  for (const { service, namespace: serviceNamespace, targets } of endpointsIndex.forPod(namespace, name)) {
     if (!isDnsNameComponent(service) || !isDnsNameComponent(serviceNamespace)) continue;
     addSearchPathNames(serviceNames, service, serviceNamespace, zone);
-    for (const address of allAddresses(endpoints)) {
-      const ref = address.targetRef;
-      if (ref?.kind !== "Pod" || ref.name !== name || ref.namespace !== namespace) continue;
-      if (isDnsNameComponent(address.hostname ?? "")) {
-        addSearchPathNames(serviceNames, `${address.hostname}.${service}`, serviceNamespace, zone);
+    for (const target of targets) {
+      const ref = target.targetRef;
+      if (ref.kind !== "Pod" || ref.name !== name || ref.namespace !== namespace) continue;
+      if (isDnsNameComponent(target.hostname ?? "")) {
+        addSearchPathNames(serviceNames, `${target.hostname}.${service}`, serviceNamespace, zone);
         continue;
       }
-      addSearchPathNames(serviceNames, `${mungeIp(address.ip ?? "")}.${service}`, serviceNamespace, zone);
+      addSearchPathNames(
+        serviceNames,
+        `${mungeIp(endpointIp(target, ip))}.${service}`,
+        serviceNamespace,
+        zone,
+      );
       if (isDnsNameComponent(name))
         addSearchPathNames(serviceNames, `${name}.${service}`, serviceNamespace, zone);
     }
   }
   return [`${podIpName}.${zone}`, podIpName, ...[...serviceNames].sort()];
+}
+
+/**
+ * The IP a target's name is built from (Go used the Endpoints address's IP, not the pod's). An Endpoints
+ * address has one, of the Service's first IP family; a dual-stack Service's slices give one per family,
+ * and the one of the pod's own IP family is taken, which is the Service's first family unless the
+ * Service asks for the other order.
+ */
+function endpointIp(target: EndpointTarget, podIp: string): string {
+  const isIpv6 = (ip: string) => ip.includes(":");
+  return target.ips.find((ip) => isIpv6(ip) === isIpv6(podIp)) ?? target.ips[0] ?? "";
 }
 
 /** The four names a pod's resolver search path makes reachable for `prefix` in `namespace`. */

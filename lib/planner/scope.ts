@@ -1,17 +1,16 @@
 /**
- * Scoped planning for event handlers: a pod, node or Endpoints event re-reads its objects, derives their
- * entries, and reconciles only the entries in that scope, so entries outside it are never deleted for being
- * absent from a partial snapshot. Scopes match the whole selector set, like the Go registrar's
+ * Scoped planning for event handlers: a pod, node or Service endpoints event re-reads its objects, derives
+ * their entries, and reconciles only the entries in that scope, so entries outside it are never deleted for
+ * being absent from a partial snapshot. Scopes match the whole selector set, like the Go registrar's
  * `BySelectors MATCH_EXACT` listing.
  */
 
 import { diff, type Plan } from "./diff.js";
-import { allAddresses } from "./endpoints-index.js";
 import type { Entry, EntrySpec, Selector } from "./entry.js";
 import { selectorSetKey } from "./entry-key.js";
-import type { Endpoints } from "./k8s-objects.js";
 import type { IsOwned } from "./ownership.js";
 import { nodeSelectors, podSelectors } from "./selectors.js";
+import type { ServiceEndpoints } from "./service-endpoints.js";
 
 /** A pod by namespace and name: what pod entries are keyed on (their selectors). */
 export interface PodRef {
@@ -59,28 +58,51 @@ export function podRefFromSelectors(selectors: readonly Selector[]): PodRef | un
 }
 
 /**
- * The pods an Endpoints event concerns: those its addresses (ready or not) target now, plus those whose
- * current entries still carry the Service's `<svc>.<ns>.svc` name, so pods that left the Service (or a
- * deleted Endpoints, passed with metadata only) lose its names. Sorted and de-duplicated.
+ * The pods an event about a Service's endpoints concerns: those its endpoints (ready or not) target now,
+ * plus those whose current entries still carry the Service's `<svc>.<ns>.svc` name, so pods that left the
+ * Service (or all of them, when it has no endpoints any more) lose its names. Sorted and de-duplicated.
  */
-export function podRefsForEndpoints(endpoints: Endpoints, current: readonly EntrySpec[]): PodRef[] {
-  const namespace = endpoints.metadata?.namespace ?? "";
-  const service = endpoints.metadata?.name ?? "";
-  const refs = new Map<string, PodRef>();
-  const add = (ref: PodRef): void => {
-    refs.set(`${ref.namespace}/${ref.name}`, ref);
-  };
-  for (const address of allAddresses(endpoints)) {
-    const target = address.targetRef;
-    if (target?.kind === "Pod" && target.name !== undefined) add({ namespace, name: target.name });
-  }
-  const serviceName = `${service}.${namespace}.svc`;
-  for (const entry of current) {
-    if (!entry.dnsNames.includes(serviceName)) continue;
+export function podRefsForEndpoints(endpoints: ServiceEndpoints, current: readonly EntrySpec[]): PodRef[] {
+  const { namespace, service } = endpoints;
+  const targeted = endpoints.targets.flatMap(({ targetRef }) =>
+    targetRef.kind === "Pod" && targetRef.name !== undefined ? [{ namespace, name: targetRef.name }] : [],
+  );
+  return sortedRefs([...targeted, ...podRefsCarrying(current, namespace, service)]);
+}
+
+/**
+ * The pods whose current entries carry a Service name of `namespace`, whichever the Service: what an event
+ * concerns whose Service cannot be named any more (a deleted EndpointSlice). Sorted and de-duplicated.
+ */
+export function podRefsWithServiceNames(namespace: string, current: readonly EntrySpec[]): PodRef[] {
+  return sortedRefs(podRefsCarrying(current, namespace, undefined));
+}
+
+/**
+ * Whether `dnsName` is the `<svc>.<ns>.svc` name of `service` in `namespace`, or, without a `service`, a name
+ * under `<ns>.svc` (any Service's, with any prefix such as a hostname).
+ */
+export function isServiceDnsName(dnsName: string, namespace: string, service: string | undefined): boolean {
+  return service === undefined
+    ? dnsName.endsWith(`.${namespace}.svc`)
+    : dnsName === `${service}.${namespace}.svc`;
+}
+
+function podRefsCarrying(
+  current: readonly EntrySpec[],
+  namespace: string,
+  service: string | undefined,
+): PodRef[] {
+  return current.flatMap((entry) => {
     const ref = podRefFromSelectors(entry.selectors);
-    if (ref !== undefined) add(ref);
-  }
-  return [...refs.keys()].sort().map((key) => refs.get(key) as PodRef);
+    const carries = entry.dnsNames.some((name) => isServiceDnsName(name, namespace, service));
+    return ref !== undefined && carries ? [ref] : [];
+  });
+}
+
+function sortedRefs(refs: readonly PodRef[]): PodRef[] {
+  const byKey = new Map(refs.map((ref) => [`${ref.namespace}/${ref.name}`, ref]));
+  return [...byKey.keys()].sort().map((key) => byKey.get(key) as PodRef);
 }
 
 function selectorsId(selectors: readonly Selector[]): string {

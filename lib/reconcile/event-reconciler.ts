@@ -1,9 +1,11 @@
 /**
- * The event path of reconcile and webhook modes (DESIGN §2.1, §2.8): every Pod, Node or Endpoints event
- * reconciles its object's scope, with at most one reconcile in flight per object (later events only mark
- * it dirty), and the pods of concurrent events reconciled together (one SPIRE lookup and batched writes
- * per batch). One per process; the k8s-events function routes its events here.
+ * The event path of reconcile and webhook modes (DESIGN §2.1, §2.8): every Pod, Node, Endpoints or
+ * EndpointSlice event reconciles its object's scope (the last two: their Service's), with at most one
+ * reconcile in flight per object (later events only mark it dirty), and the pods of concurrent events
+ * reconciled together (one SPIRE lookup and batched writes per batch). One per process; the k8s-events
+ * function routes its events here.
  */
+import type { ServiceRef } from "../k8s/service-endpoints.js";
 import type { PodRef } from "../planner/index.js";
 import { addSummary, emptySummary } from "./apply-plan.js";
 import type { ReconcileContext } from "./context.js";
@@ -15,14 +17,16 @@ import {
   DEFAULT_MEMO_TTL_MS,
   type ReconcileMemo,
 } from "./reconcile-memo.js";
-import { podsOfEndpoints, reconcileNode } from "./scoped.js";
+import { podsOfService, reconcileNode, servicesOfSlice } from "./scoped.js";
 import { singleFlight } from "./single-flight.js";
 
 export interface EventReconciler {
   pod(ref: PodRef): Promise<EventOutcome>;
   node(name: string): Promise<EventOutcome>;
-  /** The pods behind one Endpoints object (reconcile mode with `add_pod_dns_names`). */
-  endpoints(namespace: string, name: string): Promise<EventOutcome>;
+  /** The pods behind one Service (reconcile mode with `add_pod_dns_names`): an Endpoints event's. */
+  service(namespace: string, name: string): Promise<EventOutcome>;
+  /** The pods behind the Service of one EndpointSlice, run as that Service's event. */
+  endpointSlice(namespace: string, name: string): Promise<EventOutcome>;
 }
 
 export interface EventReconcilerOptions {
@@ -36,7 +40,7 @@ export interface EventReconcilerOptions {
   readonly now?: () => number;
 }
 
-/** Node and Endpoints events are few: each runs on its own, with this many at once. */
+/** Node and Service events are few: each runs on its own, with this many at once. */
 const OTHER_CONCURRENCY = 8;
 
 export function createEventReconciler(
@@ -61,13 +65,14 @@ export function createEventReconciler(
     (name) => caught(() => reconcileNode(context, name)),
     OTHER_CONCURRENCY,
   );
-  const endpoints = singleFlight(
-    podKey,
-    ({ namespace, name }: PodRef) => caught(async () => combine(await podsOf(namespace, name))),
+  // The key "<namespace>/" (no Service has an empty name) stands for every Service of the namespace.
+  const services = singleFlight(
+    ({ namespace, name }: ServiceRef) => `${namespace}/${name ?? ""}`,
+    (service: ServiceRef) => caught(async () => combine(await podsOf(service))),
     OTHER_CONCURRENCY,
   );
-  const podsOf = async (namespace: string, name: string): Promise<EventOutcome[]> => {
-    const found = await podsOfEndpoints(context, namespace, name);
+  const podsOf = async (service: ServiceRef): Promise<EventOutcome[]> => {
+    const found = await podsOfService(context, service);
     if (!found.ok) return [{ ok: false, error: found.error, summary: emptySummary() }];
     return Promise.all(found.value.map((ref) => pods.submit(ref)));
   };
@@ -75,7 +80,12 @@ export function createEventReconciler(
   return {
     pod: (ref) => pods.submit(ref),
     node: (name) => nodes.submit(name),
-    endpoints: (namespace, name) => endpoints.submit({ namespace, name }),
+    service: (namespace, name) => services.submit({ namespace, name }),
+    endpointSlice: (namespace, name) =>
+      caught(async () => {
+        const service = await servicesOfSlice(context, namespace, name);
+        return service ? services.submit(service) : { ok: true, summary: emptySummary() };
+      }),
   };
 }
 

@@ -4,6 +4,7 @@
  * for all the pods' entries, one plan, and the client's batched writes. A pod whose re-read state still
  * derives what its last reconcile wrote (ReconcileMemo) is not looked up in SPIRE at all.
  */
+import { serviceEndpointsReader } from "../k8s/service-endpoints.js";
 import { LogField } from "../log/log-fields.js";
 import type { Entry, EntrySpec, Selector } from "../planner/entry.js";
 import { specsFingerprint } from "../planner/fingerprint.js";
@@ -16,8 +17,9 @@ import {
   podSelectors,
   restrictToScope,
 } from "../planner/index.js";
-import type { Endpoints, Pod } from "../planner/k8s-objects.js";
+import type { Pod } from "../planner/k8s-objects.js";
 import { namespaceFilter } from "../planner/pod-filter.js";
+import type { ServiceEndpoints } from "../planner/service-endpoints.js";
 import { chunk, mapBounded } from "../spire/bounded.js";
 import type { SpireClient, SpireResult } from "../spire/client.js";
 import { type ApplySummary, applyPlan, emptySummary } from "./apply-plan.js";
@@ -113,7 +115,7 @@ export async function reconcilePods(
 }
 
 /**
- * The Endpoints of each namespace of the re-read pods, when the mode derives DNS names from them
+ * The Services' endpoints of each namespace of the re-read pods, when the mode derives DNS names from them
  * (reconcile `add_pod_dns_names`): read once per namespace per batch. A failed read fails that
  * namespace's pods.
  */
@@ -122,14 +124,15 @@ async function endpointsByNamespace(
   read: ReadonlyArray<{ index: number; pod: Pod | undefined }>,
   refs: readonly PodRef[],
   outcomes: EventOutcome[],
-): Promise<Map<string, Endpoints[]>> {
-  const byNamespace = new Map<string, Endpoints[]>();
+): Promise<Map<string, ServiceEndpoints[]>> {
+  const byNamespace = new Map<string, ServiceEndpoints[]>();
   const { config, cluster } = context;
   if (config.mode !== "reconcile" || !config.addPodDnsNames) return byNamespace;
   const namespaces = [...new Set(read.filter((r) => r.pod).map((r) => (refs[r.index] as PodRef).namespace))];
+  const services = serviceEndpointsReader(cluster, config.endpointsSource);
   await mapBounded(namespaces, READ_CONCURRENCY, async (namespace) => {
     try {
-      byNamespace.set(namespace, await cluster.listEndpointsInNamespace(namespace));
+      byNamespace.set(namespace, await services.inNamespace(namespace));
     } catch (error) {
       for (const { index } of read) {
         if ((refs[index] as PodRef).namespace === namespace) {

@@ -3,6 +3,7 @@
  * plan, apply. It repairs whatever events missed: entries of objects deleted while nothing was
  * listening, entries deleted by hand, changes made during a watch gap.
  */
+import { serviceEndpointsReader } from "../k8s/service-endpoints.js";
 import { diff } from "../planner/index.js";
 import type { SpireError } from "../spire/errors.js";
 import { type ApplySummary, applyPlan } from "./apply-plan.js";
@@ -35,7 +36,7 @@ export async function resync(context: ReconcileContext, now: () => number): Prom
   const [pods, nodes, endpoints] = await Promise.all([
     cluster.listPods(),
     needsNodes ? cluster.listNodes() : [],
-    needsEndpoints ? cluster.listEndpoints() : [],
+    needsEndpoints ? serviceEndpointsReader(cluster, config.endpointsSource).all() : [],
   ]);
   const summary: ResyncSummary = {
     created: 0,

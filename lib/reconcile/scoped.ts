@@ -4,8 +4,16 @@
  * Replaying or reordering events converges to the same state, because nothing here depends on the
  * event's payload or on what happened before. Pods go through pod-batch.ts instead.
  */
+import { readServicesOfSlice, type ServiceRef, serviceEndpointsReader } from "../k8s/service-endpoints.js";
 import { LogField } from "../log/log-fields.js";
-import { diffInScope, nodeScope, nodeSelectors, type PodRef, podRefsForEndpoints } from "../planner/index.js";
+import {
+  diffInScope,
+  nodeScope,
+  nodeSelectors,
+  type PodRef,
+  podRefsForEndpoints,
+  podRefsWithServiceNames,
+} from "../planner/index.js";
 import { namespaceFilter } from "../planner/pod-filter.js";
 import type { SpireResult } from "../spire/client.js";
 import { type ApplyResult, applyPlan, emptySummary } from "./apply-plan.js";
@@ -31,22 +39,55 @@ export async function reconcileNode(context: ReconcileContext, name: string): Pr
 }
 
 /**
- * The pods one Endpoints object concerns (reconcile mode with `add_pod_dns_names`): those it targets now
- * and those whose entries still carry its Service names, so a pod that left the Service, or a deleted
- * Endpoints, loses them. Their reconcile is the pod path's. Kubernetes failures throw (KubeApiError).
+ * The pods the endpoints of a Service concern (reconcile mode with `add_pod_dns_names`): those they target
+ * now and those whose entries still carry the Service's names, so a pod that left the Service, or all of
+ * them when it has no endpoints any more, lose them; for every Service of the namespace (a deleted
+ * EndpointSlice), the pods carrying any Service name. Their reconcile is the pod path's. Kubernetes
+ * failures throw (KubeApiError).
  */
-export async function podsOfEndpoints(
+export async function podsOfService(
   context: ReconcileContext,
-  namespace: string,
-  name: string,
+  service: ServiceRef,
 ): Promise<SpireResult<PodRef[]>> {
   const { config, cluster, spire } = context;
-  if (!config.addPodDnsNames || !namespaceFilter(config.disabledNamespaces)(namespace))
-    return { ok: true, value: [] };
-  const endpoints = (await cluster.getEndpoints(namespace, name)) ?? { metadata: { namespace, name } };
+  const { namespace, name } = service;
+  if (!servesServiceNames(context, namespace)) return { ok: true, value: [] };
+  const endpoints =
+    name === undefined
+      ? undefined
+      : await serviceEndpointsReader(cluster, config.endpointsSource).ofService(namespace, name);
   const inNamespace = await spire.listEntries({
     selectors: { selectors: [{ type: "k8s", value: `ns:${namespace}` }], match: "superset" },
   });
   if (!inNamespace.ok) return inNamespace;
-  return { ok: true, value: podRefsForEndpoints(endpoints, inNamespace.value) };
+  return {
+    ok: true,
+    value: endpoints
+      ? podRefsForEndpoints(endpoints, inNamespace.value)
+      : podRefsWithServiceNames(namespace, inNamespace.value),
+  };
+}
+
+/**
+ * The Services an EndpointSlice event concerns, re-read from the API server; undefined when none: Service
+ * names are not derived for the namespace, or the slice belongs to no Service (logged at debug).
+ */
+export async function servicesOfSlice(
+  context: ReconcileContext,
+  namespace: string,
+  name: string,
+): Promise<ServiceRef | undefined> {
+  if (!servesServiceNames(context, namespace)) return undefined;
+  const service = await readServicesOfSlice(context.cluster, namespace, name);
+  if (service === undefined) {
+    context.logger.debug(
+      { [LogField.namespace]: namespace, [LogField.name]: name },
+      "EndpointSlice without a kubernetes.io/service-name label: no Service's DNS names, ignored",
+    );
+  }
+  return service;
+}
+
+function servesServiceNames({ config }: ReconcileContext, namespace: string): boolean {
+  return config.addPodDnsNames && namespaceFilter(config.disabledNamespaces)(namespace);
 }

@@ -7,6 +7,7 @@
 import type { Entry, EntrySpec } from "../../lib/planner/entry.js";
 import type { ClusterSnapshot, Endpoints, Pod } from "../../lib/planner/k8s-objects.js";
 import type { PlannerConfig } from "../../lib/planner/planner-config.js";
+import { serviceEndpointsFromEndpoints } from "../../lib/planner/service-endpoints.js";
 import { reconcileConfig } from "../unit/planner/fixtures.js";
 
 export interface BenchSize {
@@ -66,7 +67,7 @@ export function benchSnapshot(size: BenchSize = LARGE_CLUSTER): ClusterSnapshot 
       ],
     });
   }
-  return { pods, nodes, endpoints };
+  return { pods, nodes, endpoints: endpoints.map(serviceEndpointsFromEndpoints) };
 }
 
 /**

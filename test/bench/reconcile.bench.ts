@@ -137,7 +137,7 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))("r
     await k.createNamespace("latency");
     bridge = await startBridge({
       client: plane.kube,
-      resources: ["pods", "nodes", "endpoints"],
+      resources: ["pods", "nodes", "endpointslices"],
       sink: fns.eventsUrl,
       logger,
     });

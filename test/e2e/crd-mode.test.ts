@@ -3,7 +3,7 @@
  * kube-apiserver, whose ValidatingWebhookConfiguration sends SpiffeID writes to the spiffeid-validation
  * function over HTTPS; k8s-events, spiffeid-events and resync run in-process against the real API
  * server and spire-server, and the event bridge delivers ApiServerSource-format events from real
- * watches (pods, nodes, endpoints -> k8s-events; spiffeids -> spiffeid-events). Every assertion polls
+ * watches (pods, nodes, endpointslices -> k8s-events; spiffeids -> spiffeid-events). Every assertion polls
  * the API server or SPIRE until the state is reached.
  */
 import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
@@ -250,7 +250,7 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))("c
     bridges.push(
       await startBridge({
         client: plane.kube,
-        resources: ["pods", "nodes", "endpoints"],
+        resources: ["pods", "nodes", "endpointslices"],
         sink: fns.k8sEventsUrl,
         logger,
       }),
@@ -340,7 +340,7 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))("c
     ]);
   });
 
-  it("adds <svc>.<ns>.svc for a ready Endpoints address and removes it when the pod leaves or the Endpoints goes", async () => {
+  it("adds <svc>.<ns>.svc for a ready EndpointSlice endpoint and removes it when it is not ready or the slice goes", async () => {
     const { k } = env();
     const svcName = `websvc.${APP_NS}.svc`;
     const dnsNamesAre = (expected: string[]) =>
@@ -349,23 +349,25 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))("c
         expect(spiffeId.spec.dnsNames).toEqual(expected);
         expect(entry.dnsNames).toEqual(expected);
       });
-    await k.createEndpoints(APP_NS, "websvc", [{ pod: "web-0", ip: "10.1.0.5" }]);
+    const name = await k.createEndpointSlice(APP_NS, "websvc", [{ pod: "web-0", ip: "10.1.0.5" }]);
     await dnsNamesAre(["web-0", svcName]);
 
-    // The pod turns not-ready: its address moves to notReadyAddresses.
-    const endpoints = await k.core.readNamespacedEndpoints({ namespace: APP_NS, name: "websvc" });
-    const [subset] = endpoints.subsets ?? [];
-    if (!subset) throw new Error("the Endpoints lost its subset");
-    endpoints.subsets = [{ ...subset, notReadyAddresses: subset.addresses ?? [], addresses: [] }];
-    await k.core.replaceNamespacedEndpoints({ namespace: APP_NS, name: "websvc", body: endpoints });
+    // The pod turns not-ready, then ready again.
+    const setReady = async (ready: boolean) => {
+      const slice = await k.discovery.readNamespacedEndpointSlice({ namespace: APP_NS, name });
+      slice.endpoints = slice.endpoints.map((e) => ({
+        ...e,
+        conditions: { ...e.conditions, ready, serving: ready },
+      }));
+      await k.discovery.replaceNamespacedEndpointSlice({ namespace: APP_NS, name, body: slice });
+    };
+    await setReady(false);
     await dnsNamesAre(["web-0"]);
-
-    // Ready again, then the Endpoints is deleted.
-    const again = await k.core.readNamespacedEndpoints({ namespace: APP_NS, name: "websvc" });
-    again.subsets = [{ ...subset, addresses: subset.addresses ?? [] }];
-    await k.core.replaceNamespacedEndpoints({ namespace: APP_NS, name: "websvc", body: again });
+    await setReady(true);
     await dnsNamesAre(["web-0", svcName]);
-    await k.core.deleteNamespacedEndpoints({ namespace: APP_NS, name: "websvc" });
+
+    // The Service goes: its slice is deleted, and the delete event names only the slice.
+    await k.discovery.deleteNamespacedEndpointSlice({ namespace: APP_NS, name });
     await dnsNamesAre(["web-0"]);
   });
 

@@ -141,7 +141,7 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server", "k8s
       bridges.push(
         await startBridge({
           client: plane.kube,
-          resources: ["pods", "nodes", "endpoints"],
+          resources: ["pods", "nodes", "endpointslices"],
           sink: fns.k8sEventsUrl,
           logger,
         }),
@@ -171,19 +171,16 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server", "k8s
       const { k, core } = env();
       await k.createNode("n1");
       await k.createNode("n2");
-      // service-account identities; a Service name from ready Endpoints addresses, none from not-ready ones
+      // service-account identities; a Service name from ready endpoints, none from not-ready ones (as
+      // Endpoints for the Go registrar and as EndpointSlices for the project)
       await k.createPod({ namespace: NS, name: "web-0", node: "n1", serviceAccount: "web" });
       await k.createPod({ namespace: NS, name: "web-1", node: "n2", serviceAccount: "web" });
       await k.createPod({ namespace: NS, name: "api-0", node: "n2", serviceAccount: "api" });
-      await k.createEndpoints(NS, "websvc", [
+      await k.createEndpointsAndSlice(NS, "websvc", [
         { pod: "web-0", ip: "10.1.0.5" },
         { pod: "web-1", ip: "10.1.0.6" },
       ]);
-      await k.createEndpoints(NS, "apisvc", [{ pod: "api-0", ip: "10.1.0.7" }]);
-      const notReady = await core.readNamespacedEndpoints({ namespace: NS, name: "apisvc" });
-      const [subset] = notReady.subsets ?? [];
-      notReady.subsets = [{ ...subset, notReadyAddresses: subset?.addresses ?? [], addresses: [] }];
-      await core.replaceNamespacedEndpoints({ namespace: NS, name: "apisvc", body: notReady });
+      await k.createEndpointsAndSlice(NS, "apisvc", [{ pod: "api-0", ip: "10.1.0.7", ready: false }]);
       // a finished pod, a pod no scheduler has placed, a pod in a disabled namespace
       await k.createPod({ namespace: NS, name: "done-0", node: "n1", serviceAccount: "batch" });
       const done = await core.readNamespacedPodStatus({ namespace: NS, name: "done-0" });

@@ -145,7 +145,7 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server", "k8s
         stops.push(fns.stop);
         const bridge = await startBridge({
           client: plane.kube,
-          resources: ["pods", "nodes", "endpoints"],
+          resources: ["pods", "nodes", "endpointslices"],
           sink: fns.eventsUrl,
           logger,
         });
@@ -180,22 +180,19 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server", "k8s
       await k.createNode("n2");
       await k.createNamespace(NS);
       await k.createNamespace(ID_NS);
-      // service-account identities; DNS names from the pod IP and from Endpoints (ready, not
-      // ready, with and without a hostname)
+      // service-account identities; DNS names from the pod IP and from Services' endpoints (ready,
+      // not ready, with and without a hostname), as Endpoints for the Go registrar and as
+      // EndpointSlices for the project
       await k.createPod({ namespace: NS, name: "web-0", node: "n1", serviceAccount: "web" });
       await k.createPod({ namespace: NS, name: "web-1", node: "n2", serviceAccount: "web" });
       await k.createPod({ namespace: NS, name: "api-0", node: "n2", serviceAccount: "api" });
       await k.setPodIp(NS, "web-0", "10.1.0.5");
       await k.setPodIp(NS, "web-1", "10.1.0.6");
-      await k.createEndpoints(NS, "websvc", [
+      await k.createEndpointsAndSlice(NS, "websvc", [
         { pod: "web-0", ip: "10.1.0.5" },
         { pod: "web-1", ip: "10.1.0.6", hostname: "web-1" },
       ]);
-      await k.createEndpoints(NS, "webhead", [{ pod: "web-0", ip: "10.1.0.5" }]);
-      const headless = await core.readNamespacedEndpoints({ namespace: NS, name: "webhead" });
-      const [subset] = headless.subsets ?? [];
-      headless.subsets = [{ ...subset, notReadyAddresses: subset?.addresses ?? [], addresses: [] }];
-      await core.replaceNamespacedEndpoints({ namespace: NS, name: "webhead", body: headless });
+      await k.createEndpointsAndSlice(NS, "webhead", [{ pod: "web-0", ip: "10.1.0.5", ready: false }]);
       // a finished pod, a pod no scheduler has placed, a pod in a disabled namespace
       await k.createPod({ namespace: NS, name: "done-0", node: "n1", serviceAccount: "batch" });
       const done = await core.readNamespacedPodStatus({ namespace: NS, name: "done-0" });

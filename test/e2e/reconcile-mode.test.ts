@@ -53,7 +53,7 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))(
       const { plane, fns } = env();
       bridge = await startBridge({
         client: plane.kube,
-        resources: ["pods", "nodes", "endpoints"],
+        resources: ["pods", "nodes", "endpointslices"],
         sink: fns.eventsUrl,
         logger,
       });
@@ -125,7 +125,7 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))(
       expect(entry.selectors).toHaveLength(2);
     });
 
-    it("creates a pod entry with the service-account ID, then adds DNS names from the pod IP and Endpoints", async () => {
+    it("creates a pod entry with the service-account ID, then adds DNS names from the pod IP and EndpointSlices", async () => {
       const { k, spire } = env();
       await k.createPod({ namespace: "e2e-sa", name: "web-0", node: "n1", serviceAccount: "web" });
       const entry = await eventually(async () => {
@@ -143,7 +143,7 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))(
         expect(found?.dnsNames).toEqual(["10-1-2-3.e2e-sa.pod.cluster.local", "10-1-2-3.e2e-sa.pod"]);
       });
 
-      await k.createEndpoints("e2e-sa", "websvc", [{ pod: "web-0", ip: "10.1.2.3" }]);
+      await k.createEndpointSlice("e2e-sa", "websvc", [{ pod: "web-0", ip: "10.1.2.3" }]);
       const searchPath = (prefix: string) => [
         `${prefix}.e2e-sa.svc.cluster.local`,
         `${prefix}.e2e-sa.svc`,
@@ -283,7 +283,7 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))(
       expect(await foreign()).toEqual([before]);
     });
 
-    it("writes the cluster's pods, nodes and endpoints as a v1 List for `registrar plan`", async () => {
+    it("writes the cluster's pods, nodes and EndpointSlices as a v1 List for `registrar plan`", async () => {
       const { plane } = env();
       const path = join(await e2eOutputDir(), "reconcile-cluster-state.json");
       const count = await writeClusterState(plane.kube, path);
@@ -293,8 +293,10 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))(
       const names = list.items.map(
         (item: { kind: string; metadata: { name: string } }) => `${item.kind}/${item.metadata.name}`,
       );
-      expect(names).toEqual(expect.arrayContaining(["Pod/web-0", "Node/n1", "Endpoints/websvc"]));
-      for (const item of list.items) expect(item.apiVersion).toBe("v1");
+      expect(names).toEqual(expect.arrayContaining(["Pod/web-0", "Node/n1", "EndpointSlice/websvc-1"]));
+      for (const item of list.items) {
+        expect(item.apiVersion).toBe(item.kind === "EndpointSlice" ? "discovery.k8s.io/v1" : "v1");
+      }
 
       // `registrar plan` on that state file gives exactly the entries the functions wrote to SPIRE:
       // against no entries everything is a create, against the live server nothing is to do.

@@ -1,6 +1,7 @@
 /**
  * A tiny stand-in for the Kubernetes API, for component tests of lib/k8s: serves core/v1 pods,
- * nodes and endpoints (get and paged list with `limit`/`continue`, field selector `spec.nodeName`),
+ * nodes and endpoints and discovery.k8s.io/v1 endpointslices (get and paged list with
+ * `limit`/`continue`, field selector `spec.nodeName`, label selectors by the API's rules),
  * watches (`?watch=true`: the stream stays open and carries the events the test sends), and answers
  * a status code chosen per path to test error handling. Plain HTTP by default; with `tls` it serves
  * HTTPS and requires a client certificate signed by `tls.ca`. It counts the connections it accepts
@@ -16,10 +17,12 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { staticToken } from "../../lib/k8s/credentials.js";
 import { createKubeClient, type KubeClient } from "../../lib/k8s/kube-client.js";
+import { parseLabelSelector } from "./label-selector.js";
 
 interface KubeObject {
-  metadata: { name: string; namespace?: string };
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
   spec?: { nodeName?: string };
+  [field: string]: unknown;
 }
 
 /**
@@ -48,6 +51,7 @@ export interface FakeKubeServer {
   pods: KubeObject[];
   nodes: KubeObject[];
   endpoints: KubeObject[];
+  endpointslices: KubeObject[];
   /** Answer this status (with a Status body) for request paths starting with the key. */
   failures: Map<string, number>;
   /** Connections accepted so far (HTTPS: TLS handshakes completed). */
@@ -86,6 +90,7 @@ export async function startFakeKubeServer(options: FakeKubeServerOptions = {}): 
     pods: [] as KubeObject[],
     nodes: [] as KubeObject[],
     endpoints: [] as KubeObject[],
+    endpointslices: [] as KubeObject[],
     failures: new Map<string, number>(),
   };
 
@@ -114,18 +119,24 @@ export async function startFakeKubeServer(options: FakeKubeServerOptions = {}): 
       res.on("close", () => watches.delete(res));
       return;
     }
-    const parts = url.pathname.split("/").filter(Boolean); // api v1 [namespaces ns] resource [name]
-    const namespace = parts[2] === "namespaces" && parts.length > 4 ? parts[3] : undefined;
-    const rest = namespace ? parts.slice(4) : parts.slice(2);
-    const [resource, name] = rest;
+    // api v1 [namespaces ns] resource [name], or apis group version [namespaces ns] resource [name]
+    const segments = url.pathname.split("/").filter(Boolean);
+    const group = segments[0] === "apis" ? (segments[1] ?? "") : "";
+    const parts = segments.slice(group ? 3 : 2);
+    const namespace = parts[0] === "namespaces" && parts.length > 2 ? parts[1] : undefined;
+    const [resource, name] = namespace ? parts.slice(2) : parts;
     const all =
-      resource === "pods"
-        ? state.pods
-        : resource === "nodes"
-          ? state.nodes
-          : resource === "endpoints"
-            ? state.endpoints
-            : undefined;
+      group === "discovery.k8s.io"
+        ? resource === "endpointslices"
+          ? state.endpointslices
+          : undefined
+        : resource === "pods"
+          ? state.pods
+          : resource === "nodes"
+            ? state.nodes
+            : resource === "endpoints"
+              ? state.endpoints
+              : undefined;
     if (!all) return send(404, { kind: "Status", code: 404, message: "no such resource" });
     const scoped = all.filter((o) => namespace === undefined || o.metadata.namespace === namespace);
     if (name) {
@@ -135,7 +146,12 @@ export async function startFakeKubeServer(options: FakeKubeServerOptions = {}): 
         : send(404, { kind: "Status", code: 404, message: `${resource} "${name}" not found` });
     }
     const nodeName = url.searchParams.get("fieldSelector")?.replace(/^spec\.nodeName=/, "");
-    const selected = nodeName ? scoped.filter((o) => o.spec?.nodeName === nodeName) : scoped;
+    const labels = parseLabelSelector(url.searchParams.get("labelSelector") ?? "");
+    if (!labels.ok)
+      return send(400, { kind: "Status", code: 400, reason: "BadRequest", message: labels.error });
+    const selected = scoped.filter(
+      (o) => (!nodeName || o.spec?.nodeName === nodeName) && labels.matches(o.metadata.labels),
+    );
     const limit = Number(url.searchParams.get("limit") ?? "0") || selected.length;
     const start = Number(url.searchParams.get("continue") ?? "0");
     const items = selected.slice(start, start + limit);

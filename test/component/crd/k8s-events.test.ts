@@ -2,6 +2,7 @@ import { Code } from "@connectrpc/connect";
 import { afterEach, describe, expect, it } from "vitest";
 import { KubeApiError } from "../../../lib/k8s/errors.js";
 import type { Pod } from "../../../lib/planner/k8s-objects.js";
+import { endpointSlice, sliceEndpoint } from "../../unit/planner/fixtures.js";
 import {
   type CrdRig,
   crdConfig,
@@ -286,8 +287,8 @@ describe("k8s-events (crd mode)", () => {
       ],
     });
 
-    it("adds <svc>.<ns>.svc after the pod name for ready pods, and removes it when the pod leaves or the Endpoints goes", async () => {
-      rig = await startCrdRig(crdConfig({ podLabel: "spiffe" }));
+    it("adds <svc>.<ns>.svc after the pod name for ready pods, and removes it when the pod leaves or the Endpoints goes (endpoints_source = endpoints)", async () => {
+      rig = await startCrdRig(crdConfig({ podLabel: "spiffe", endpointsSource: "endpoints" }));
       // The first address targets an unlabelled pod: Go stopped there (bugs 1 and 2 of §7).
       rig.cluster.putPod(pod("plain"));
       rig.cluster.putPod(pod("a", { labels: { spiffe: "a" } }));
@@ -317,11 +318,59 @@ describe("k8s-events (crd mode)", () => {
       expect((await rig.entries()).map((e) => e.dnsNames)).toEqual([["a", "web.default.svc"], ["b"]]);
     });
 
+    it("gives ready pods of all of a Service's EndpointSlices <svc>.<ns>.svc, and takes it away when a pod leaves or the Service goes", async () => {
+      rig = await startCrdRig(crdConfig());
+      for (const name of ["a", "b", "c"]) {
+        rig.cluster.putPod(pod(name));
+        await event("add", "Pod", name, "default");
+      }
+      const web = (a: boolean, b: boolean) => [
+        endpointSlice("default", "web-abcde", "web", [
+          sliceEndpoint("10.0.0.1", "default", "a", { ready: a }),
+          sliceEndpoint("10.0.0.2", "default", "b", { ready: b }),
+        ]),
+        endpointSlice("default", "web-fghij", "web", [
+          sliceEndpoint("10.0.0.3", "default", "c", { ready: false }),
+        ]),
+      ];
+      for (const slice of web(true, true)) rig.cluster.putEndpointSlice(slice);
+      rig.cluster.putEndpointSlice(
+        endpointSlice("default", "api-abcde", "api", [sliceEndpoint("10.0.0.1", "default", "a")]),
+      );
+      expect((await event("add", "EndpointSlice", "web-fghij", "default")).status).toBe(204);
+      expect((await event("add", "EndpointSlice", "api-abcde", "default")).status).toBe(204);
+      const names = () => ["a", "b", "c"].map((name) => rig.spiffeId("default", name)?.spec.dnsNames);
+      expect(names()).toEqual([["a", "api.default.svc", "web.default.svc"], ["b", "web.default.svc"], ["c"]]);
+
+      // b is no longer ready: Go's controller (and Endpoints' notReadyAddresses) never counted those.
+      for (const slice of web(true, false)) rig.cluster.putEndpointSlice(slice);
+      await event("update", "EndpointSlice", "web-abcde", "default");
+      expect(names()).toEqual([["a", "api.default.svc", "web.default.svc"], ["b"], ["c"]]);
+
+      // The Service is deleted: its slices go, and their delete events name only the slice.
+      rig.cluster.endpointSlices.delete("default/web-abcde");
+      rig.cluster.endpointSlices.delete("default/web-fghij");
+      expect((await event("delete", "EndpointSlice", "web-abcde", "default")).status).toBe(204);
+      expect(names()).toEqual([["a", "api.default.svc"], ["b"], ["c"]]);
+
+      // A slice of no Service is acknowledged and changes nothing.
+      rig.cluster.putEndpointSlice(
+        endpointSlice("default", "by-hand", undefined, [sliceEndpoint("10.0.0.2", "default", "b")]),
+      );
+      const writes = { ...rig.store.writes };
+      expect((await event("add", "EndpointSlice", "by-hand", "default")).status).toBe(204);
+      expect(rig.store.writes).toEqual(writes);
+
+      await rig.deliverSpiffeIdEvents();
+      expect((await rig.entries()).map((e) => e.dnsNames)).toEqual([["a", "api.default.svc"], ["b"], ["c"]]);
+    });
+
     it("never edits manual SpiffeIDs that carry a service name", async () => {
       rig = await startCrdRig();
       rig.store.seed(manualSpiffeId("manual", { dnsNames: ["web.default.svc"] }));
       const before = rig.store.all();
       await event("delete", "Endpoints", "web", "default");
+      await event("delete", "EndpointSlice", "web-abcde", "default");
       expect(rig.store.all()).toEqual(before);
     });
   });

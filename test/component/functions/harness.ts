@@ -71,7 +71,8 @@ export function refEvent(
   name: string,
   namespace?: string,
 ): Request {
-  const ref = { apiVersion: "v1", kind, name, ...(namespace ? { namespace } : {}) };
+  const apiVersion = kind === "EndpointSlice" ? "discovery.k8s.io/v1" : "v1";
+  const ref = { apiVersion, kind, name, ...(namespace ? { namespace } : {}) };
   return new Request("http://fn/", {
     method: "POST",
     headers: {
@@ -79,7 +80,7 @@ export function refEvent(
       "ce-specversion": "1.0",
       "ce-type": `dev.knative.apiserver.ref.${action}`,
       "ce-source": "https://127.0.0.1:6443",
-      "ce-subject": `/apis/v1/namespaces/${namespace ?? ""}/${kind.toLowerCase()}s/${name}`,
+      "ce-subject": `/apis/${apiVersion}/namespaces/${namespace ?? ""}/${kind.toLowerCase()}s/${name}`,
       "ce-kind": kind,
       "ce-name": name,
       "ce-namespace": namespace ?? "",

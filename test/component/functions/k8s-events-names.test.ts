@@ -52,6 +52,8 @@ describe("k8s-events: object names are validated before any API call", () => {
     ["Node", "..", undefined],
     ["Node", "a/b", undefined],
     ["Endpoints", "svc", "Default"],
+    ["EndpointSlice", "web-abcde", undefined],
+    ["EndpointSlice", "..", "default"],
     ["Pod", "x".repeat(254), "default"],
   ])(
     "answers 400 to a %s named %j in namespace %j, and reads nothing (defect 12)",

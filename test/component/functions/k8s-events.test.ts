@@ -3,6 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createApp } from "../../../functions/k8s-events/app.js";
 import { KubeApiError } from "../../../lib/k8s/errors.js";
 import type { PlannerConfig } from "../../../lib/planner/planner-config.js";
+import { endpointSlice, sliceEndpoint } from "../../unit/planner/fixtures.js";
+import { recordingLogger } from "../spiffeid-validation/support.js";
 import { podObject, type Rig, reconcileConfig, refEvent, silentLogger, startRig, TD } from "./harness.js";
 
 const ROOT = `spiffe://${TD}/spire-k8s-registrar/c1/node`;
@@ -107,9 +109,9 @@ describe("k8s-events (reconcile mode)", () => {
     expect(await rig.entries()).toEqual([]);
   });
 
-  it("adds and removes Service DNS names from Endpoints events", async () => {
+  it("adds and removes Service DNS names from Endpoints events (endpoints_source = endpoints)", async () => {
     await rig.stop();
-    await start(reconcileConfig({ addPodDnsNames: true }));
+    await start(reconcileConfig({ addPodDnsNames: true, endpointsSource: "endpoints" }));
     rig.cluster.putPod(podObject({ name: "web-1", node: "n1", podIP: "10.0.0.5" }));
     await app.request(refEvent("add", "Pod", "web-1", "default"));
     rig.cluster.putEndpoints({
@@ -127,6 +129,131 @@ describe("k8s-events (reconcile mode)", () => {
     await app.request(refEvent("delete", "Endpoints", "web", "default"));
     const [without] = await rig.entries();
     expect(without?.dnsNames).toEqual(["10-0-0-5.default.pod.cluster.local", "10-0-0-5.default.pod"]);
+  });
+
+  describe("EndpointSlice events (add_pod_dns_names)", () => {
+    /** The DNS names of each pod's entry, by pod name. */
+    const dnsNames = async () =>
+      Object.fromEntries(
+        (await rig.entries()).map((e) => [e.selectors[1]?.value.replace("pod-name:", ""), e.dnsNames]),
+      );
+    const withWeb = (ip: string, pod: string) => [
+      `${ip.replaceAll(".", "-")}.default.pod.cluster.local`,
+      `${ip.replaceAll(".", "-")}.default.pod`,
+      `${ip.replaceAll(".", "-")}.web`,
+      `${ip.replaceAll(".", "-")}.web.default`,
+      `${ip.replaceAll(".", "-")}.web.default.svc`,
+      `${ip.replaceAll(".", "-")}.web.default.svc.cluster.local`,
+      "web",
+      `${pod}.web`,
+      `${pod}.web.default`,
+      `${pod}.web.default.svc`,
+      `${pod}.web.default.svc.cluster.local`,
+      "web.default",
+      "web.default.svc",
+      "web.default.svc.cluster.local",
+    ];
+    const podOnly = (ip: string) => [
+      `${ip.replaceAll(".", "-")}.default.pod.cluster.local`,
+      `${ip.replaceAll(".", "-")}.default.pod`,
+    ];
+    const startWithPods = async (overrides: Partial<PlannerConfig> = {}) => {
+      await rig.stop();
+      await start(reconcileConfig({ addPodDnsNames: true, ...overrides }));
+      for (const [name, ip] of [
+        ["web-1", "10.0.0.5"],
+        ["web-2", "10.0.0.6"],
+        ["other", "10.0.0.7"],
+      ] as const) {
+        rig.cluster.putPod(podObject({ name, node: "n1", podIP: ip }));
+        await app.request(refEvent("add", "Pod", name, "default"));
+      }
+    };
+
+    it("gives the pods of all of a Service's slices its names, and takes them away when a pod leaves or the Service goes", async () => {
+      await startWithPods();
+      // Endpoints that disagree: with the default endpoints_source they are never read.
+      rig.cluster.putEndpoints({
+        metadata: { name: "web", namespace: "default" },
+        subsets: [
+          {
+            addresses: [{ ip: "10.0.0.7", targetRef: { kind: "Pod", name: "other", namespace: "default" } }],
+          },
+        ],
+      });
+      rig.cluster.putEndpointSlice(
+        endpointSlice("default", "web-abcde", "web", [sliceEndpoint("10.0.0.5", "default", "web-1")]),
+      );
+      rig.cluster.putEndpointSlice(
+        endpointSlice("default", "web-fghij", "web", [sliceEndpoint("10.0.0.6", "default", "web-2")]),
+      );
+      expect((await app.request(refEvent("add", "EndpointSlice", "web-abcde", "default"))).status).toBe(204);
+      expect(await dnsNames()).toEqual({
+        "web-1": withWeb("10.0.0.5", "web-1"),
+        "web-2": withWeb("10.0.0.6", "web-2"),
+        other: podOnly("10.0.0.7"),
+      });
+
+      rig.cluster.putEndpointSlice(endpointSlice("default", "web-fghij", "web", []));
+      expect((await app.request(refEvent("update", "EndpointSlice", "web-fghij", "default"))).status).toBe(
+        204,
+      );
+      expect((await dnsNames())["web-2"]).toEqual(podOnly("10.0.0.6"));
+      expect((await dnsNames())["web-1"]).toEqual(withWeb("10.0.0.5", "web-1"));
+
+      // The Service is deleted: its slices go, and their delete events name only the slice.
+      rig.cluster.endpointSlices.clear();
+      expect((await app.request(refEvent("delete", "EndpointSlice", "web-abcde", "default"))).status).toBe(
+        204,
+      );
+      expect(await dnsNames()).toEqual({
+        "web-1": podOnly("10.0.0.5"),
+        "web-2": podOnly("10.0.0.6"),
+        other: podOnly("10.0.0.7"),
+      });
+    });
+
+    it("acknowledges a slice of no Service (no kubernetes.io/service-name label), logs it at debug and changes nothing", async () => {
+      await startWithPods();
+      rig.cluster.putEndpointSlice(
+        endpointSlice("default", "by-hand", undefined, [sliceEndpoint("10.0.0.5", "default", "web-1")]),
+      );
+      const before = await rig.entries();
+      const { logger, records } = recordingLogger();
+      const logged = createApp({ reconcile: { ...rig.context, logger }, logger, readiness: ready });
+      expect((await logged.request(refEvent("add", "EndpointSlice", "by-hand", "default"))).status).toBe(204);
+      expect(await rig.entries()).toEqual(before);
+      expect(records.filter((r) => r.msg.includes("kubernetes.io/service-name"))).toMatchObject([
+        { level: 20, namespace: "default", name: "by-hand" },
+      ]);
+    });
+
+    it("reconciles the Service an Endpoints event names from its slices", async () => {
+      await startWithPods();
+      rig.cluster.putEndpointSlice(
+        endpointSlice("default", "web-abcde", "web", [sliceEndpoint("10.0.0.5", "default", "web-1")]),
+      );
+      expect((await app.request(refEvent("add", "Endpoints", "web", "default"))).status).toBe(204);
+      expect((await dnsNames())["web-1"]).toEqual(withWeb("10.0.0.5", "web-1"));
+    });
+
+    it("with endpoints_source = endpoints, reconciles a slice's Service from its Endpoints", async () => {
+      await startWithPods({ endpointsSource: "endpoints" });
+      rig.cluster.putEndpointSlice(
+        endpointSlice("default", "web-abcde", "web", [sliceEndpoint("10.0.0.5", "default", "web-1")]),
+      );
+      rig.cluster.putEndpoints({
+        metadata: { name: "web", namespace: "default" },
+        subsets: [
+          {
+            addresses: [{ ip: "10.0.0.6", targetRef: { kind: "Pod", name: "web-2", namespace: "default" } }],
+          },
+        ],
+      });
+      expect((await app.request(refEvent("add", "EndpointSlice", "web-abcde", "default"))).status).toBe(204);
+      expect((await dnsNames())["web-1"]).toEqual(podOnly("10.0.0.5"));
+      expect((await dnsNames())["web-2"]).toEqual(withWeb("10.0.0.6", "web-2"));
+    });
   });
 
   it("ignores pods in disabled namespaces", async () => {

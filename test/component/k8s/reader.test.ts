@@ -43,6 +43,56 @@ describe("cluster reader", () => {
     expect(await reader.getEndpoints("a", "svc")).toBeUndefined();
   });
 
+  it("reads EndpointSlices: one by name, a namespace's, and a Service's by label selector", async () => {
+    const slice = (namespace: string, name: string, service?: string) => ({
+      metadata: {
+        namespace,
+        name,
+        labels: {
+          "endpointslice.kubernetes.io/managed-by": "controller",
+          ...(service ? { "kubernetes.io/service-name": service } : {}),
+        },
+      },
+      addressType: "IPv4",
+      endpoints: [
+        { addresses: ["10.0.0.1"], conditions: { ready: true }, targetRef: { kind: "Pod", name: "p0" } },
+      ],
+    });
+    api.endpointslices = [
+      slice("a", "web-1", "web"),
+      slice("a", "web-2", "web"),
+      slice("a", "api-1", "api"),
+      slice("b", "web-3", "web"),
+      slice("a", "loose"),
+    ];
+    const reader = createClusterReader(api.client);
+    const names = (slices: { metadata?: { name?: string } }[]) => slices.map((s) => s.metadata?.name);
+
+    expect(await reader.getEndpointSlice("a", "web-1")).toEqual({
+      metadata: { namespace: "a", name: "web-1", labels: { "kubernetes.io/service-name": "web" } },
+      addressType: "IPv4",
+      endpoints: [
+        { addresses: ["10.0.0.1"], conditions: { ready: true }, targetRef: { kind: "Pod", name: "p0" } },
+      ],
+    });
+    expect(await reader.getEndpointSlice("b", "web-1")).toBeUndefined();
+    expect(names(await reader.listEndpointSlicesOfService("a", "web"))).toEqual(["web-1", "web-2"]);
+    expect(names(await reader.listEndpointSlicesInNamespace("a"))).toEqual([
+      "web-1",
+      "web-2",
+      "api-1",
+      "loose",
+    ]);
+    expect(names(await reader.listEndpointSlices())).toHaveLength(5);
+    expect(api.requests).toEqual([
+      "GET /apis/discovery.k8s.io/v1/namespaces/a/endpointslices/web-1",
+      "GET /apis/discovery.k8s.io/v1/namespaces/b/endpointslices/web-1",
+      "GET /apis/discovery.k8s.io/v1/namespaces/a/endpointslices?labelSelector=kubernetes.io%2Fservice-name%3Dweb&limit=500",
+      "GET /apis/discovery.k8s.io/v1/namespaces/a/endpointslices?limit=500",
+      "GET /apis/discovery.k8s.io/v1/endpointslices?limit=500",
+    ]);
+  });
+
   it("names the verb and resource when RBAC forbids a call", async () => {
     api.failures.set("/api/v1/pods", 403);
     const error = await createClusterReader(api.client)

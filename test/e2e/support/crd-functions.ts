@@ -1,6 +1,6 @@
 /**
  * Runs the crd-mode functions in-process on 127.0.0.1 with their real dependencies, built from a
- * configuration file by the same runtime the containers use: `k8s-events` (pods, nodes, Endpoints ->
+ * configuration file by the same runtime the containers use: `k8s-events` (pods, nodes, EndpointSlices ->
  * SpiffeIDs), `spiffeid-events` (SpiffeID -> SPIRE), `resync`, and the `spiffeid-validation` webhook
  * over HTTPS. The webhook serves the `tls.crt`/`tls.key` the caller put in `webhookCertDir` (the
  * directory is treated as a mounted, read-only Secret: running as root, a real write probe would
@@ -43,7 +43,7 @@ export interface CrdFunctions {
   readonly context: CrdContext;
   /** The SPIRE client the functions use, for assertions. */
   readonly spire: SpireClient;
-  /** k8s-events: POST Pod, Node and Endpoints CloudEvents here. */
+  /** k8s-events: POST Pod, Node and EndpointSlice (or Endpoints) CloudEvents here. */
   readonly k8sEventsUrl: string;
   /** spiffeid-events: POST SpiffeID CloudEvents here. */
   readonly spiffeIdEventsUrl: string;

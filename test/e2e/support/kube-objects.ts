@@ -1,10 +1,10 @@
 /**
  * Creates and deletes the objects an e2e test needs on a bare kube-apiserver, where no scheduler,
- * kubelet, service-account or endpoints controller runs: pods get `spec.nodeName` and
- * `serviceAccountName` up front, pod IPs are written through the status subresource, Endpoints are
- * made by hand, and pod deletion is immediate (grace period 0) and checked.
+ * kubelet, service-account, endpoints or endpointslice controller runs: pods get `spec.nodeName` and
+ * `serviceAccountName` up front, pod IPs are written through the status subresource, EndpointSlices
+ * and Endpoints are made by hand, and pod deletion is immediate (grace period 0) and checked.
  */
-import { CoreV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
+import { CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
 import { eventually } from "./eventually.js";
 
 export interface PodSpecInput {
@@ -16,8 +16,18 @@ export interface PodSpecInput {
   readonly annotations?: Record<string, string>;
 }
 
+/** A pod behind a Service, as an EndpointSlice or Endpoints address. */
+export interface ServiceTarget {
+  readonly pod: string;
+  readonly ip: string;
+  readonly hostname?: string;
+  /** Default true; a not-ready target is a slice endpoint with `ready: false`, a `notReadyAddresses` entry. */
+  readonly ready?: boolean;
+}
+
 export interface KubeObjects {
   readonly core: CoreV1Api;
+  readonly discovery: DiscoveryV1Api;
   createNamespace(name: string): Promise<void>;
   createNode(name: string): Promise<void>;
   deleteNode(name: string): Promise<void>;
@@ -27,17 +37,43 @@ export interface KubeObjects {
   /** Deletes with grace period 0 and waits until the API server no longer has the pod. */
   deletePod(namespace: string, name: string): Promise<void>;
   /** Endpoints `name` whose addresses target the given pods (by IP and targetRef). */
-  createEndpoints(
+  createEndpoints(namespace: string, name: string, targets: readonly ServiceTarget[]): Promise<void>;
+  /**
+   * The IPv4 EndpointSlice `<serviceName>-1` of Service `serviceName` (labelled
+   * `kubernetes.io/service-name`), with one endpoint per target, as the EndpointSlice controller writes
+   * them; returns the slice's name.
+   */
+  createEndpointSlice(
     namespace: string,
-    name: string,
-    targets: ReadonlyArray<{ pod: string; ip: string; hostname?: string }>,
+    serviceName: string,
+    targets: readonly ServiceTarget[],
+  ): Promise<string>;
+  /**
+   * Both for the same targets: the Service's Endpoints and its EndpointSlice, for tests that run the
+   * Go registrar (it reads Endpoints only) beside the project (EndpointSlices, endpoints_source's default).
+   */
+  createEndpointsAndSlice(
+    namespace: string,
+    serviceName: string,
+    targets: readonly ServiceTarget[],
   ): Promise<void>;
 }
 
 export function kubeObjects(kubeConfig: KubeConfig): KubeObjects {
   const core = kubeConfig.makeApiClient(CoreV1Api);
-  return {
+  const discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
+  const podRefs = async (namespace: string, targets: readonly ServiceTarget[]) =>
+    (await Promise.all(targets.map((t) => core.readNamespacedPod({ namespace, name: t.pod })))).map(
+      (pod) => ({
+        kind: "Pod",
+        namespace,
+        name: pod.metadata?.name,
+        uid: pod.metadata?.uid,
+      }),
+    );
+  const objects: KubeObjects = {
     core,
+    discovery,
     async createNamespace(name) {
       await core.createNamespace({ body: { metadata: { name } } });
     },
@@ -79,23 +115,51 @@ export function kubeObjects(kubeConfig: KubeConfig): KubeObjects {
       );
     },
     async createEndpoints(namespace, name, targets) {
-      const pods = await Promise.all(targets.map((t) => core.readNamespacedPod({ namespace, name: t.pod })));
+      const refs = await podRefs(namespace, targets);
+      const address = (t: ServiceTarget, i: number) => ({
+        ip: t.ip,
+        hostname: t.hostname,
+        targetRef: refs[i],
+      });
+      const ready = targets.flatMap((t, i) => (t.ready === false ? [] : [address(t, i)]));
+      const notReady = targets.flatMap((t, i) => (t.ready === false ? [address(t, i)] : []));
       await core.createNamespacedEndpoints({
         namespace,
         body: {
           metadata: { name },
           subsets: [
             {
-              addresses: targets.map((t, i) => ({
-                ip: t.ip,
-                hostname: t.hostname,
-                targetRef: { kind: "Pod", namespace, name: t.pod, uid: pods[i]?.metadata?.uid },
-              })),
+              addresses: ready,
+              ...(notReady.length > 0 ? { notReadyAddresses: notReady } : {}),
               ports: [{ name: "http", port: 8080, protocol: "TCP" }],
             },
           ],
         },
       });
     },
+    async createEndpointSlice(namespace, serviceName, targets) {
+      const refs = await podRefs(namespace, targets);
+      const name = `${serviceName}-1`;
+      await discovery.createNamespacedEndpointSlice({
+        namespace,
+        body: {
+          metadata: { name, labels: { "kubernetes.io/service-name": serviceName } },
+          addressType: "IPv4",
+          endpoints: targets.map((t, i) => ({
+            addresses: [t.ip],
+            conditions: { ready: t.ready !== false, serving: t.ready !== false, terminating: false },
+            hostname: t.hostname,
+            targetRef: refs[i],
+          })),
+          ports: [{ name: "http", port: 8080, protocol: "TCP" }],
+        },
+      });
+      return name;
+    },
+    async createEndpointsAndSlice(namespace, serviceName, targets) {
+      await objects.createEndpoints(namespace, serviceName, targets);
+      await objects.createEndpointSlice(namespace, serviceName, targets);
+    },
   };
+  return objects;
 }

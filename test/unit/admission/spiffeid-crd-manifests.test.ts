@@ -156,11 +156,16 @@ describe("knative/base/crd/rbac-crd-mode.yaml", () => {
     ]);
   });
 
-  it("lets crd mode read pods, nodes and endpoints, and manage SpiffeIDs", () => {
+  it("lets crd mode read pods, nodes and EndpointSlices, and manage SpiffeIDs", () => {
     const rules = (find("ClusterRole")[0]?.rules ?? []) as Rule[];
-    for (const resource of ["pods", "nodes", "endpoints"]) {
-      expect(allowed(rules, "", resource).sort()).toEqual(["get", "list", "watch"]);
+    for (const [group, resource] of [
+      ["", "pods"],
+      ["", "nodes"],
+      ["discovery.k8s.io", "endpointslices"],
+    ] as const) {
+      expect(allowed(rules, group, resource).sort()).toEqual(["get", "list", "watch"]);
     }
+    expect(allowed(rules, "", "endpoints")).toEqual([]);
     expect(allowed(rules, "spiffeid.spiffe.io", "spiffeids").sort()).toEqual([
       "create",
       "delete",

@@ -49,18 +49,20 @@ describe("toCloudEvent", () => {
     ["Resource", "Pod", "shop"],
     ["Reference", "Node", undefined],
     ["Resource", "Endpoints", "shop"],
+    ["Reference", "EndpointSlice", "shop"],
   ] as const)("is read back by the k8s-events parser (%s mode, %s)", (mode, kind, namespace) => {
-    const object = { apiVersion: "v1", kind, metadata: { name: "x1", ...(namespace ? { namespace } : {}) } };
+    const apiVersion = kind === "EndpointSlice" ? "discovery.k8s.io/v1" : "v1";
+    const object = { apiVersion, kind, metadata: { name: "x1", ...(namespace ? { namespace } : {}) } };
     const outgoing = toCloudEvent("update", object, { mode, source: SOURCE, id: "id-4" });
     const parsed = parseCloudEvent(new Headers(outgoing.headers), outgoing.body);
     if (!parsed.ok) throw new Error(parsed.message);
-    const hint = readObjectHint(parsed.event, ["Pod", "Node", "Endpoints"]);
+    const hint = readObjectHint(parsed.event, ["Pod", "Node", "EndpointSlice", "Endpoints"]);
     expect(hint).toEqual({
       ok: true,
       hint: {
         action: "update",
         mode: mode === "Reference" ? "ref" : "resource",
-        apiVersion: "v1",
+        apiVersion,
         kind,
         name: "x1",
         ...(namespace ? { namespace } : {}),
@@ -73,6 +75,7 @@ describe("selfLink and guessResource", () => {
   it("pluralises kinds as apimachinery's UnsafeGuessKindToResource", () => {
     expect(guessResource("Pod")).toBe("pods");
     expect(guessResource("Endpoints")).toBe("endpoints");
+    expect(guessResource("EndpointSlice")).toBe("endpointslices");
     expect(guessResource("SpiffeID")).toBe("spiffeids");
     expect(guessResource("Ingress")).toBe("ingresses");
     expect(guessResource("NetworkPolicy")).toBe("networkpolicies");

@@ -44,6 +44,52 @@ describe("createWatchCache", () => {
     expect(await reader.getPod("ns", "b")).toBeDefined();
   });
 
+  it("answers a slice, a namespace's and a Service's EndpointSlices from the cache once they are listed", async () => {
+    const api = createFakeCluster();
+    const cache = createWatchCache();
+    const reader = cache.reader(api);
+    const slice = (name: string, namespace: string, service?: string) => ({
+      apiVersion: "discovery.k8s.io/v1",
+      kind: "EndpointSlice",
+      metadata: {
+        name,
+        namespace,
+        resourceVersion: "3",
+        labels: {
+          "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
+          ...(service ? { "kubernetes.io/service-name": service } : {}),
+        },
+      },
+      addressType: "IPv4",
+      endpoints: [
+        { addresses: ["10.0.0.1"], conditions: { ready: true, serving: true, terminating: false } },
+      ],
+      ports: [{ name: "http", port: 80, protocol: "TCP" }],
+    });
+    api.putEndpointSlice({ metadata: { name: "web-1", namespace: "ns" } });
+    expect(await reader.getEndpointSlice("ns", "web-1")).toEqual({
+      metadata: { name: "web-1", namespace: "ns" },
+    });
+
+    cache.replace("endpointslices", [
+      slice("web-1", "ns", "web"),
+      slice("api-1", "ns", "api"),
+      slice("web-2", "other", "web"),
+    ]);
+    expect(await reader.getEndpointSlice("ns", "web-1")).toEqual({
+      metadata: { name: "web-1", namespace: "ns", labels: { "kubernetes.io/service-name": "web" } },
+      addressType: "IPv4",
+      endpoints: [{ addresses: ["10.0.0.1"], conditions: { ready: true, terminating: false } }],
+    });
+    cache.apply("endpointslices", "add", slice("loose", "ns"));
+    const names = (slices: { metadata?: { name?: string } }[]) => slices.map((s) => s.metadata?.name);
+    expect(names(await reader.listEndpointSlicesInNamespace("ns"))).toEqual(["web-1", "api-1", "loose"]);
+    expect(names(await reader.listEndpointSlicesOfService("ns", "web"))).toEqual(["web-1"]);
+    cache.apply("endpointslices", "delete", slice("web-1", "ns", "web"));
+    expect(await reader.getEndpointSlice("ns", "web-1")).toBeUndefined();
+    expect(await reader.listEndpointSlicesOfService("ns", "web")).toEqual([]);
+  });
+
   it("answers one namespace's Endpoints from the cache, and lists everything else from the API", async () => {
     const api = createFakeCluster();
     api.putPod({ metadata: { name: "only-in-api", namespace: "ns" } });

@@ -179,6 +179,74 @@ describe("registrar plan", () => {
   });
 });
 
+describe("registrar plan: Service DNS names from the state file", () => {
+  const pod = {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "web-1", namespace: "default", uid: "u1" },
+    spec: { nodeName: "n1", serviceAccountName: "web" },
+    status: { phase: "Running", podIP: "10.0.0.5" },
+  };
+  const target = { kind: "Pod", namespace: "default", name: "web-1", uid: "u1" };
+  const slice = {
+    apiVersion: "discovery.k8s.io/v1",
+    kind: "EndpointSlice",
+    metadata: { name: "web-x7k2p", namespace: "default", labels: { "kubernetes.io/service-name": "web" } },
+    addressType: "IPv4",
+    endpoints: [{ addresses: ["10.0.0.5"], conditions: { ready: true }, targetRef: target }],
+  };
+  const endpoints = {
+    apiVersion: "v1",
+    kind: "Endpoints",
+    metadata: { name: "api", namespace: "default" },
+    subsets: [{ addresses: [{ ip: "10.0.0.5", targetRef: target }] }],
+  };
+  const list = (...items: object[]) => ({ apiVersion: "v1", kind: "List", items: [pod, ...items] });
+  const empty = file("no-entries.json", { entries: [] });
+  const plannedNames = async (conf: string, stateFile: string) => {
+    const result = await run([
+      "plan",
+      "-config",
+      conf,
+      "--cluster-state",
+      stateFile,
+      "--entries",
+      empty,
+      "--output",
+      "json",
+    ]);
+    expect(result.code).toBe(0);
+    return { stderr: result.stderr, names: JSON.parse(result.stdout).create[0].dnsNames as string[] };
+  };
+  const switched = file(
+    "reconcile-endpoints.conf",
+    `mode = "reconcile"\ntrust_domain = "${TD}"\ncluster = "c1"\nserver_socket_path = "/s"\nadd_pod_dns_names = true\nendpoints_source = "endpoints"\n`,
+  );
+
+  it("reads EndpointSlices by default (kubectl get pods,nodes,endpointslices), and Endpoints with the switch", async () => {
+    const both = file("both.json", list(slice, endpoints));
+    const bySlices = await plannedNames(config, both);
+    expect(bySlices.names).toContain("web.default.svc");
+    expect(bySlices.names).not.toContain("api.default.svc");
+    const byEndpoints = await plannedNames(switched, both);
+    expect(byEndpoints.names).toContain("api.default.svc");
+    expect(byEndpoints.names).not.toContain("web.default.svc");
+    expect([bySlices.stderr, byEndpoints.stderr]).toEqual(["", ""]);
+  });
+
+  it("warns when the file lists only the other API's objects", async () => {
+    const onlyEndpoints = await plannedNames(config, file("only-endpoints.json", list(endpoints)));
+    expect(onlyEndpoints.names).toEqual(["10-0-0-5.default.pod.cluster.local", "10-0-0-5.default.pod"]);
+    expect(onlyEndpoints.stderr).toBe(
+      `warning: ${directory}/only-endpoints.json lists Endpoints objects but no EndpointSlice, and endpoints_source is "endpointslices": the plan has no Service DNS names (list endpointslices with kubectl, or set endpoints_source = "endpoints")\n`,
+    );
+    const onlySlices = await plannedNames(switched, file("only-slices.json", list(slice)));
+    expect(onlySlices.stderr).toContain(
+      'lists EndpointSlice objects but no Endpoints, and endpoints_source is "endpoints"',
+    );
+  });
+});
+
 describe("registrar plan in webhook mode", () => {
   it("plans the cluster node alias and one entry per pod, parented to it", async () => {
     const webhook = file(

@@ -49,6 +49,7 @@ const WEBHOOK_DEFAULTS: Config = {
   controllerName: "spire-k8s-registrar",
   addPodDnsNames: false,
   clusterDnsZone: "cluster.local",
+  endpointsSource: "endpointslices",
   addSvcDnsName: true,
   metricsBindAddr: ":8080",
   podController: true,
@@ -523,6 +524,16 @@ describe("the JSON form", () => {
     expect(ok(`${JSON_MINIMAL},\n"event_ack": "accepted"\n}`).config.eventAck).toBe("accepted");
     expect(errors(`${JSON_MINIMAL},\n"event_ack": "later"\n}`)).toEqual([
       `${PATH}: event_ack: expected one of "processed", "accepted", got "later" (line 5)`,
+    ]);
+  });
+
+  it("takes endpoints_source endpointslices or endpoints, and names the line of anything else", () => {
+    expect(ok(`${MINIMAL}mode = "reconcile"\n`).config.endpointsSource).toBe("endpointslices");
+    expect(ok(`${JSON_MINIMAL},\n"endpoints_source": "endpoints"\n}`).config.endpointsSource).toBe(
+      "endpoints",
+    );
+    expect(errors(`${JSON_MINIMAL},\n"endpoints_source": "EndpointSlices"\n}`)).toEqual([
+      `${PATH}: endpoints_source: expected one of "endpointslices", "endpoints", got "EndpointSlices" (line 5)`,
     ]);
   });
 

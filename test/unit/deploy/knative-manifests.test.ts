@@ -169,11 +169,18 @@ describe("event sources", () => {
   const sources = byKind("sources.knative.dev/v1", "ApiServerSource");
   const ksvcNames = knativeServices.map((s) => s.metadata.name);
 
-  it("watch Pods, Nodes, Endpoints and SpiffeIDs, one kind per source", () => {
+  it("watch Pods, Nodes, EndpointSlices and SpiffeIDs, one kind per source", () => {
     const kinds = sources.flatMap((s) =>
-      (s.spec as { resources: { kind: string }[] }).resources.map((r) => r.kind),
+      (s.spec as { resources: { apiVersion: string; kind: string }[] }).resources.map(
+        (r) => `${r.apiVersion} ${r.kind}`,
+      ),
     );
-    expect(kinds.sort()).toEqual(["Endpoints", "Node", "Pod", "SpiffeID"]);
+    expect(kinds.sort()).toEqual([
+      "discovery.k8s.io/v1 EndpointSlice",
+      "spiffeid.spiffe.io/v1beta1 SpiffeID",
+      "v1 Node",
+      "v1 Pod",
+    ]);
   });
 
   for (const source of sources) {
@@ -253,8 +260,8 @@ describe("RBAC is least privilege", () => {
   it("k8s-events reads the object an event names (and writes SpiffeIDs in crd mode)", () => {
     expect(grants("registrar-k8s-events")).toEqual(
       [
-        "core/endpoints get",
-        "core/endpoints list",
+        "discovery.k8s.io/endpointslices get",
+        "discovery.k8s.io/endpointslices list",
         "core/nodes get",
         "core/pods get",
         "spiffeid.spiffe.io/spiffeids create",
@@ -274,7 +281,7 @@ describe("RBAC is least privilege", () => {
         "coordination.k8s.io/leases create",
         "coordination.k8s.io/leases get [spire-k8s-registrar-leader-election]",
         "coordination.k8s.io/leases update [spire-k8s-registrar-leader-election]",
-        "core/endpoints list",
+        "discovery.k8s.io/endpointslices list",
         "core/nodes list",
         "core/pods list",
         "spiffeid.spiffe.io/spiffeids create",

@@ -124,9 +124,10 @@ describe("the spire-server sidecar component", () => {
 });
 
 describe("RBAC, least privilege per mode", () => {
-  it("reconcile mode reads pods, nodes and endpoints and writes nothing", () => {
+  it("reconcile mode reads pods, nodes and EndpointSlices and writes nothing", () => {
     expect(rulesOf("deploy/overlays/reconcile/rbac.yaml")).toEqual([
-      { apiGroups: [""], resources: ["pods", "nodes", "endpoints"], verbs: ["get", "list", "watch"] },
+      { apiGroups: [""], resources: ["pods", "nodes"], verbs: ["get", "list", "watch"] },
+      { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
     ]);
   });
 
@@ -138,7 +139,8 @@ describe("RBAC, least privilege per mode", () => {
 
   it("crd mode writes SpiffeIDs with update, never patch, and reads the rest", () => {
     expect(rulesOf("deploy/overlays/crd/rbac.yaml")).toEqual([
-      { apiGroups: [""], resources: ["pods", "nodes", "endpoints"], verbs: ["get", "list", "watch"] },
+      { apiGroups: [""], resources: ["pods", "nodes"], verbs: ["get", "list", "watch"] },
+      { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
       {
         apiGroups: ["spiffeid.spiffe.io"],
         resources: ["spiffeids"],

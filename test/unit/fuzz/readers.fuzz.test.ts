@@ -24,7 +24,7 @@ import {
 import { fuzz, mixedString } from "./support.js";
 
 const WRITES = ["BatchCreateEntry", "BatchUpdateEntry", "BatchDeleteEntry"];
-const KINDS = ["Pod", "Node", "Endpoints", "Secret", "", "pod", "SpiffeID"];
+const KINDS = ["Pod", "Node", "EndpointSlice", "Endpoints", "Secret", "", "pod", "SpiffeID"];
 const TYPES = [
   "dev.knative.apiserver.ref.add",
   "dev.knative.apiserver.resource.delete",
@@ -106,7 +106,7 @@ describe("fuzz: the functions' HTTP readers", () => {
     );
     const text = await metrics.registry.metrics();
     for (const [, kind, type] of text.matchAll(/registrar_events_total\{kind="([^"]*)",type="([^"]*)"/g)) {
-      expect(["Pod", "Node", "Endpoints", "other"]).toContain(kind);
+      expect(["Pod", "Node", "EndpointSlice", "Endpoints", "other"]).toContain(kind);
       expect(
         type === "other" || /^dev\.knative\.apiserver\.(ref|resource)\.(add|update|delete)$/.test(type ?? ""),
       ).toBe(true);

@@ -3,12 +3,15 @@ import { deriveReconcileEntries } from "../../../lib/planner/derive-reconcile.js
 import { reconcileOwnership } from "../../../lib/planner/ownership.js";
 import {
   diffInScope,
+  isServiceDnsName,
   nodeScope,
   podRefFromSelectors,
   podRefsForEndpoints,
+  podRefsWithServiceNames,
   podScope,
   restrictToScope,
 } from "../../../lib/planner/scope.js";
+import { serviceEndpointsFromEndpoints } from "../../../lib/planner/service-endpoints.js";
 import { endpoints, entry, node, pod, podAddress, reconcileConfig, spec } from "./fixtures.js";
 
 const ROOT = "spiffe://example.test/spire-k8s-registrar/test-cluster/node";
@@ -106,9 +109,8 @@ describe("podRefsForEndpoints", () => {
   });
 
   it("for a deleted Endpoints (metadata only) covers the pods that carry its names", () => {
-    expect(podRefsForEndpoints({ metadata: { namespace: "bar", name: "web" } }, [leaver, unrelated])).toEqual(
-      [{ namespace: "bar", name: "c" }],
-    );
+    const deleted = serviceEndpointsFromEndpoints({ metadata: { namespace: "bar", name: "web" } });
+    expect(podRefsForEndpoints(deleted, [leaver, unrelated])).toEqual([{ namespace: "bar", name: "c" }]);
   });
 
   it("an Endpoints event removes the Service names from a pod that left it", () => {
@@ -124,5 +126,35 @@ describe("podRefsForEndpoints", () => {
     expect(plan.update.map((e) => [e.id, e.dnsNames])).toEqual([
       ["e-c", ["10-0-0-3.bar.pod.cluster.local", "10-0-0-3.bar.pod"]],
     ]);
+  });
+});
+
+describe("podRefsWithServiceNames (a deleted EndpointSlice: its Service is unknown)", () => {
+  const carrying = (pod: string, dnsNames: string[]) =>
+    spec("spiffe://example.test/x", `${ROOT}/n1`, ["k8s:ns:bar", `k8s:pod-name:${pod}`], { dnsNames });
+
+  it("covers the pods carrying a Service name of the namespace, whichever Service, and no others", () => {
+    const current = [
+      carrying("web", ["10-0-0-1.bar.pod", "web.bar.svc", "web.bar.svc.cluster.local"]),
+      carrying("db", ["db-0.db.bar.svc"]),
+      carrying("plain", ["10-0-0-3.bar.pod.cluster.local", "10-0-0-3.bar.pod"]),
+      carrying("lookalike", ["x.foobar.svc"]),
+    ];
+    expect(podRefsWithServiceNames("bar", current)).toEqual([
+      { namespace: "bar", name: "db" },
+      { namespace: "bar", name: "web" },
+    ]);
+  });
+
+  it.each([
+    ["web.bar.svc", "web", true],
+    ["web.bar.svc", "api", false],
+    ["web.bar.svc.cluster.local", "web", false],
+    ["web.bar.svc", undefined, true],
+    ["db-0.db.bar.svc", undefined, true],
+    ["web.foobar.svc", undefined, false],
+    ["web.bar", undefined, false],
+  ])("isServiceDnsName(%j, bar, %j) is %j", (dnsName, service, expected) => {
+    expect(isServiceDnsName(dnsName, "bar", service)).toBe(expected);
   });
 });

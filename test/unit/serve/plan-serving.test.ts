@@ -30,6 +30,15 @@ describe("planServing", () => {
       {
         http: ["k8s-events", "resync"],
         tls: [],
+        watches: [{ resources: ["pods", "nodes", "endpointslices"], to: "k8s-events" }],
+      },
+    ],
+    [
+      "reconcile with DNS names from core/v1 Endpoints",
+      'mode = "reconcile"\nadd_pod_dns_names = true\nendpoints_source = "endpoints"',
+      {
+        http: ["k8s-events", "resync"],
+        tls: [],
         watches: [{ resources: ["pods", "nodes", "endpoints"], to: "k8s-events" }],
       },
     ],
@@ -39,6 +48,18 @@ describe("planServing", () => {
       {
         http: ["k8s-events", "spiffeid-events", "resync"],
         tls: ["spiffeid-validation"],
+        watches: [
+          { resources: ["pods", "nodes", "endpointslices"], to: "k8s-events" },
+          { resources: ["spiffeids"], to: "spiffeid-events" },
+        ],
+      },
+    ],
+    [
+      "crd with DNS names from core/v1 Endpoints",
+      'mode = "crd"\nendpoints_source = "endpoints"',
+      {
+        http: ["k8s-events", "spiffeid-events", "resync"],
+        tls: [],
         watches: [
           { resources: ["pods", "nodes", "endpoints"], to: "k8s-events" },
           { resources: ["spiffeids"], to: "spiffeid-events" },

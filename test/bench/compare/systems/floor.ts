@@ -10,6 +10,7 @@ import pino from "pino";
 import type { Config } from "../../../../lib/config/config.js";
 import { loadConfig } from "../../../../lib/config/parse-config.js";
 import { createClusterReader } from "../../../../lib/k8s/reader.js";
+import { serviceEndpointsReader } from "../../../../lib/k8s/service-endpoints.js";
 import type { EntrySpec } from "../../../../lib/planner/entry.js";
 import { deriveReconcileEntries } from "../../../../lib/planner/index.js";
 import { createSpireClient, type SpireClient } from "../../../../lib/spire/client.js";
@@ -38,7 +39,7 @@ export function floor(): SystemUnderTest {
       const [pods, nodes, endpoints] = await Promise.all([
         cluster.listPods(),
         cluster.listNodes(),
-        cluster.listEndpoints(),
+        serviceEndpointsReader(cluster, config.endpointsSource).all(),
       ]);
       prepared = { config, desired: deriveReconcileEntries({ pods, nodes, endpoints }, config).desired };
     },

@@ -1,7 +1,7 @@
 /**
  * System "knative": the project's functions as Knative runs them, one process each: `k8s-events`
  * (dist/bundle/functions/k8s-events, `event_ack = "accepted"` as the Knative overlay sets it) fed by Knative's real ApiServerSource receive adapter (pods, nodes,
- * endpoints, all namespaces, Reference mode), and `resync` (dist/bundle/functions/resync), POSTed once
+ * endpointslices, all namespaces, Reference mode), and `resync` (dist/bundle/functions/resync), POSTed once
  * at start as a PingSource would: that POST is the cold start. The adapter's probe server is fixed
  * to :8080 by knative.dev/pkg, so that port must be free.
  */
@@ -90,9 +90,11 @@ export function projectKnative(node: NodeCommand): SystemUnderTest {
           K_SOURCE_CONFIG: JSON.stringify({
             namespaces: [],
             allNamespaces: true,
-            resources: ["pods", "nodes", "endpoints"].map((resource) => ({
-              gvr: { Group: "", Version: "v1", Resource: resource },
-            })),
+            resources: [
+              { Group: "", Version: "v1", Resource: "pods" },
+              { Group: "", Version: "v1", Resource: "nodes" },
+              { Group: "discovery.k8s.io", Version: "v1", Resource: "endpointslices" },
+            ].map((gvr) => ({ gvr })),
             mode: "Reference",
           }),
         },
