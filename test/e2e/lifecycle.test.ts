@@ -157,7 +157,7 @@ const reconcileCase: ModeCase = {
     });
     const bridge = await startBridge({
       client: cluster.kube,
-      resources: ["pods", "nodes", "endpoints"],
+      resources: ["pods", "nodes", "endpointslices"],
       sink: fns.eventsUrl,
       logger,
     });
@@ -220,7 +220,7 @@ const crdCase: ModeCase = {
     const bridges = [
       await startBridge({
         client: cluster.kube,
-        resources: ["pods", "nodes", "endpoints"],
+        resources: ["pods", "nodes", "endpointslices"],
         sink: fns.k8sEventsUrl,
         logger,
       }),
