@@ -29,7 +29,8 @@ import {
   SPIFFEID_VERSION,
   type SpiffeId,
 } from "../../lib/planner/spiffeid.js";
-import { type ControlPlane, startControlPlane } from "./harness/kube.js";
+import { type Cluster, kwokNode, startCluster } from "./harness/cluster.js";
+import type { ControlPlane } from "./harness/kube.js";
 import { skipWithoutPeers } from "./harness/peers.js";
 import { freePort } from "./harness/ports.js";
 import { printPeerLogs } from "./harness/process.js";
@@ -39,6 +40,7 @@ import { type CrdFunctions, startCrdFunctions } from "./support/crd-functions.js
 import { eventually } from "./support/eventually.js";
 import { kubeObjects } from "./support/kube-objects.js";
 import { allEntries } from "./support/spire-entries.js";
+import { workloads } from "./support/workloads.js";
 
 const TD = "example.org";
 const CLUSTER = "crd-e2e";
@@ -81,10 +83,19 @@ async function writeServiceAccountKubeconfig(
   return path;
 }
 
-describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))("crd mode end to end", () => {
+const PEERS = [
+  "etcd",
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kwok",
+  "spire-server",
+] as const;
+
+describe.skipIf(skipWithoutPeers(PEERS))("crd mode end to end", () => {
   let dir = "";
   let removeDir: () => Promise<void> = async () => undefined;
-  let plane: ControlPlane | undefined;
+  let plane: Cluster | undefined;
   let spireServer: SpireServer | undefined;
   let fns: CrdFunctions | undefined;
   const bridges: Bridge[] = [];
@@ -92,7 +103,15 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))("c
   const env = () => {
     if (!plane || !spireServer || !fns) throw new Error("peers did not start (see beforeAll)");
     const custom = plane.kubeConfig.makeApiClient(CustomObjectsApi);
-    return { plane, spireServer, fns, spire: fns.spire, k: kubeObjects(plane.kubeConfig), custom };
+    return {
+      plane,
+      spireServer,
+      fns,
+      spire: fns.spire,
+      k: kubeObjects(plane.kubeConfig),
+      w: workloads(plane.kubeConfig),
+      custom,
+    };
   };
 
   const getSpiffeId = (namespace: string, name: string) => env().fns.context.spiffeIds.get(namespace, name);
@@ -156,7 +175,10 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))("c
     const run = await makeRunDir("crd", log);
     dir = run.path;
     removeDir = run.remove;
-    [plane, spireServer] = await Promise.all([startControlPlane(), startSpireServer({ trustDomain: TD })]);
+    [plane, spireServer] = await Promise.all([
+      startCluster({ nodes: 0 }),
+      startSpireServer({ trustDomain: TD }),
+    ]);
 
     const crd = parse(await readFile(CRD_FILE, "utf8")) as V1CustomResourceDefinition;
     const extensions = plane.kubeConfig.makeApiClient(ApiextensionsV1Api);
@@ -180,8 +202,9 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))("c
     await copyFile(serving.keyPath, join(certDir, "tls.key"));
 
     // The functions run as the registrar's service account with the committed RBAC, not as admin.
-    const k = kubeObjects(plane.kubeConfig);
-    for (const ns of [REGISTRAR_NS, APP_NS, OTHER_NS]) await k.createNamespace(ns);
+    const w = workloads(plane.kubeConfig);
+    for (const ns of [REGISTRAR_NS, APP_NS, OTHER_NS]) await w.createNamespace(ns);
+    await w.createServiceAccount(APP_NS, "web");
     const objects = KubernetesObjectApi.makeApiClient(plane.kubeConfig);
     for (const document of parseAllDocuments(await readFile(RBAC_FILE, "utf8"))) {
       await objects.create(document.toJS() as KubernetesObject);
@@ -282,9 +305,9 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))("c
   });
 
   it("gives a node its node SpiffeID in the registrar namespace and a node entry", async () => {
-    const { k } = env();
-    await k.createNode("n1");
-    const node = await k.core.readNode({ name: "n1" });
+    const { w } = env();
+    // The cluster's only node, registering as a kubelet would (kwok then reports it Ready).
+    const node = await w.core.createNode({ body: kwokNode("n1") });
     const uid = node.metadata?.uid ?? "";
     const { spiffeId, entry } = await eventually(() => syncedSpiffeId(REGISTRAR_NS, "n1"));
     expect(spiffeId.metadata.labels).toEqual({ nodeUid: uid });
@@ -309,8 +332,8 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))("c
   });
 
   it("gives a pod a SpiffeID and an entry, recorded in status.entryId with Ready=True", async () => {
-    const { k } = env();
-    const pod = await k.createPod({ namespace: APP_NS, name: "web-0", node: "n1", serviceAccount: "web" });
+    const { w } = env();
+    const pod = await w.runPod(APP_NS, "web-0", { serviceAccount: "web" });
     const uid = pod.metadata?.uid ?? "";
     const { spiffeId, entry } = await eventually(() => syncedSpiffeId(APP_NS, "web-0"));
     expect(spiffeId.metadata.labels).toEqual({ podUid: uid });
@@ -340,16 +363,31 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))("c
     ]);
   });
 
-  it("adds <svc>.<ns>.svc for a ready EndpointSlice endpoint and removes it when it is not ready or the slice goes", async () => {
-    const { k } = env();
-    const svcName = `websvc.${APP_NS}.svc`;
+  it("adds <svc>.<ns>.svc for a Service's ready endpoints and removes it when not ready or gone", async () => {
+    const { k, w } = env();
     const dnsNamesAre = (expected: string[]) =>
       eventually(async () => {
         const { spiffeId, entry } = await syncedSpiffeId(APP_NS, "web-0");
         expect(spiffeId.spec.dnsNames).toEqual(expected);
         expect(entry.dnsNames).toEqual(expected);
       });
-    const name = await k.createEndpointSlice(APP_NS, "websvc", [{ pod: "web-0", ip: "10.1.0.5" }]);
+    // A Service selecting the pod: the controller-manager makes its EndpointSlice.
+    await w.createService(APP_NS, "websvc", { run: "web-0" });
+    await dnsNamesAre(["web-0", `websvc.${APP_NS}.svc`]);
+    await w.core.deleteNamespacedService({ namespace: APP_NS, name: "websvc" });
+    await dnsNamesAre(["web-0"]);
+
+    // A Service without a selector, whose EndpointSlice its owner manages (as for endpoints outside
+    // the cluster's control): readiness is whatever the slice says, so the test can flip it.
+    await w.core.createNamespacedService({
+      namespace: APP_NS,
+      body: { metadata: { name: "manual" }, spec: { ports: [{ name: "http", port: 80 }] } },
+    });
+    const pod = await w.core.readNamespacedPod({ namespace: APP_NS, name: "web-0" });
+    const name = await k.createEndpointSlice(APP_NS, "manual", [
+      { pod: "web-0", ip: pod.status?.podIP ?? "" },
+    ]);
+    const svcName = `manual.${APP_NS}.svc`;
     await dnsNamesAre(["web-0", svcName]);
 
     // The pod turns not-ready, then ready again.
@@ -366,7 +404,7 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))("c
     await setReady(true);
     await dnsNamesAre(["web-0", svcName]);
 
-    // The Service goes: its slice is deleted, and the delete event names only the slice.
+    // The slice is deleted: the delete event names only the slice.
     await k.discovery.deleteNamespacedEndpointSlice({ namespace: APP_NS, name });
     await dnsNamesAre(["web-0"]);
   });
@@ -472,31 +510,14 @@ describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))("c
   });
 
   it("removes the SpiffeID and the entry of a deleted pod", async () => {
-    const { k, fns } = env();
-    const { spiffeId, entry } = await syncedSpiffeId(APP_NS, "web-0");
-    await k.deletePod(APP_NS, "web-0");
-    // No garbage collector runs here: if the registrar has not deleted the SpiffeID itself, the test
-    // does what the collector would (the finalizer path then removes the entry).
-    const byRegistrar = await eventually(
-      async () => {
-        const current = await getSpiffeId(APP_NS, "web-0");
-        if (current && !current.metadata.deletionTimestamp) throw new Error("SpiffeID still live");
-      },
-      { timeoutMs: 10_000, what: "the registrar to delete the pod's SpiffeID" },
-    ).then(
-      () => true,
-      () => false,
-    );
-    if (!byRegistrar) {
-      log("the registrar left the deleted pod's SpiffeID: deleting it as the garbage collector would");
-      await fns.context.spiffeIds.delete(APP_NS, "web-0", spiffeId.metadata.uid);
-    }
+    const { w, fns } = env();
+    const { entry } = await syncedSpiffeId(APP_NS, "web-0");
+    await w.deletePod(APP_NS, "web-0");
     await eventually(async () => {
       expect(await getSpiffeId(APP_NS, "web-0")).toBeUndefined();
       const got = await fns.spire.getEntry(entry.id);
       expect(got.ok && got.value).toBeUndefined();
       expect(await entriesWithId(entry.spiffeId)).toEqual([]);
     });
-    log(`deleted pod's SpiffeID removed by ${byRegistrar ? "the registrar" : "the test (as the collector)"}`);
   });
 });
