@@ -22,7 +22,12 @@ import { type ControlPlane, startControlPlane } from "./harness/kube.js";
 import { type PingSourceAdapter, startPingSourceAdapter } from "./harness/mtping.js";
 import { skipWithoutPeers } from "./harness/peers.js";
 import { printPeerLogs } from "./harness/process.js";
-import { type ContainerProbe, type QueueProxy, startQueueProxy } from "./harness/queue-proxy.js";
+import {
+  type ContainerProbe,
+  QUEUE_DRAIN_QUIET_MS,
+  type QueueProxy,
+  startQueueProxy,
+} from "./harness/queue-proxy.js";
 import { type SpireServer, startSpireServer } from "./harness/spire.js";
 import { eventually } from "./support/eventually.js";
 import {
@@ -356,7 +361,8 @@ describe.skipIf(skipWithoutPeers(PEERS))(
       await createPods("qp-drain", whileSpireDown);
       await bridge.idle();
       expect(await preStop).toBe(200);
-      const eventsExit = events.terminate(30_000);
+      // SIGKILL after what the preStop hook left of terminationGracePeriodSeconds (Knative: timeoutSeconds).
+      const eventsExit = events.terminate(eventsSettings.timeoutSeconds * 1000 - QUEUE_DRAIN_QUIET_MS);
       await spire.resume();
       expect(await eventsExit).toBe("exit code 0");
       expect(await queueExit).toBe("exit code 0");

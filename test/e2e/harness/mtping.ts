@@ -16,7 +16,7 @@ import { parseAllDocuments } from "yaml";
 import { applyCrdObjects, readCrds } from "./crds.js";
 import { elapsedMs, type HarnessLog, stderrLog } from "./log.js";
 import { peerBinary, peersCacheDir } from "./peers.js";
-import { type PeerProcess, spawnPeer, waitUntil } from "./process.js";
+import { spawnPeer, waitUntil } from "./process.js";
 import { makeRunDir } from "./tmp.js";
 
 /** The lease mtping's only reconciler bucket is led through (leader election is on, as in the cluster). */
@@ -38,7 +38,6 @@ export interface PingSourceAdapterOptions {
 
 export interface PingSourceAdapter {
   readonly pid: number;
-  readonly peer: PeerProcess;
   /** Stops it by PID and removes its run dir. */
   stop(): Promise<void>;
 }
@@ -109,7 +108,6 @@ export async function startPingSourceAdapter(opts: PingSourceAdapterOptions): Pr
   log(`mtping leading in ${elapsedMs(startedAt)} ms (pid ${peer.pid})`);
   return {
     pid: peer.pid,
-    peer,
     async stop() {
       await peer.stop();
       await run.remove();

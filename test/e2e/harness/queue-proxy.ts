@@ -94,9 +94,7 @@ export interface ProbeAnswer {
 export interface QueueProxy {
   /** The serving port (QUEUE_SERVING_PORT) on loopback: what the sink URI of a source points at. */
   readonly url: string;
-  readonly port: number;
   readonly pid: number;
-  readonly peer: PeerProcess;
   /**
    * Probes queue-proxy as the kubelet does (User-Agent `kube-probe/…`) or as the activator does
    * (`Knative-Activator-Probe`), both with `K-Network-Probe: queue`: 200 `queue` when the user
@@ -109,7 +107,10 @@ export interface QueueProxy {
    * container its SIGTERM. Resolves with the HTTP status.
    */
   waitForDrain(): Promise<number>;
-  /** SIGTERM, as the kubelet sends it; resolves with the exit status once queue-proxy has drained and exited. */
+  /**
+   * SIGTERM, as the kubelet sends it; resolves with the exit status once queue-proxy has drained and
+   * exited (SIGKILL after the pod's terminationGracePeriodSeconds, which Knative sets to timeoutSeconds).
+   */
   terminate(): Promise<string>;
   /** Teardown: stops it at once (SIGTERM, SIGKILL without waiting for the drain) and removes its run dir. */
   stop(): Promise<void>;
@@ -168,9 +169,7 @@ export async function startQueueProxy(opts: QueueProxyOptions): Promise<QueuePro
     );
     return {
       url,
-      port,
       pid: started.pid,
-      peer: started,
       probe: (as) => probeQueue(url, as),
       async waitForDrain() {
         const response = await fetch(`http://127.0.0.1:${QUEUE_ADMIN_PORT}/wait-for-drain`);
@@ -178,7 +177,7 @@ export async function startQueueProxy(opts: QueueProxyOptions): Promise<QueuePro
         return response.status;
       },
       async terminate() {
-        await started.stop(QUEUE_DRAIN_QUIET_MS + opts.timeoutSeconds * 1000 + 10_000);
+        await started.stop(opts.timeoutSeconds * 1000);
         return started.exitStatus() ?? "running";
       },
       async stop() {

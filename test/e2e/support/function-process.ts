@@ -21,11 +21,9 @@ export interface FunctionProcessOptions {
 }
 
 export interface FunctionProcess {
-  readonly name: string;
   readonly pid: number;
   /** Its `PORT` on 127.0.0.1 (queue-proxy's USER_PORT). */
   readonly port: number;
-  readonly peer: PeerProcess;
   /** SIGSTOP: it holds whatever reached it, reading nothing more. */
   pause(): void;
   /** SIGCONT */
@@ -71,20 +69,18 @@ export async function startFunctionProcess(opts: FunctionProcessOptions): Promis
     await peer.stop();
     throw error;
   }
-  const resumeIfPaused = () => signal(peer, "SIGCONT");
+  const resume = () => signal(peer, "SIGCONT");
   return {
-    name: opts.name,
     pid: peer.pid,
     port,
-    peer,
     pause: () => signal(peer, "SIGSTOP"),
-    resume: resumeIfPaused,
+    resume,
     async terminate(graceMs) {
       await peer.stop(graceMs);
       return peer.exitStatus() ?? "running";
     },
     async stop() {
-      resumeIfPaused();
+      resume();
       await peer.stop();
     },
   };
