@@ -227,6 +227,8 @@ kwok() {
 }
 
 # ---- Knative data plane: queue-proxy and the PingSource adapter ------------------------------
+# Beside them (in $CACHE/knative-eventing) what mtping needs from the cluster: the PingSource CRD
+# and the ConfigMaps it watches in its system namespace, from the same eventing release.
 knative_pin() { echo "queue-proxy knative.dev/serving $KNATIVE_SERVING_VERSION, mtping knative.dev/eventing $KNATIVE_EVENTING_VERSION"; }
 knative() {
   local dir; dir=$(wrapper knative-queue); cd "$dir"
@@ -235,8 +237,13 @@ knative() {
   dir=$(wrapper knative-mtping); cd "$dir"
   go get -tool "knative.dev/eventing/cmd/mtping@$KNATIVE_EVENTING_VERSION"
   CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$BIN/.mtping.tmp" knative.dev/eventing/cmd/mtping
+  local config; config=$(go list -m -f '{{.Dir}}' "knative.dev/eventing@$KNATIVE_EVENTING_VERSION")/config/core
+  rm -rf "$CACHE/.knative-eventing.tmp"; mkdir "$CACHE/.knative-eventing.tmp"
+  cp "$config/resources/pingsource.yaml" "$config/configmaps/logging.yaml" "$config/configmaps/observability.yaml" \
+    "$CACHE/.knative-eventing.tmp/"
   install_bin "$BIN/.queue-proxy.tmp" queue-proxy
   install_bin "$BIN/.mtping.tmp" mtping
+  install_dir "$CACHE/.knative-eventing.tmp" "$CACHE/knative-eventing"
 }
 
 # ---- spire-server and spire-agent (cgo for sqlite) -----------------------------------------
@@ -333,7 +340,7 @@ peer kube-apiserver kube bin/kube-apiserver || status=1
 peer kustomize kustomize bin/kustomize || status=1
 peer kube-control-plane kubecp bin/kube-scheduler bin/kube-controller-manager || status=1
 peer kwok kwok bin/kwok || status=1
-peer knative-data-plane knative bin/queue-proxy bin/mtping || status=1
+peer knative-data-plane knative bin/queue-proxy bin/mtping knative-eventing || status=1
 flock -u 9
 if [[ ${PEERS:-} == all ]]; then
   exec 8>"$CACHE/.lock-optional"

@@ -10,7 +10,8 @@
  * runs in the background, retried here with a backoff while it is retryable (then the resync repairs).
  * A sender that delivers one event at a time and waits for each answer (Knative's ApiServerSource
  * adapter does) otherwise makes every event wait for the previous one's SPIRE writes, and concurrent
- * events can never share them.
+ * events can never share them. An accepted event has been answered, so nobody sends it again: a
+ * graceful stop (`drain`) keeps retrying it, at the first backoff's pace, until the stop's deadline.
  * Metric labels come from closed sets (the function's kinds, the ApiServerSource types, `other`), so
  * made-up kinds or types cannot grow the metrics.
  */
@@ -39,8 +40,8 @@ export type EventAck = "processed" | "accepted";
 export interface EventHandler {
   handle(delivery: EventDelivery): Promise<EventReply>;
   /**
-   * Lets reconciles running in the background finish (no new retries are waited for), for at most
-   * `timeoutMs`; for a graceful stop.
+   * For a graceful stop: lets the reconciles of accepted events finish, for at most `timeoutMs`.
+   * Events waiting for a retry are retried at once, and then every first backoff until the deadline.
    */
   drain(timeoutMs: number): Promise<void>;
 }
@@ -78,7 +79,15 @@ export function eventHandler(options: EventHandlerOptions): EventHandler {
     );
   const background = new Set<Promise<void>>();
   const waits = new Set<() => void>();
-  let draining = false;
+  /** Set by `drain`: from then on retries come every first backoff until this time (ms since the epoch). */
+  let drainDeadline: number | undefined;
+  /** The wait before retry number `attempt`, or undefined when the event is given up on. */
+  const retryDelay = (attempt: number): number | undefined => {
+    if (drainDeadline === undefined) return retryDelaysMs[attempt - 1];
+    const pace = retryDelaysMs[0];
+    const left = drainDeadline - Date.now();
+    return pace !== undefined && left > 0 ? Math.min(pace, left) : undefined;
+  };
   const wait = (ms: number) =>
     new Promise<void>((resolve) => {
       const done = () => {
@@ -101,18 +110,19 @@ export function eventHandler(options: EventHandlerOptions): EventHandler {
         count(hint.kind, event.type, 500);
         return;
       }
-      const retry = reply.status === 503 && attempt <= retryDelaysMs.length;
-      if (retry) await wait(retryDelaysMs[attempt - 1] ?? 0);
-      if (!retry || draining) {
-        if (reply.status >= 300) {
-          eventLogger.error(
-            { status: reply.status, attempts: attempt },
-            "accepted event not reconciled; the next resync repairs what it was about",
-          );
-        }
-        count(hint.kind, event.type, reply.status);
-        return;
+      const delay = reply.status === 503 ? retryDelay(attempt) : undefined;
+      if (delay !== undefined) {
+        await wait(delay);
+        continue;
       }
+      if (reply.status >= 300) {
+        eventLogger.error(
+          { status: reply.status, attempts: attempt },
+          "accepted event not reconciled; the next resync repairs what it was about",
+        );
+      }
+      count(hint.kind, event.type, reply.status);
+      return;
     }
   };
 
@@ -151,7 +161,7 @@ export function eventHandler(options: EventHandlerOptions): EventHandler {
       return reply;
     },
     async drain(timeoutMs) {
-      draining = true;
+      drainDeadline = Date.now() + timeoutMs;
       for (const done of [...waits]) done();
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([

@@ -3,6 +3,7 @@
  * a missing or unreadable socket, something that is not a SPIRE server, a trust domain mismatch.
  */
 import { Code, ConnectError } from "@connectrpc/connect";
+import { findInCauseChain } from "./cause-chain.js";
 
 /** Why a whole RPC failed. `unavailable` and `deadline` may succeed when retried unchanged. */
 export type SpireErrorKind =
@@ -54,26 +55,18 @@ const CONNECTION_REFUSED = new Set([
   "ERR_HTTP2_STREAM_CANCEL",
 ]);
 
-/** The Node system error code (ENOENT, EACCES, ...) somewhere in an error's cause chain. */
-function systemCodeOf(error: unknown): string | undefined {
-  for (
-    let current = error, depth = 0;
-    current instanceof Error && depth < 5;
-    current = current.cause, depth++
-  ) {
-    const code = (current as NodeJS.ErrnoException).code;
-    if (typeof code === "string") return code;
-  }
-  return undefined;
-}
-
 /**
  * Turns anything a connect call threw into a SpireError. Connect reports socket-level failures
  * (ENOENT, ECONNREFUSED) as `Internal` with the system error as cause, so the cause decides first.
  */
 export function toSpireError(error: unknown, method: string, where: SpireTarget): SpireError {
   const connectError = ConnectError.from(error);
-  const system = systemCodeOf(connectError.cause);
+  const systemError = findInCauseChain(
+    connectError.cause,
+    (e): e is NodeJS.ErrnoException & { code: string } =>
+      typeof (e as NodeJS.ErrnoException).code === "string",
+  );
+  const system = systemError?.code;
   const reason = connectError.rawMessage;
   if (system === "ENOENT" && where.socketPath) {
     return new SpireError(
@@ -102,6 +95,17 @@ export function toSpireError(error: unknown, method: string, where: SpireTarget)
       {
         cause: error,
       },
+    );
+  }
+  // A stopping server refuses the streams it will not process; gRPC maps that to Unavailable, but
+  // connect reports Node's stream error as Internal.
+  if (system === "ERR_HTTP2_STREAM_ERROR" && systemError?.message.includes("NGHTTP2_REFUSED_STREAM")) {
+    return new SpireError(
+      `SPIRE server at ${where.target} refused ${method} unprocessed (HTTP/2 REFUSED_STREAM): it is stopping or overloaded`,
+      "unavailable",
+      Code.Unavailable,
+      method,
+      { cause: error },
     );
   }
   if (

@@ -13,6 +13,7 @@ import type { Logger } from "pino";
 import { findInCauseChain, systemCodeOf } from "./cause-chain.js";
 import { SpireError, trustDomainMismatchError } from "./errors.js";
 import { hasSpiffeId, spireServerId, uriSans } from "./server-identity.js";
+import { guardSessions } from "./session-guard.js";
 import type { SpireTransport } from "./transport.js";
 import type { X509SvidSource } from "./x509-source.js";
 
@@ -68,7 +69,7 @@ export function createMtlsTransport(options: MtlsTransportOptions): SpireTranspo
     { idleConnectionTimeoutMs: options.idleConnectionTimeoutMs ?? 60_000 },
     { createConnection: connectTls },
   );
-  const inner = createGrpcTransport({ baseUrl, sessionManager });
+  const inner = createGrpcTransport({ baseUrl, sessionManager: guardSessions(sessionManager) });
 
   /** Waits for the SVID within the call's deadline; failures carry the RPC's name. */
   const ready = async (

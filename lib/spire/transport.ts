@@ -5,6 +5,7 @@
 import { connect as netConnect } from "node:net";
 import type { Transport } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { guardSessions } from "./session-guard.js";
 
 /** A gRPC transport plus what it points at (for error messages) and a way to release it. */
 export interface SpireTransport {
@@ -85,7 +86,10 @@ export function createUnixSocketTransport(
     { idleConnectionTimeoutMs: options.idleConnectionTimeoutMs ?? 60_000 },
     { createConnection: () => netConnect(socketPath) },
   );
-  const transport = createGrpcTransport({ baseUrl: "http://localhost", sessionManager });
+  const transport = createGrpcTransport({
+    baseUrl: "http://localhost",
+    sessionManager: guardSessions(sessionManager),
+  });
   return {
     transport,
     target: `unix://${socketPath}`,

@@ -66,6 +66,47 @@ describe("SPIRE client errors an operator can act on", () => {
     expect(result.error.message).toContain(`unix://${socketPath} does not serve the SPIRE server API`);
   });
 
+  it("retries a call the server refused unprocessed (HTTP/2 REFUSED_STREAM, as a stopping spire-server does)", async () => {
+    const socketPath = join(tempDir(), "stopping.sock");
+    const server = http2.createServer();
+    server.on("stream", (stream) => {
+      // Closing with an error code also emits it on the server's own stream.
+      stream.on("error", () => undefined);
+      stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+    });
+    const sessions = new Set<http2.ServerHttp2Session>();
+    server.on("session", (s) => sessions.add(s));
+    await new Promise<void>((resolve) => server.listen(socketPath, resolve));
+    cleanups.push(async () => {
+      for (const s of sessions) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    const observed: string[] = [];
+    const client = createSpireClient({
+      transport: instrumentTransport(createUnixSocketTransport(socketPath), (method, code) =>
+        observed.push(`${method} ${code}`),
+      ),
+      logger: pino({ level: "silent" }),
+      retry: { maxAttempts: 2 },
+      clock: { sleep: async () => {} },
+    });
+    cleanups.push(() => client.close());
+
+    const listed = await client.listEntries();
+
+    expect(listed.ok).toBe(false);
+    if (listed.ok) return;
+    expect(listed.error.kind).toBe("unavailable");
+    expect(listed.error.retryable).toBe(true);
+    expect(listed.error.message).toBe(
+      `SPIRE server at unix://${socketPath} refused ListEntries unprocessed (HTTP/2 REFUSED_STREAM): it is stopping or overloaded`,
+    );
+    expect(observed.filter((o) => o.startsWith("ListEntries"))).toEqual([
+      "ListEntries Unavailable",
+      "ListEntries Unavailable",
+    ]);
+  });
+
   it("logs a retry as one line, and labels the RPC with the code it logs (missing socket: Unavailable)", async () => {
     const socketPath = join(tempDir(), "api.sock");
     const lines: string[] = [];

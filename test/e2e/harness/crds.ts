@@ -19,16 +19,33 @@ export async function applyCrds(
   files: readonly string[],
   log: HarnessLog = stderrLog,
 ): Promise<string[]> {
-  const startedAt = performance.now();
-  const api = kubeConfig.makeApiClient(ApiextensionsV1Api);
-  const names: string[] = [];
+  return applyCrdObjects(kubeConfig, await readCrds(files), log);
+}
+
+/** The CustomResourceDefinitions in the YAML files, for a caller that adapts them before `applyCrdObjects`. */
+export async function readCrds(files: readonly string[]): Promise<V1CustomResourceDefinition[]> {
+  const crds: V1CustomResourceDefinition[] = [];
   for (const file of files) {
     for (const document of parseAllDocuments(await readFile(file, "utf8"))) {
       const crd = document.toJS() as V1CustomResourceDefinition | null;
-      if (crd?.kind !== "CustomResourceDefinition") continue;
-      await api.createCustomResourceDefinition({ body: crd });
-      names.push(crd.metadata?.name ?? "");
+      if (crd?.kind === "CustomResourceDefinition") crds.push(crd);
     }
+  }
+  return crds;
+}
+
+/** `applyCrds` for CRD objects. */
+export async function applyCrdObjects(
+  kubeConfig: KubeConfig,
+  crds: readonly V1CustomResourceDefinition[],
+  log: HarnessLog = stderrLog,
+): Promise<string[]> {
+  const startedAt = performance.now();
+  const api = kubeConfig.makeApiClient(ApiextensionsV1Api);
+  const names: string[] = [];
+  for (const crd of crds) {
+    await api.createCustomResourceDefinition({ body: crd });
+    names.push(crd.metadata?.name ?? "");
   }
   for (const name of names) {
     await waitUntil(
