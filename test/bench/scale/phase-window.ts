@@ -17,7 +17,7 @@ export interface PhaseWindow {
    * `expected()` (canonical lines); returns the phase's figures with `times` and the entries.
    */
   settle(
-    times: Pick<ScalePhase, "convergenceMs" | "perPod" | "clusterMs">,
+    times: Pick<ScalePhase, "convergenceMs" | "firstWriteMs" | "perPod" | "clusterMs">,
     expected: () => Promise<readonly string[]>,
   ): Promise<{ phase: ScalePhase; entries: Entry[] }>;
 }

@@ -26,6 +26,7 @@ const rpc =
 
 const ROWS: ReadonlyArray<[string, Cell]> = [
   ["converged after (s)", (p) => fixed(p.convergenceMs / 1000, 2)],
+  ["first entry written after (s)", (p) => fixed(p.firstWriteMs && p.firstWriteMs / 1000, 2)],
   ["Kubernetes done after (s): rollouts; last pod gone", (p) => fixed(p.clusterMs && p.clusterMs / 1000, 2)],
   [
     "per pod p50 / p99 (ms): bound to a node -> entry; pod gone -> entry deleted",

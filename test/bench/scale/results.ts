@@ -13,6 +13,8 @@ export type ScalePhaseName = "floor" | "cold" | "churn" | "delete";
 export interface ScalePhase {
   /** From the phase's start to the server's time of the last entry write it waits for. */
   readonly convergenceMs: number;
+  /** From the phase's start to the server's time of its first entry write (cold start, floor). */
+  readonly firstWriteMs?: number;
   /** Per pod (churn: bound to a node -> entry created; delete: pod gone -> entry deleted). */
   readonly perPod?: PerPodLatency & { readonly pods: number; readonly unstamped: number };
   /** How long Kubernetes took (churn: the rollouts; delete: until the last pod was gone). */

@@ -170,7 +170,7 @@ async function runPods(scene: Scene): Promise<{ facts: PodFacts[]; expected: Exp
   await createWorkload(cluster.kubeConfig, plan, settings.inflight);
   const rollout: { current?: RolloutProgress } = {};
   progress.step(`waiting for ${settings.pods} pods to run`, () => rolloutDetail(rollout.current));
-  await waitForRollouts(cluster.kube, plan.deployments, settings.phaseTimeoutMs, rollout);
+  await waitForRollouts(cluster.kube, plan.deployments, settings.setupTimeoutMs, rollout);
   const facts = await listPodFacts(cluster.kube);
   const running = facts.filter((p) => p.phase === "Running" && p.podIP && p.nodeName && !p.terminating);
   if (facts.length !== settings.pods || running.length !== settings.pods) {
@@ -203,10 +203,7 @@ async function floorPhase(
     const t0 = Date.now();
     const started = await system.start(run.context);
     const reached = await wait.done(scene.timing.timeoutMs);
-    const { phase } = await window.settle(
-      { convergenceMs: latest(reached) - t0 },
-      async () => expected.lines,
-    );
+    const { phase } = await window.settle(writeTimes(reached, t0), async () => expected.lines);
     await started.stop?.();
     progress.note(`floor: ${expected.keys.length} entries in ${seconds(phase.convergenceMs)}`);
     return phase;
@@ -242,10 +239,7 @@ async function registrarPhases(
     logPaths.push(...running.logPaths);
     registrarLog = running.logPaths.find((path) => basename(path) === "registrar.log");
     const reached = await wait.done(scene.timing.timeoutMs);
-    const cold = await window.settle(
-      { convergenceMs: latest(reached) - t0 },
-      async () => start.expected.lines,
-    );
+    const cold = await window.settle(writeTimes(reached, t0), async () => start.expected.lines);
     results.phases.cold = cold.phase;
     progress.note(`cold start: every entry after ${seconds(cold.phase.convergenceMs)}`);
 
@@ -368,6 +362,14 @@ async function deletePhase(
   );
   progress.note(`delete: every entry of ${deleted.size} namespaces gone after ${seconds(convergenceMs)}`);
   return phase;
+}
+
+/** From `t0` to the first and to the last write of `reached`. */
+function writeTimes(
+  reached: ReadonlyMap<string, number>,
+  t0: number,
+): Pick<ScalePhase, "convergenceMs" | "firstWriteMs"> {
+  return { convergenceMs: latest(reached) - t0, firstWriteMs: Math.min(...reached.values()) - t0 };
 }
 
 /** Per-pod latencies from `since` to `reached`, with how many pods had no `since` stamp. */

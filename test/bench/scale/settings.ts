@@ -6,6 +6,7 @@
  * BENCH_SCALE_RESYNC_INTERVAL (0: the registrar's `--resync-interval`, 0 = only the start-up
  * resync), BENCH_SCALE_FLOOR (1; 0 skips the direct-write floor), BENCH_INFLIGHT (16: API calls in
  * flight when creating or patching workloads), BENCH_QUIET_MS (1500), BENCH_PHASE_TIMEOUT_S (1800),
+ * BENCH_SCALE_SETUP_TIMEOUT_S (3600: until every pod runs; 50,000 took 22 minutes on a loaded machine),
  * BENCH_NODE, BENCH_NODE_ARGS (as bench:compare) and BENCH_OUTPUT (.tmp/bench-scale.json).
  */
 import { type BenchEnv, envCount, type NodeCommand, nodeCommand } from "../compare/settings.js";
@@ -22,6 +23,7 @@ export interface ScaleSettings {
   readonly inflight: number;
   readonly quietMs: number;
   readonly phaseTimeoutMs: number;
+  readonly setupTimeoutMs: number;
   readonly node: NodeCommand;
   readonly output: string;
 }
@@ -52,6 +54,7 @@ export function readScaleSettings(env: BenchEnv): ScaleSettings {
     inflight: envCount(env, "BENCH_INFLIGHT", 16),
     quietMs: envCount(env, "BENCH_QUIET_MS", 1500, 0),
     phaseTimeoutMs: envCount(env, "BENCH_PHASE_TIMEOUT_S", 1800) * 1000,
+    setupTimeoutMs: envCount(env, "BENCH_SCALE_SETUP_TIMEOUT_S", 3600) * 1000,
     node: nodeCommand(env),
     output: env.BENCH_OUTPUT || ".tmp/bench-scale.json",
   };
