@@ -14,55 +14,31 @@ import { execFileSync } from "node:child_process";
 import { copyFile, mkdir, readdir, readFile } from "node:fs/promises";
 import { cpus, loadavg, release } from "node:os";
 import { basename, join } from "node:path";
-import type { Entry } from "../../../lib/planner/entry.js";
 import { type Cluster, startCluster } from "../../e2e/harness/cluster.js";
-import { CLUSTER, TRUST_DOMAIN } from "../compare/identity.js";
 import { MEASUREMENT, type Measurement } from "../compare/measurement.js";
-import { latencies, latest, seconds } from "../compare/phases.js";
-import { entryIdsByPod, podKey, podUids } from "../compare/pod-key.js";
-import type { Progress } from "../compare/progress.js";
+import { latest, seconds } from "../compare/phases.js";
 import { API_SERVER_ARGS } from "../compare/run-comparison.js";
 import { floor } from "../compare/systems/floor.js";
 import { projectBridge } from "../compare/systems/project-bridge.js";
 import { imageNodeOptions } from "../compare/systems/project-process.js";
-import {
-  CHURN_SERVICE_ACCOUNT,
-  createWorkload,
-  deleteNamespaces,
-  listPodFacts,
-  podsOf,
-  type RolloutProgress,
-  setServiceAccount,
-  waitForRollouts,
-} from "./cluster-workload.js";
-import {
-  deriveExpected,
-  type ExpectedEntries,
-  type PodFacts,
-  type ReconcileIdentity,
-} from "./expected-entries.js";
+import { createWorkload, listPodFacts, type RolloutProgress, waitForRollouts } from "./cluster-workload.js";
+import { deriveExpected, type ExpectedEntries, type PodFacts } from "./expected-entries.js";
 import { openPhaseWindow } from "./phase-window.js";
 import { type PodStampWatch, watchPodStamps } from "./pod-stamps.js";
 import type { ScalePhase, ScaleResults } from "./results.js";
 import { outsideWindows, resyncWindows } from "./resync-windows.js";
-import type { ScaleSettings } from "./settings.js";
+import {
+  created,
+  IDENTITY,
+  REGISTRAR_CONFIG,
+  rolloutDetail,
+  type ScaleOptions,
+  type Scene,
+} from "./scene.js";
 import { type SpireRun, startSpireRun } from "./spire-run.js";
-import { planWorkload, type WorkloadPlan } from "./workload-plan.js";
+import { churnPhase, deletePhase } from "./workload-phases.js";
+import { planWorkload } from "./workload-plan.js";
 
-/** The registrar's configuration (and the floor's): reconcile mode, identity from the service account. */
-const REGISTRAR_CONFIG = {
-  mode: "reconcile",
-  trust_domain: TRUST_DOMAIN,
-  cluster: CLUSTER,
-  log_level: "info",
-};
-/** What REGISTRAR_CONFIG means for the entries (the defaults of controller_name and disabled_namespaces). */
-const IDENTITY: ReconcileIdentity = {
-  trustDomain: TRUST_DOMAIN,
-  cluster: CLUSTER,
-  controllerName: "spire-k8s-registrar",
-  disabledNamespaces: ["kube-system", "kube-public"],
-};
 /** How this benchmark times and counts (MEASUREMENT is bench:compare's; the per-pod starts differ). */
 const SCALE_MEASUREMENT: Measurement = {
   ...MEASUREMENT,
@@ -82,26 +58,6 @@ const SCALE_MEASUREMENT: Measurement = {
 const KWOK_AT_SCALE = { nodeLeaseSeconds: 0, podStageParallelism: 16 } as const;
 /** etcd's default 2 GiB quota is not enough for 50,000 pods and their updates between compactions. */
 const ETCD_ARGS = ["--quota-backend-bytes=8589934592"];
-
-export interface ScaleOptions {
-  readonly settings: ScaleSettings;
-  readonly progress: Progress;
-  /** Where logs are copied when a step fails. */
-  readonly logsDir: string;
-}
-
-/** What the phases share. */
-interface Scene extends ScaleOptions {
-  readonly cluster: Cluster;
-  readonly plan: WorkloadPlan;
-  readonly timing: { readonly quietMs: number; readonly timeoutMs: number };
-}
-
-/** The cluster as a phase left it: its pods, and SPIRE's entries then. */
-interface State {
-  readonly facts: readonly PodFacts[];
-  readonly entries: readonly Entry[];
-}
 
 export async function runScale(options: ScaleOptions): Promise<ScaleResults> {
   const { settings, progress } = options;
@@ -263,123 +219,12 @@ async function registrarPhases(
   }
 }
 
-/** Moves the churned Deployments to another service account; done when SPIRE has followed. */
-async function churnPhase(
-  scene: Scene,
-  run: SpireRun,
-  stamps: PodStampWatch,
-  before: State,
-): Promise<{ phase: ScalePhase; state: State }> {
-  const { settings, progress, plan, cluster } = scene;
-  const churned = new Set(plan.churned.map((d) => `${d.namespace}/${d.name}`));
-  const oldKeys = before.facts
-    .filter((pod) => churned.has(`${pod.namespace}/${pod.app}`))
-    .map((pod) => podKey(pod.namespace, pod.name));
-  const oldIds = entryIdsByPod(before.entries, oldKeys, podUids());
-  if (oldIds.size !== oldKeys.length)
-    throw new Error(`${oldKeys.length - oldIds.size} churned pods had no entry`);
-
-  const window = openPhaseWindow(run, "churn", scene.timing);
-  const rollout: { current?: RolloutProgress } = {};
-  progress.step(
-    `churn: ${plan.churned.length} Deployments (${oldKeys.length} pods) to service account ${CHURN_SERVICE_ACCOUNT}`,
-    () => rolloutDetail(rollout.current),
-  );
-  const t0 = Date.now();
-  await setServiceAccount(cluster.kubeConfig, plan.churned, CHURN_SERVICE_ACCOUNT, settings.inflight);
-  await waitForRollouts(cluster.kube, plan.churned, scene.timing.timeoutMs, rollout);
-  const clusterMs = Date.now() - t0;
-  const replaced = (await podsOf(cluster.kube, plan.churned, settings.inflight)).filter(
-    (p) => !p.terminating,
-  );
-  const stale = replaced.filter((pod) => pod.serviceAccount !== CHURN_SERVICE_ACCOUNT);
-  if (stale.length > 0)
-    throw new Error(`${stale.length} pods of rolled-out Deployments kept the old account`);
-  const newKeys = replaced.map((pod) => podKey(pod.namespace, pod.name));
-  const createdWait = run.audit.created(newKeys);
-  const deletedWait = run.audit.deleted(oldIds);
-  progress.step(
-    "churn: rollouts done, waiting for SPIRE",
-    () =>
-      `${created(createdWait.reachedAt.size, newKeys.length)}, ` +
-      `${deletedWait.reachedAt.size}/${oldIds.size} old pods' entries deleted`,
-  );
-  const [createdAt, deletedAt] = await Promise.all([
-    createdWait.done(scene.timing.timeoutMs),
-    deletedWait.done(scene.timing.timeoutMs),
-  ]);
-  const convergenceMs = Math.max(latest(createdAt), latest(deletedAt)) - t0;
-  let facts: PodFacts[] = [];
-  const settled = await window.settle(
-    { convergenceMs, clusterMs, perPod: perPod(createdAt, stamps.scheduledAt, newKeys) },
-    async () => {
-      facts = await listPodFacts(cluster.kube);
-      return deriveExpected(facts, cluster.nodeNames, IDENTITY).lines;
-    },
-  );
-  progress.note(
-    `churn: converged after ${seconds(convergenceMs)} (rollouts ${seconds(clusterMs)}), ` +
-      `per pod p99 ${settled.phase.perPod?.p99Ms.toFixed(0)} ms`,
-  );
-  return { phase: settled.phase, state: { facts, entries: settled.entries } };
-}
-
-/** Deletes a fraction of the namespaces; done when their pods' entries are all gone. */
-async function deletePhase(
-  scene: Scene,
-  run: SpireRun,
-  stamps: PodStampWatch,
-  before: State,
-): Promise<ScalePhase> {
-  const { settings, progress, plan, cluster } = scene;
-  const deleted = new Set(plan.deletedNamespaces);
-  const goneKeys = before.facts
-    .filter((pod) => deleted.has(pod.namespace))
-    .map((pod) => podKey(pod.namespace, pod.name));
-  const ids = entryIdsByPod(before.entries, goneKeys, podUids());
-  if (ids.size !== goneKeys.length)
-    throw new Error(`${goneKeys.length - ids.size} pods had no entry to delete`);
-  const window = openPhaseWindow(run, "delete", scene.timing);
-  const wait = run.audit.deleted(ids);
-  progress.step(
-    `delete: ${deleted.size} namespaces (${goneKeys.length} pods)`,
-    () =>
-      `${goneKeys.filter((key) => stamps.goneAt.has(key)).length}/${goneKeys.length} pods gone, ` +
-      `${wait.reachedAt.size}/${ids.size} pods' entries deleted`,
-  );
-  const t0 = Date.now();
-  await deleteNamespaces(cluster.kubeConfig, plan.deletedNamespaces, settings.inflight);
-  const reached = await wait.done(scene.timing.timeoutMs);
-  const convergenceMs = latest(reached) - t0;
-  const goneAt = goneKeys.map((key) => stamps.goneAt.get(key)).filter((at) => at !== undefined);
-  const { phase } = await window.settle(
-    {
-      convergenceMs,
-      ...(goneAt.length === goneKeys.length ? { clusterMs: Math.max(...goneAt) - t0 } : {}),
-      perPod: perPod(reached, stamps.goneAt, goneKeys),
-    },
-    async () => deriveExpected(await listPodFacts(cluster.kube), cluster.nodeNames, IDENTITY).lines,
-  );
-  progress.note(`delete: every entry of ${deleted.size} namespaces gone after ${seconds(convergenceMs)}`);
-  return phase;
-}
-
 /** From `t0` to the first and to the last write of `reached`. */
 function writeTimes(
   reached: ReadonlyMap<string, number>,
   t0: number,
 ): Pick<ScalePhase, "convergenceMs" | "firstWriteMs"> {
   return { convergenceMs: latest(reached) - t0, firstWriteMs: Math.min(...reached.values()) - t0 };
-}
-
-/** Per-pod latencies from `since` to `reached`, with how many pods had no `since` stamp. */
-function perPod(
-  reached: ReadonlyMap<string, number>,
-  since: ReadonlyMap<string, number>,
-  keys: readonly string[],
-): NonNullable<ScalePhase["perPod"]> {
-  const stamped = keys.filter((key) => since.has(key)).length;
-  return { ...latencies(reached, since), pods: stamped, unstamped: keys.length - stamped };
 }
 
 /** The registrar's resyncs (from its log) and the full lists the proxy saw outside them. */
@@ -389,16 +234,6 @@ async function recordFullLists(run: SpireRun, registrarLog: string | undefined, 
   results.resyncs = windows;
   results.fullLists = [...run.proxy.fullLists];
   results.fullListsOutsideResyncs = outsideWindows(run.proxy.fullLists, windows);
-}
-
-function created(done: number, total: number): string {
-  return `${done}/${total} entries created`;
-}
-
-function rolloutDetail(current: RolloutProgress | undefined): string {
-  return current === undefined
-    ? "no reading yet"
-    : `${current.done}/${current.total} Deployments rolled out, ${current.available}/${current.wanted} pods available`;
 }
 
 /** The control plane's and components' logs (not etcd's data). */

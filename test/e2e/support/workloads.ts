@@ -270,7 +270,10 @@ export function workloads(kubeConfig: KubeConfig): Workloads {
   };
 }
 
-/** The pod template of every workload here: one container, a 5 s grace period (kwok honours none). */
+/**
+ * The pod template of every workload here: one container, a 5 s grace period (kwok ends a deletion
+ * after 300 ms anyway).
+ */
 function podTemplate(pod: PodTemplateInput, restartPolicy?: string): V1PodTemplateSpec {
   return {
     metadata: { labels: pod.labels, annotations: pod.annotations },
