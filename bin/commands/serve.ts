@@ -58,7 +58,9 @@ export const run: CommandRun = async (args, io) => {
   }
   const text = (name: string) => stringFlag(flags.value, name);
   const interval = text("resync-interval") ?? DEFAULT_RESYNC_INTERVAL;
-  const resyncIntervalMs = parseDurationMs(interval);
+  // "0" is no duration for the parser (it wants a unit and more than nothing), but here it means
+  // what the usage says: only the start-up resync.
+  const resyncIntervalMs = interval === "0" ? 0 : parseDurationMs(interval);
   if (resyncIntervalMs === undefined)
     return usageError(`--resync-interval ${JSON.stringify(interval)}: want a duration such as 5m`);
   let listen: { hostname?: string; port: number };

@@ -15,12 +15,11 @@ import { runComparison } from "./compare/run-comparison.js";
 import { readSettings } from "./compare/settings.js";
 import { selectedSystems } from "./compare/systems/index.js";
 import { REPO_ROOT } from "./compare/systems/project-process.js";
+import { exitOnSignals } from "./exit-on-signal.js";
 
 const SIX_HOURS_MS = 6 * 60 * 60 * 1000;
 
-// SIGINT/SIGTERM would end the worker without its exit hooks; exiting runs them, and the e2e
-// harness's hook kills every peer still running (by PID).
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => process.exit(130));
+exitOnSignals();
 
 describe.skipIf(skipWithoutPeers(["etcd", "kube-apiserver", "spire-server"]))("side by side", () => {
   it(

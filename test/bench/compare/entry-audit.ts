@@ -5,7 +5,8 @@
  *
  * - A pod's entry is created at the first successful create of an entry whose selectors name the
  *   pod (`k8s:ns` and `k8s:pod-name`, or spire-controller-manager's `k8s:pod-uid`, resolved through
- *   the UIDs the benchmark recorded; a UID not known yet is resolved once it is).
+ *   the UIDs the benchmark recorded; a UID not known yet is resolved once it is). A reconcile-mode
+ *   node entry (`k8s_psat:agent_node_name`) is recorded the same way under its `nodeKey`.
  * - Delete lines carry only the entry id, so a pod's entry is gone once every id it had in a list
  *   taken before the deletes has a successful delete line.
  * - The log is quiet when no entry write has succeeded for a while (refused writes change nothing).
@@ -15,7 +16,7 @@
  */
 import { type AuditRecord, isEntryWrite, parseAuditLine } from "./audit-line.js";
 import { type FileFollower, followFile } from "./file-follower.js";
-import { keyOfRef, type PodUids, podRefOfSelectors } from "./pod-key.js";
+import { keyOfRef, nodeKeyOfSelectors, type PodUids, podRefOfSelectors } from "./pod-key.js";
 
 /** What the log held, by kind of line (a batch call has one line per item). */
 export interface AuditCounts {
@@ -41,7 +42,10 @@ export interface Expectation {
 }
 
 export interface EntryAudit {
-  /** Waits for an entry to be created for every pod of `keys` (creates since the log began count). */
+  /**
+   * Waits for an entry to be created for every pod (or `nodeKey`) of `keys` (creates since the log
+   * began count).
+   */
   created(keys: readonly string[]): Expectation;
   /** Waits for every entry id of each pod of `idsByKey` (pod key -> its entries' ids) to be deleted. */
   deleted(idsByKey: ReadonlyMap<string, readonly string[]>): Expectation;
@@ -120,7 +124,11 @@ export async function followEntryAudit(logPath: string, uids: PodUids): Promise<
     else {
       counts.created++;
       const ref = podRefOfSelectors(audit.selectors);
-      if (ref === undefined) return;
+      if (ref === undefined) {
+        const node = nodeKeyOfSelectors(audit.selectors);
+        if (node !== undefined) noteCreate(node, audit.atMs);
+        return;
+      }
       const key = keyOfRef(ref, uids);
       if (key !== undefined) noteCreate(key, audit.atMs);
       else if ("uid" in ref && !unresolvedUids.has(ref.uid)) unresolvedUids.set(ref.uid, audit.atMs);

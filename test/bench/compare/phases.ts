@@ -142,7 +142,8 @@ async function settle(
   return { usage, audit, entries };
 }
 
-function countsSince(before: AuditCounts, after: AuditCounts): AuditCounts {
+/** The audit counts between two readings. */
+export function countsSince(before: AuditCounts, after: AuditCounts): AuditCounts {
   const diff = { ...after };
   for (const name of Object.keys(diff) as (keyof AuditCounts)[]) diff[name] -= before[name];
   return diff;
@@ -160,13 +161,17 @@ function phase(convergenceMs: number, settled: Settled, perPod?: PerPodLatency, 
 }
 
 /** The latest time in `reached` (the last pod to reach its state). */
-function latest(reached: ReadonlyMap<string, number>): number {
+export function latest(reached: ReadonlyMap<string, number>): number {
   let last = Number.NEGATIVE_INFINITY;
   for (const at of reached.values()) last = Math.max(last, at);
   return last;
 }
 
-function latencies(reached: ReadonlyMap<string, number>, since: ReadonlyMap<string, number>): PerPodLatency {
+/** Per pod, from its time in `since` to its time in `reached` (pods without both are left out). */
+export function latencies(
+  reached: ReadonlyMap<string, number>,
+  since: ReadonlyMap<string, number>,
+): PerPodLatency {
   const values: number[] = [];
   for (const [key, at] of reached) {
     const start = since.get(key);

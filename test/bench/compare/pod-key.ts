@@ -44,6 +44,24 @@ export function podRefOfSelectors(selectors: readonly Selector[]): PodRef | unde
   return namespace !== undefined && name !== undefined ? { key: podKey(namespace, name) } : undefined;
 }
 
+/**
+ * `node:<name>`: the key of a node's entry, for waiting on node entries as on pods' (a namespace
+ * cannot contain a colon, so it never equals a pod's key).
+ */
+export function nodeKey(name: string): string {
+  return `node:${name}`;
+}
+
+/** The node key of a reconcile-mode node entry (`k8s_psat:agent_node_name:<name>`), else undefined. */
+export function nodeKeyOfSelectors(selectors: readonly Selector[]): string | undefined {
+  for (const selector of selectors) {
+    if (selector.type === "k8s_psat" && selector.value.startsWith("agent_node_name:")) {
+      return nodeKey(selector.value.slice("agent_node_name:".length));
+    }
+  }
+  return undefined;
+}
+
 /** The key of the pod `ref` names, if known (a UID is known once the pod's create has returned). */
 export function keyOfRef(ref: PodRef, uids: PodUids): string | undefined {
   return "key" in ref ? ref.key : uids.keyOf(ref.uid);

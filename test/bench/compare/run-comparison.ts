@@ -21,7 +21,7 @@ import type { Settings } from "./settings.js";
 import type { SystemName, SystemUnderTest } from "./system.js";
 
 /** kube-apiserver limits high enough for a burst of hundreds of requests in flight. */
-const API_SERVER_ARGS = ["--max-requests-inflight=3000", "--max-mutating-requests-inflight=1500"];
+export const API_SERVER_ARGS = ["--max-requests-inflight=3000", "--max-mutating-requests-inflight=1500"];
 
 /** The systems whose entries must be equal (spire-controller-manager parents differ by design). */
 const PARITY_SYSTEMS: readonly SystemName[] = ["bridge", "knative", "go"];

@@ -34,16 +34,30 @@ export interface NodeCommand {
   readonly args: readonly string[];
 }
 
-export function readSettings(env: Readonly<Record<string, string | undefined>>): Settings {
-  const count = (name: string, fallback: number, least = 1): number => {
-    const raw = env[name];
-    if (raw === undefined || raw === "") return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < least) {
-      throw new Error(`${name}=${raw}: want an integer >= ${least}`);
-    }
-    return value;
+/** The environment the settings are read from. */
+export type BenchEnv = Readonly<Record<string, string | undefined>>;
+
+/** The integer `env[name]` (at least `least`), or `fallback` when it is unset or empty. */
+export function envCount(env: BenchEnv, name: string, fallback: number, least = 1): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < least) {
+    throw new Error(`${name}=${raw}: want an integer >= ${least}`);
+  }
+  return value;
+}
+
+/** BENCH_NODE and BENCH_NODE_ARGS: how the project's processes are started. */
+export function nodeCommand(env: BenchEnv): NodeCommand {
+  return {
+    path: env.BENCH_NODE || process.execPath,
+    args: (env.BENCH_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== ""),
   };
+}
+
+export function readSettings(env: BenchEnv): Settings {
+  const count = (name: string, fallback: number, least = 1): number => envCount(env, name, fallback, least);
   const list = (name: string, fallback: string): string[] =>
     (env[name] || fallback)
       .split(",")
@@ -78,10 +92,7 @@ export function readSettings(env: Readonly<Record<string, string | undefined>>):
     inflight: count("BENCH_INFLIGHT", 100),
     quietMs: count("BENCH_QUIET_MS", 1500, 0),
     phaseTimeoutMs: count("BENCH_PHASE_TIMEOUT_S", 900) * 1000,
-    node: {
-      path: env.BENCH_NODE || process.execPath,
-      args: (env.BENCH_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== ""),
-    },
+    node: nodeCommand(env),
     output: env.BENCH_OUTPUT || ".tmp/bench-compare.json",
   };
 }

@@ -16,7 +16,8 @@ export type SystemName = (typeof SYSTEM_NAMES)[number];
 /** A process the runner measures and stops. */
 export interface OwnedProcess {
   readonly pid: number;
-  stop(): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs` (the process's default when left out). */
+  stop(graceMs?: number): Promise<void>;
 }
 
 /** What a system gets for one run. */

@@ -48,16 +48,24 @@ export function releaseAll(): { pids: number[]; dirs: string[] } {
 function installExitHook(): void {
   if (exitHookInstalled) return;
   exitHookInstalled = true;
-  // 'exit' handlers must be synchronous: SIGKILL (no grace) and rmSync are.
-  process.on("exit", () => {
-    for (const pid of livePids) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
+  process.on("exit", killLivePeers);
+}
+
+/**
+ * SIGKILLs every peer not stopped yet and removes the temp dirs (kept with E2E_KEEP=1): what the exit
+ * hook does, for a process that is about to die without running it (a benchmark's signal handler).
+ * Synchronous, as 'exit' handlers must be: SIGKILL (no grace) and rmSync are.
+ */
+export function killLivePeers(): void {
+  for (const pid of livePids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
     }
-    if (process.env.E2E_KEEP === "1") return;
-    for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
-  });
+  }
+  livePids.clear();
+  if (process.env.E2E_KEEP === "1") return;
+  for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
+  liveDirs.clear();
 }

@@ -6,7 +6,6 @@
  * controllers do the rest (ReplicaSets, EndpointSlices, garbage collection, namespace deletion,
  * the "default" ServiceAccount of every namespace).
  */
-
 import { writeFile } from "node:fs/promises";
 import { request } from "node:https";
 import { join } from "node:path";
@@ -26,10 +25,21 @@ const POD_CIDR = "10.64.0.0/12";
 const CLIENT_QPS = ["--kube-api-qps=5000", "--kube-api-burst=10000"];
 const COMPONENT_READY_TIMEOUT_MS = 60_000;
 const NODE_CREATE_CONCURRENCY = 32;
+const NODE_LEASE_SECONDS = 40;
 
 export interface ClusterOptions extends Omit<ControlPlaneOptions, "serviceAccountAdmission"> {
   /** How many kwok nodes to register (`kwok-node-0` ...); each reports Ready before the start returns. */
   nodes: number;
+  /**
+   * Seconds of each kwok node's Lease (default 40; kwok renews it every quarter of that, so 1,000
+   * nodes cost 100 Lease writes a second). 0: no Leases, and kube-controller-manager's node
+   * lifecycle controller (which lifts the not-ready taint of new nodes) waits 24 h instead of 50 s
+   * for a heartbeat before it marks a node unreachable, taints it and evicts its pods: nothing renews
+   * one then.
+   */
+  nodeLeaseSeconds?: number;
+  /** kwok workers playing pod stages at once (starting pods, finishing deletions); kwok's default is 4. */
+  podStageParallelism?: number;
 }
 
 export interface Cluster extends ControlPlane {
@@ -57,6 +67,22 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     if (managerPort === undefined || schedulerPort === undefined)
       throw new Error("freePorts(2) returned fewer ports");
     const kubeconfig = `--kubeconfig=${plane.kubeconfigPath}`;
+    const leaseSeconds = opts.nodeLeaseSeconds ?? NODE_LEASE_SECONDS;
+    const stages = join(plane.runDir, "kwok-stages.yaml");
+    await writeFile(stages, KWOK_STAGES_YAML);
+    const kwokConfigs = [stages];
+    if (opts.podStageParallelism !== undefined) {
+      // A KwokConfiguration leaves kwok without the defaults of the options it omits: the other
+      // workers' counts are kwok's defaults, given again.
+      kwokConfigs.push(
+        await writeKwokOptions(plane.runDir, {
+          podPlayStageParallelism: opts.podStageParallelism,
+          nodePlayStageParallelism: 4,
+          nodeLeaseParallelism: 4,
+          podsOnNodeSyncParallelism: 1,
+        }),
+      );
+    }
     const componentStart = performance.now();
 
     const controllerManager = spawnPeer({
@@ -77,6 +103,7 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
         "--concurrent-service-endpoint-syncs=20",
         "--concurrent-gc-syncs=50",
         "--concurrent-namespace-syncs=20",
+        ...(leaseSeconds === 0 ? ["--node-monitor-grace-period=24h"] : []),
         ...CLIENT_QPS,
       ],
     });
@@ -94,19 +121,17 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
       ],
     });
     started.push(scheduler);
-    const stages = join(plane.runDir, "kwok-stages.yaml");
-    await writeFile(stages, KWOK_STAGES_YAML);
     const kwok = spawnPeer({
       name: "kwok",
       command: peerBinary("kwok"),
       logPath: join(plane.runDir, "kwok.log"),
       args: [
         kubeconfig,
-        `--config=${stages}`,
+        ...kwokConfigs.map((path) => `--config=${path}`),
         `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=fake`,
         `--cidr=${POD_CIDR}`,
         "--node-ip=10.32.0.1",
-        "--node-lease-duration-seconds=40",
+        `--node-lease-duration-seconds=${leaseSeconds}`,
       ],
     });
     started.push(kwok);
@@ -162,6 +187,14 @@ export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
     await stop();
     throw error;
   }
+}
+
+/** A KwokConfiguration file with `options` (kwok reads it beside the stages; flags still win). */
+async function writeKwokOptions(dir: string, options: Record<string, unknown>): Promise<string> {
+  const path = join(dir, "kwok-options.json");
+  const configuration = { apiVersion: "config.kwok.x-k8s.io/v1alpha1", kind: "KwokConfiguration", options };
+  await writeFile(path, `${JSON.stringify(configuration, null, 2)}\n`);
+  return path;
 }
 
 /** A node for kwok to manage, as a kubelet would register it (its status is kwok's job). */

@@ -27,6 +27,8 @@ export interface ControlPlaneOptions {
   admissionConfig?: { webhookClientUser: string } | { file: string };
   /** More kube-apiserver flags, e.g. `["--max-requests-inflight=2000"]` for load tests. */
   apiServerArgs?: readonly string[];
+  /** More etcd flags, e.g. `["--quota-backend-bytes=8589934592"]` for a cluster of 50,000 pods. */
+  etcdArgs?: readonly string[];
   /**
    * Keep the ServiceAccount admission plugin (a real cluster's default). Only with a
    * kube-controller-manager (`startCluster`), whose controller creates each namespace's "default"
@@ -89,6 +91,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
         `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeerPort}`,
         `--initial-cluster=e2e=http://127.0.0.1:${etcdPeerPort}`,
         "--unsafe-no-fsync",
+        ...(opts.etcdArgs ?? []),
       ],
     });
     started.push(etcd);

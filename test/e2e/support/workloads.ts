@@ -12,7 +12,10 @@ import {
   type KubeConfig,
   PatchStrategy,
   setHeaderOptions,
+  type V1Deployment,
   type V1Pod,
+  type V1PodTemplateSpec,
+  type V1RollingUpdateDeployment,
 } from "@kubernetes/client-node";
 import { waitForDefaultServiceAccount } from "../harness/cluster.js";
 import { eventually } from "./eventually.js";
@@ -83,16 +86,6 @@ export function workloads(kubeConfig: KubeConfig): Workloads {
   const discovery = kubeConfig.makeApiClient(DiscoveryV1Api);
   const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
-  const podTemplate = (pod: PodTemplateInput, restartPolicy?: string) => ({
-    metadata: { labels: pod.labels, annotations: pod.annotations },
-    spec: {
-      serviceAccountName: pod.serviceAccount ?? "default",
-      restartPolicy,
-      terminationGracePeriodSeconds: 5,
-      containers: [{ name: "app", image: "registry.invalid/app:1" }],
-    },
-  });
-
   const runningPods = (namespace: string, selector: Record<string, string>, count: number) =>
     eventually(
       async () => {
@@ -126,13 +119,8 @@ export function workloads(kubeConfig: KubeConfig): Workloads {
     await eventually(
       async () => {
         const d = await apps.readNamespacedDeployment({ namespace, name });
-        const s = d.status;
-        const done =
-          (s?.observedGeneration ?? 0) >= (d.metadata?.generation ?? 1) &&
-          (s?.updatedReplicas ?? 0) === replicas &&
-          (s?.replicas ?? 0) === replicas &&
-          (s?.availableReplicas ?? 0) === replicas;
-        if (!done) throw new Error(`deployment ${namespace}/${name}: ${JSON.stringify(s)}`);
+        if (!rolledOutTo(d, replicas))
+          throw new Error(`deployment ${namespace}/${name}: ${JSON.stringify(d.status)}`);
       },
       { what: `rollout of ${namespace}/${name}`, timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 200 },
     );
@@ -180,18 +168,7 @@ export function workloads(kubeConfig: KubeConfig): Workloads {
       );
     },
     async createDeployment(namespace, name, replicas, pod) {
-      await apps.createNamespacedDeployment({
-        namespace,
-        body: {
-          metadata: { name },
-          spec: {
-            replicas,
-            selector: { matchLabels: pod.labels },
-            strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
-            template: podTemplate(pod),
-          },
-        },
-      });
+      await apps.createNamespacedDeployment({ namespace, body: deploymentBody(name, replicas, pod) });
       return rolledOut(namespace, name, replicas);
     },
     async scaleDeployment(namespace, name, replicas) {
@@ -329,6 +306,57 @@ export function workloads(kubeConfig: KubeConfig): Workloads {
       );
     },
   };
+}
+
+/**
+ * The pod template of every workload here: one container, a 5 s grace period (kwok ends a deletion
+ * after 300 ms anyway).
+ */
+function podTemplate(pod: PodTemplateInput, restartPolicy?: string): V1PodTemplateSpec {
+  return {
+    metadata: { labels: pod.labels, annotations: pod.annotations },
+    spec: {
+      serviceAccountName: pod.serviceAccount ?? "default",
+      restartPolicy,
+      terminationGracePeriodSeconds: 5,
+      containers: [{ name: "app", image: "registry.invalid/app:1" }],
+    },
+  };
+}
+
+/**
+ * A Deployment of `replicas` pods selected by their labels. Rolling updates replace one pod at a
+ * time by default (`maxSurge: 1, maxUnavailable: 0`); Kubernetes' own default is 25% / 25%.
+ */
+export function deploymentBody(
+  name: string,
+  replicas: number,
+  pod: PodTemplateInput,
+  rollingUpdate: V1RollingUpdateDeployment = { maxSurge: 1, maxUnavailable: 0 },
+): V1Deployment {
+  return {
+    metadata: { name },
+    spec: {
+      replicas,
+      selector: { matchLabels: pod.labels },
+      strategy: { type: "RollingUpdate", rollingUpdate },
+      template: podTemplate(pod),
+    },
+  };
+}
+
+/**
+ * True when a Deployment's rollout is done, as `kubectl rollout status` sees it: the controller has
+ * seen its latest spec and all `replicas` pods are updated and available, with no old pod left.
+ */
+export function rolledOutTo(deployment: V1Deployment, replicas: number): boolean {
+  const s = deployment.status;
+  return (
+    (s?.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 1) &&
+    (s?.updatedReplicas ?? 0) === replicas &&
+    (s?.replicas ?? 0) === replicas &&
+    (s?.availableReplicas ?? 0) === replicas
+  );
 }
 
 function labelSelector(labels: Record<string, string>): string {

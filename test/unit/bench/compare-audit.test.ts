@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parseAuditLine, parseServerTime } from "../../bench/compare/audit-line.js";
 import { followEntryAudit } from "../../bench/compare/entry-audit.js";
 import { followFile } from "../../bench/compare/file-follower.js";
-import { entryIdsByPod, podUids } from "../../bench/compare/pod-key.js";
+import { entryIdsByPod, nodeKey, podUids } from "../../bench/compare/pod-key.js";
 
 /** An audit line as spire-server 1.13.3 writes it (fields trimmed to those that matter here). */
 function line(fields: Record<string, unknown>): string {
@@ -158,6 +158,18 @@ describe("following a log", () => {
       deleteRefused: 1,
       otherCalls: 0,
     });
+    await audit.stop();
+  });
+
+  it("times a reconcile-mode node entry's create under its node key", async () => {
+    const path = join(dir, "spire-server.log");
+    await writeFile(
+      path,
+      `${create("2026-12-01T06:00:01Z", "k8s_psat:agent_node_name:node-0,k8s_psat:cluster:bench")}\n`,
+    );
+    const audit = await followEntryAudit(path, podUids());
+    const times = await audit.created([nodeKey("node-0")]).done(2000);
+    expect(Object.fromEntries(times)).toEqual({ "node:node-0": parseServerTime("2026-12-01T06:00:01Z") });
     await audit.stop();
   });
 

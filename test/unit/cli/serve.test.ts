@@ -51,6 +51,17 @@ describe("registrar serve start-up errors", () => {
     expect(result.stderr).toContain(`cannot read kubeconfig ${missingKubeconfig}`);
   });
 
+  it("--resync-interval 0 (only the start-up resync) is taken; a non-duration is a usage error", async () => {
+    const config = file("reconcile.conf", `mode = "reconcile"\n${base}`);
+    const args = ["-config", config, "--kubeconfig", missingKubeconfig, "--watch", "--resync-interval"];
+    const zero = await serve([...args, "0"]);
+    expect(zero.code).toBe(1);
+    expect(zero.stderr).toContain(`cannot read kubeconfig ${missingKubeconfig}`);
+    const soon = await serve([...args, "soon"]);
+    expect(soon.code).toBe(2);
+    expect(soon.stderr).toContain('--resync-interval "soon": want a duration such as 5m');
+  });
+
   it("webhook mode without certificates names cert_path and what makes the files", async () => {
     const config = file("webhook.conf", `mode = "webhook"\naddr = "127.0.0.1:${await freePort()}"\n${base}`);
     // A kubeconfig that is never dialled: serve fails on the certificates first.

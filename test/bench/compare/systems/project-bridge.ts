@@ -10,7 +10,8 @@ import type { NodeCommand } from "../settings.js";
 import type { RunContext, RunningSystem, SystemUnderTest } from "../system.js";
 import { missingBuild, startNodeProcess, writeConfig } from "./project-process.js";
 
-export function projectBridge(node: NodeCommand): SystemUnderTest {
+/** `serveArgs` are more `registrar serve` flags, e.g. `["--resync-interval", "0"]`. */
+export function projectBridge(node: NodeCommand, serveArgs: readonly string[] = []): SystemUnderTest {
   return {
     name: "bridge",
     title: "project (bridge)",
@@ -36,6 +37,7 @@ export function projectBridge(node: NodeCommand): SystemUnderTest {
             address,
             "--kubeconfig",
             context.kubeconfigPath,
+            ...serveArgs,
           ],
           node,
           env: process.env,
