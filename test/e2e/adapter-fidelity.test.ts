@@ -10,7 +10,7 @@ import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from "vitest";
 import { toCloudEvent } from "../../lib/bridge/to-cloudevent.js";
-import { type Cluster, startCluster } from "./harness/cluster.js";
+import { CLUSTER_PEERS, type Cluster, startCluster } from "./harness/cluster.js";
 import { peerBinary, skipWithoutPeers } from "./harness/peers.js";
 import { freePorts } from "./harness/ports.js";
 import { type PeerProcess, printPeerLogs, spawnPeer, waitUntil } from "./harness/process.js";
@@ -61,15 +61,7 @@ async function startRecordingProxy(
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, recorded, server };
 }
 
-const PEERS = [
-  "etcd",
-  "kube-apiserver",
-  "kube-controller-manager",
-  "kube-scheduler",
-  "kwok",
-  "spire-server",
-  "apiserver_receive_adapter",
-] as const;
+const PEERS = [...CLUSTER_PEERS, "spire-server", "apiserver_receive_adapter"] as const;
 
 describe.skipIf(skipWithoutPeers(PEERS))("Knative ApiServerSource adapter fidelity", () => {
   let dir: RunDir | undefined;

@@ -29,7 +29,7 @@ import {
   SPIFFEID_VERSION,
   type SpiffeId,
 } from "../../lib/planner/spiffeid.js";
-import { type Cluster, kwokNode, startCluster } from "./harness/cluster.js";
+import { CLUSTER_PEERS, type Cluster, kwokNode, startCluster } from "./harness/cluster.js";
 import type { ControlPlane } from "./harness/kube.js";
 import { skipWithoutPeers } from "./harness/peers.js";
 import { freePort } from "./harness/ports.js";
@@ -83,14 +83,7 @@ async function writeServiceAccountKubeconfig(
   return path;
 }
 
-const PEERS = [
-  "etcd",
-  "kube-apiserver",
-  "kube-controller-manager",
-  "kube-scheduler",
-  "kwok",
-  "spire-server",
-] as const;
+const PEERS = [...CLUSTER_PEERS, "spire-server"] as const;
 
 describe.skipIf(skipWithoutPeers(PEERS))("crd mode end to end", () => {
   let dir = "";

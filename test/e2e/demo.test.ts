@@ -8,18 +8,12 @@ import { readFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { CLUSTER_PEERS } from "./harness/cluster.js";
 import { skipWithoutPeers } from "./harness/peers.js";
 
 const run = promisify(execFile);
 
-const PEERS = [
-  "etcd",
-  "kube-apiserver",
-  "kube-controller-manager",
-  "kube-scheduler",
-  "kwok",
-  "spire-server",
-] as const;
+const PEERS = [...CLUSTER_PEERS, "spire-server"] as const;
 
 describe.skipIf(skipWithoutPeers(PEERS))("npm run demo", () => {
   it("shows entries appearing and going away, then ends by itself", { timeout: 600_000 }, async () => {

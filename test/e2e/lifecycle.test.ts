@@ -33,7 +33,7 @@ import { type Bridge, startBridge } from "../../lib/bridge/bridge.js";
 import type { Entry } from "../../lib/planner/entry.js";
 import { createRuntime, reconcileContext } from "../../lib/runtime/runtime.js";
 import type { SpireClient } from "../../lib/spire/client.js";
-import { type Cluster, startCluster } from "./harness/cluster.js";
+import { CLUSTER_PEERS, type Cluster, startCluster } from "./harness/cluster.js";
 import { skipWithoutPeers } from "./harness/peers.js";
 import { freePort } from "./harness/ports.js";
 import { printPeerLogs } from "./harness/process.js";
@@ -50,14 +50,7 @@ const CLUSTER = "life";
 const SERVER_ID = `spiffe://${TD}/spire/server`;
 const NODES = 4;
 const CRD_FILE = new URL("../../knative/base/crd/spiffeid-crd.yaml", import.meta.url);
-const PEERS = [
-  "etcd",
-  "kube-apiserver",
-  "kube-controller-manager",
-  "kube-scheduler",
-  "kwok",
-  "spire-server",
-] as const;
+const PEERS = [...CLUSTER_PEERS, "spire-server"] as const;
 const logger = pino({ level: "silent" });
 const log = (line: string) => process.stderr.write(`[e2e] ${line}\n`);
 

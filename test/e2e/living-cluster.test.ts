@@ -5,14 +5,12 @@
  * gracefully, and a Job's pods finish.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Cluster, startCluster } from "./harness/cluster.js";
+import { CLUSTER_PEERS, type Cluster, startCluster } from "./harness/cluster.js";
 import { skipWithoutPeers } from "./harness/peers.js";
 import { printPeerLogs } from "./harness/process.js";
 import { workloads } from "./support/workloads.js";
 
-const PEERS = ["etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"] as const;
-
-describe.skipIf(skipWithoutPeers(PEERS))("living cluster: controller-manager, scheduler and kwok", () => {
+describe.skipIf(skipWithoutPeers(CLUSTER_PEERS))("living cluster: controller-manager, scheduler and kwok", () => {
   let cluster: Cluster | undefined;
   const live = (): Cluster => {
     if (cluster === undefined) throw new Error("cluster did not start (see beforeAll)");

@@ -7,7 +7,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Cluster, startCluster } from "./harness/cluster.js";
+import { CLUSTER_PEERS, type Cluster, startCluster } from "./harness/cluster.js";
 import { skipWithoutPeers } from "./harness/peers.js";
 import { freePort } from "./harness/ports.js";
 import { type PeerProcess, printPeerLogs, spawnPeer } from "./harness/process.js";
@@ -20,15 +20,7 @@ import { workloads } from "./support/workloads.js";
 const TD = "example.org";
 const log = (line: string) => process.stderr.write(`[e2e] ${line}\n`);
 
-const PEERS = [
-  "etcd",
-  "kube-apiserver",
-  "kube-controller-manager",
-  "kube-scheduler",
-  "kwok",
-  "spire-server",
-  "spire-agent",
-] as const;
+const PEERS = [...CLUSTER_PEERS, "spire-server", "spire-agent"] as const;
 
 describe.skipIf(skipWithoutPeers(PEERS))(
   "registrar plan and /readyz against the live cluster and server",

@@ -14,7 +14,7 @@ import { type Bridge, startBridge } from "../../lib/bridge/bridge.js";
 import type { Delivery } from "../../lib/bridge/sink.js";
 import type { PrintedEntry } from "../../lib/plan/format-plan.js";
 import type { SpireClient } from "../../lib/spire/client.js";
-import { type Cluster, kwokNode, startCluster } from "./harness/cluster.js";
+import { CLUSTER_PEERS, type Cluster, kwokNode, startCluster } from "./harness/cluster.js";
 import { skipWithoutPeers } from "./harness/peers.js";
 import { printPeerLogs } from "./harness/process.js";
 import { type SpireServer, startSpireServer } from "./harness/spire.js";
@@ -32,14 +32,7 @@ const ROOT = rootOf(CLUSTER);
 const LEASE_NAMESPACE = "default";
 const logger = pino({ level: "silent" });
 
-const PEERS = [
-  "etcd",
-  "kube-apiserver",
-  "kube-controller-manager",
-  "kube-scheduler",
-  "kwok",
-  "spire-server",
-] as const;
+const PEERS = [...CLUSTER_PEERS, "spire-server"] as const;
 
 describe.skipIf(skipWithoutPeers(PEERS))("reconcile mode end to end", () => {
   let plane: Cluster | undefined;

@@ -6,7 +6,7 @@
  */
 import { CustomObjectsApi } from "@kubernetes/client-node";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Cluster, startCluster } from "./harness/cluster.js";
+import { CLUSTER_PEERS, type Cluster, startCluster } from "./harness/cluster.js";
 import { applyCrds } from "./harness/crds.js";
 import { readEntries } from "./harness/entries.js";
 import { skipWithoutPeers } from "./harness/peers.js";
@@ -20,15 +20,7 @@ const TD = "example.org";
 const CLUSTER = "scm-e2e";
 const NS = "scm-app";
 
-const PEERS = [
-  "etcd",
-  "kube-apiserver",
-  "kube-controller-manager",
-  "kube-scheduler",
-  "kwok",
-  "spire-server",
-  "spire-controller-manager",
-] as const;
+const PEERS = [...CLUSTER_PEERS, "spire-server", "spire-controller-manager"] as const;
 
 describe.skipIf(skipWithoutPeers(PEERS))("spire-controller-manager harness", () => {
   let plane: Cluster | undefined;

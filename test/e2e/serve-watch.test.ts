@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from "vitest";
 import { type Serving, startServing } from "../../bin/serve/start-serving.js";
 import { createRuntime, type Runtime } from "../../lib/runtime/runtime.js";
-import { type Cluster, startCluster } from "./harness/cluster.js";
+import { CLUSTER_PEERS, type Cluster, startCluster } from "./harness/cluster.js";
 import { skipWithoutPeers } from "./harness/peers.js";
 import { printPeerLogs } from "./harness/process.js";
 import { type SpireServer, startSpireServer } from "./harness/spire.js";
@@ -20,14 +20,7 @@ import { workloads } from "./support/workloads.js";
 const TD = "example.org";
 const ROOT = `spiffe://${TD}/spire-k8s-registrar/serve/node`;
 
-const PEERS = [
-  "etcd",
-  "kube-apiserver",
-  "kube-controller-manager",
-  "kube-scheduler",
-  "kwok",
-  "spire-server",
-] as const;
+const PEERS = [...CLUSTER_PEERS, "spire-server"] as const;
 
 describe.skipIf(skipWithoutPeers(PEERS))("registrar serve --watch", () => {
   let dir: RunDir | undefined;

@@ -16,7 +16,7 @@ import { startPodAdmission } from "../../functions/pod-admission/start.js";
 import { createApp as createResyncApp } from "../../functions/resync/app.js";
 import type { ServedApp } from "../../lib/http/serve.js";
 import { createRuntime, type Runtime, reconcileContext } from "../../lib/runtime/runtime.js";
-import { type Cluster, startCluster } from "./harness/cluster.js";
+import { CLUSTER_PEERS, type Cluster, startCluster } from "./harness/cluster.js";
 import { skipWithoutPeers } from "./harness/peers.js";
 import { freePorts } from "./harness/ports.js";
 import { printPeerLogs } from "./harness/process.js";
@@ -76,14 +76,7 @@ function callWithoutClientCert(port: number, ca: Buffer): Promise<string> {
   });
 }
 
-const PEERS = [
-  "etcd",
-  "kube-apiserver",
-  "kube-controller-manager",
-  "kube-scheduler",
-  "kwok",
-  "spire-server",
-] as const;
+const PEERS = [...CLUSTER_PEERS, "spire-server"] as const;
 
 describe.skipIf(skipWithoutPeers(PEERS))("webhook mode end to end", () => {
   let dir = "";

@@ -27,6 +27,15 @@ const COMPONENT_READY_TIMEOUT_MS = 60_000;
 const NODE_CREATE_CONCURRENCY = 32;
 const NODE_LEASE_SECONDS = 40;
 
+/** The peers `startCluster` runs, for a test file's `skipWithoutPeers` (add what else it needs). */
+export const CLUSTER_PEERS = [
+  "etcd",
+  "kube-apiserver",
+  "kube-controller-manager",
+  "kube-scheduler",
+  "kwok",
+] as const;
+
 export interface ClusterOptions extends Omit<ControlPlaneOptions, "serviceAccountAdmission"> {
   /** How many kwok nodes to register (`kwok-node-0` ...); each reports Ready before the start returns. */
   nodes: number;
