@@ -68,36 +68,53 @@ export function createWatchCache(): WatchCache {
       synced.add(resource as Cached);
     },
     reader(api) {
+      /** From the cache once `resource` has synced, else from the API server. */
+      const read = <T>(resource: Cached, local: () => T, remote: () => Promise<T>): Promise<T> =>
+        synced.has(resource) ? Promise.resolve(local()) : remote();
       return {
         ...api,
         getPod: (namespace, name) =>
-          synced.has("pods")
-            ? Promise.resolve(pods.get(keyOf(namespace, name)))
-            : api.getPod(namespace, name),
+          read(
+            "pods",
+            () => pods.get(keyOf(namespace, name)),
+            () => api.getPod(namespace, name),
+          ),
         getNode: (name) =>
-          synced.has("nodes") ? Promise.resolve(nodes.get(keyOf(undefined, name))) : api.getNode(name),
+          read(
+            "nodes",
+            () => nodes.get(keyOf(undefined, name)),
+            () => api.getNode(name),
+          ),
         getEndpointSlice: (namespace, name) =>
-          synced.has("endpointslices")
-            ? Promise.resolve(endpointSlices.get(keyOf(namespace, name)))
-            : api.getEndpointSlice(namespace, name),
+          read(
+            "endpointslices",
+            () => endpointSlices.get(keyOf(namespace, name)),
+            () => api.getEndpointSlice(namespace, name),
+          ),
         listEndpointSlicesInNamespace: (namespace) =>
-          synced.has("endpointslices")
-            ? Promise.resolve(inNamespace(endpointSlices, namespace))
-            : api.listEndpointSlicesInNamespace(namespace),
+          read(
+            "endpointslices",
+            () => inNamespace(endpointSlices, namespace),
+            () => api.listEndpointSlicesInNamespace(namespace),
+          ),
         listEndpointSlicesOfService: (namespace, service) =>
-          synced.has("endpointslices")
-            ? Promise.resolve(
-                inNamespace(endpointSlices, namespace).filter((s) => serviceOfSlice(s) === service),
-              )
-            : api.listEndpointSlicesOfService(namespace, service),
+          read(
+            "endpointslices",
+            () => inNamespace(endpointSlices, namespace).filter((s) => serviceOfSlice(s) === service),
+            () => api.listEndpointSlicesOfService(namespace, service),
+          ),
         getEndpoints: (namespace, name) =>
-          synced.has("endpoints")
-            ? Promise.resolve(endpoints.get(keyOf(namespace, name)))
-            : api.getEndpoints(namespace, name),
+          read(
+            "endpoints",
+            () => endpoints.get(keyOf(namespace, name)),
+            () => api.getEndpoints(namespace, name),
+          ),
         listEndpointsInNamespace: (namespace) =>
-          synced.has("endpoints")
-            ? Promise.resolve(inNamespace(endpoints, namespace))
-            : api.listEndpointsInNamespace(namespace),
+          read(
+            "endpoints",
+            () => inNamespace(endpoints, namespace),
+            () => api.listEndpointsInNamespace(namespace),
+          ),
       };
     },
   };
