@@ -10,7 +10,7 @@
  * of the planner: IDs from the service account, parents from the node (or the cluster's alias in
  * webhook mode), DNS names from the Services' EndpointSlices.
  */
-import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import {
   AdmissionregistrationV1Api,
@@ -27,11 +27,10 @@ import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
 import { main } from "../../bin/main.js";
-import { startPodAdmission } from "../../functions/pod-admission/start.js";
 import { createApp as createResyncApp } from "../../functions/resync/app.js";
 import { type Bridge, startBridge } from "../../lib/bridge/bridge.js";
 import type { Entry } from "../../lib/planner/entry.js";
-import { createRuntime, reconcileContext } from "../../lib/runtime/runtime.js";
+import { reconcileContext } from "../../lib/runtime/runtime.js";
 import type { SpireClient } from "../../lib/spire/client.js";
 import { CLUSTER_PEERS, type Cluster, startCluster } from "./harness/cluster.js";
 import { skipWithoutPeers } from "./harness/peers.js";
@@ -43,6 +42,7 @@ import { startCrdFunctions } from "./support/crd-functions.js";
 import { eventually } from "./support/eventually.js";
 import { startReconcileFunctions } from "./support/reconcile-functions.js";
 import { allEntries } from "./support/spire-entries.js";
+import { startWebhookFunction } from "./support/webhook-function.js";
 import { type Workloads, workloads } from "./support/workloads.js";
 
 const TD = "example.org";
@@ -277,29 +277,17 @@ const webhookCase: ModeCase = {
       nodes: NODES,
       admissionConfig: { file: join(out, "admission-configuration.yaml") },
     });
-    const configPath = join(dir, "webhook.conf.json");
-    await writeFile(
-      configPath,
-      JSON.stringify({
-        mode: "webhook",
-        log_level: "debug",
-        log_path: join(dir, "pod-admission.log"),
-        trust_domain: TD,
-        cluster: CLUSTER,
-        server_socket_path: spire.socketPath,
-        addr: `127.0.0.1:${port}`,
-        cert_path: join(out, "cert.pem"),
-        key_path: join(out, "key.pem"),
-        cacert_path: join(out, "cacert.pem"),
-      }),
-    );
-    const runtime = await createRuntime({
-      functionName: "pod-admission",
-      configPath,
-      env: {},
+    const admission = await startWebhookFunction({
+      dir,
+      name: "pod-admission",
+      socketPath: spire.socketPath,
+      serving: { certPath: join(out, "cert.pem"), keyPath: join(out, "key.pem") },
+      caCertPath: join(out, "cacert.pem"),
+      config: { trust_domain: TD, cluster: CLUSTER },
+      port,
       kubeconfigPath: cluster.kubeconfigPath,
     });
-    const served = await startPodAdmission(runtime);
+    const { runtime } = admission;
     const configuration = parseAllDocuments(printed)
       .map((document) => document.toJS())
       .find(
@@ -322,10 +310,7 @@ const webhookCase: ModeCase = {
           const response = await resync.request("/", { method: "POST" });
           expect(response.status).toBe(200);
         },
-        async stop() {
-          await Promise.all(served.map((s) => s.close()));
-          runtime.close();
-        },
+        stop: admission.stop,
       },
     };
   },

@@ -22,6 +22,10 @@ export interface WebhookFunctionOptions {
   readonly caCertPath: string;
   /** The configuration (HCL JSON form): `trust_domain`, `cluster`, identity keys, ... */
   readonly config: Readonly<Record<string, unknown>>;
+  /** The port on 127.0.0.1 (default: a free one), when a webhook configuration already names it. */
+  readonly port?: number;
+  /** For the resync beside it, which reads the cluster (admission itself needs no Kubernetes access). */
+  readonly kubeconfigPath?: string;
 }
 
 export interface WebhookFunction {
@@ -33,7 +37,7 @@ export interface WebhookFunction {
 }
 
 export async function startWebhookFunction(options: WebhookFunctionOptions): Promise<WebhookFunction> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const configPath = join(options.dir, `${options.name}.conf.json`);
   await writeFile(
     configPath,
@@ -53,7 +57,12 @@ export async function startWebhookFunction(options: WebhookFunctionOptions): Pro
       2,
     ),
   );
-  const runtime = await createRuntime({ functionName: options.name, configPath, env: {} });
+  const runtime = await createRuntime({
+    functionName: options.name,
+    configPath,
+    env: {},
+    kubeconfigPath: options.kubeconfigPath,
+  });
   let served: ServedApp[] = [];
   try {
     served = await startPodAdmission(runtime);
