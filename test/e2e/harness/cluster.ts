@@ -48,8 +48,9 @@ export interface Cluster extends ControlPlane {
 /**
  * Starts the control plane (with `opts.crds` installed), then kube-controller-manager,
  * kube-scheduler and kwok, registers `opts.nodes` nodes and waits until every component is
- * healthy, the "default" namespace has its ServiceAccount and every node is Ready. Everything started is stopped if a step fails; `stop()`
- * stops kwok, the scheduler and the controller-manager, then the control plane.
+ * healthy, the "default" namespace has its ServiceAccount and every node is Ready. Everything
+ * started is stopped if a step fails; `stop()` stops kwok, the scheduler and the
+ * controller-manager, then the control plane.
  */
 export async function startCluster(opts: ClusterOptions): Promise<Cluster> {
   const log = opts.log ?? stderrLog;
