@@ -2,7 +2,8 @@
  * The living cluster itself (harness/cluster.ts): what the scenario tests and `npm run bench:scale`
  * rely on, checked once against the real components: pods of a Deployment are scheduled onto the
  * kwok nodes and run with IPs, a Service's EndpointSlices follow them, a deleted pod terminates
- * gracefully, and a Job's pods finish.
+ * gracefully, a pod with a readiness gate nobody sets runs but is not Ready, a pod no node matches
+ * stays unscheduled, and a Job's pods finish.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CLUSTER_PEERS, type Cluster, startCluster } from "./harness/cluster.js";
@@ -60,6 +61,17 @@ describe.skipIf(skipWithoutPeers(CLUSTER_PEERS))(
         "web",
         replaced.map((p) => p.metadata?.name ?? ""),
       );
+    });
+
+    it("keeps a pod with an unset readiness gate not Ready, its endpoint not ready, and an unmatched pod unscheduled", async () => {
+      const w = workloads(live().kubeConfig);
+      const gated = await w.runUnreadyPod("living", "gated", { labels: { app: "gated" } });
+      expect(gated.status?.podIP).toMatch(/^10\.(6[4-9]|7\d)\./);
+      await w.createService("living", "gated", { app: "gated" });
+      await w.serviceTargets("living", "gated", [], ["gated"]);
+      const pending = await w.createUnschedulablePod("living", "nowhere");
+      expect(pending.spec?.nodeName).toBeUndefined();
+      expect(pending.status?.phase).toBe("Pending");
     });
 
     it("runs a Job's pods to completion", async () => {

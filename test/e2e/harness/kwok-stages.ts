@@ -3,7 +3,9 @@
  * cluster.ts). kwok applies a stage's statusTemplate (a Go template producing YAML) to each object
  * its selector matches. Four stages, kept small on purpose:
  * - node-ready: a new node reports Ready with an InternalIP and room for a million pods;
- * - pod-running: a scheduled pod starts: Running, Ready, with a pod IP from kwok's --cidr pool;
+ * - pod-running: a scheduled pod starts: Running, Ready, with a pod IP from kwok's --cidr pool; a
+ *   pod with readiness gates is not Ready, as a kubelet leaves it while their conditions are unset
+ *   (nothing here sets them);
  * - pod-succeeded: a Job's running pod finishes one second later;
  * - pod-terminated: a deleted pod (deletionTimestamp set) is removed after a short grace period,
  *   as a kubelet does once its containers have stopped.
@@ -98,9 +100,17 @@ spec:
       - type: ContainersReady
         status: "True"
         lastTransitionTime: {{ $now | Quote }}
+      {{ if .spec.readinessGates }}
+      - type: Ready
+        status: "False"
+        reason: ReadinessGatesNotReady
+        message: the pod's readiness gates are not set
+        lastTransitionTime: {{ $now | Quote }}
+      {{ else }}
       - type: Ready
         status: "True"
         lastTransitionTime: {{ $now | Quote }}
+      {{ end }}
       containerStatuses:
       {{ range .spec.containers }}
       - name: {{ .name | Quote }}

@@ -1,8 +1,8 @@
 /**
  * Creates and deletes the objects an e2e test needs on a bare kube-apiserver, where no scheduler,
- * kubelet, service-account, endpoints or endpointslice controller runs: pods get `spec.nodeName` and
+ * kubelet, service-account or endpointslice controller runs: pods get `spec.nodeName` and
  * `serviceAccountName` up front, pod IPs are written through the status subresource, EndpointSlices
- * and Endpoints are made by hand, and pod deletion is immediate (grace period 0) and checked.
+ * are made by hand, and pod deletion is immediate (grace period 0) and checked.
  */
 import { CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
 import { eventually } from "./eventually.js";
@@ -16,13 +16,10 @@ export interface PodSpecInput {
   readonly annotations?: Record<string, string>;
 }
 
-/** A pod behind a Service, as an EndpointSlice or Endpoints address. */
+/** A ready pod behind a Service, as an EndpointSlice endpoint. */
 export interface ServiceTarget {
   readonly pod: string;
   readonly ip: string;
-  readonly hostname?: string;
-  /** Default true; a not-ready target is a slice endpoint with `ready: false`, a `notReadyAddresses` entry. */
-  readonly ready?: boolean;
 }
 
 export interface KubeObjects {
@@ -36,8 +33,6 @@ export interface KubeObjects {
   setPodIp(namespace: string, name: string, ip: string): Promise<void>;
   /** Deletes with grace period 0 and waits until the API server no longer has the pod. */
   deletePod(namespace: string, name: string): Promise<void>;
-  /** Endpoints `name` whose addresses target the given pods (by IP and targetRef). */
-  createEndpoints(namespace: string, name: string, targets: readonly ServiceTarget[]): Promise<void>;
   /**
    * The IPv4 EndpointSlice `<serviceName>-1` of Service `serviceName` (labelled
    * `kubernetes.io/service-name`), with one endpoint per target, as the EndpointSlice controller writes
@@ -48,15 +43,6 @@ export interface KubeObjects {
     serviceName: string,
     targets: readonly ServiceTarget[],
   ): Promise<string>;
-  /**
-   * Both for the same targets: the Service's Endpoints and its EndpointSlice, for tests that run the
-   * Go registrar (it reads Endpoints only) beside the project (EndpointSlices, endpoints_source's default).
-   */
-  createEndpointsAndSlice(
-    namespace: string,
-    serviceName: string,
-    targets: readonly ServiceTarget[],
-  ): Promise<void>;
 }
 
 export function kubeObjects(kubeConfig: KubeConfig): KubeObjects {
@@ -71,7 +57,7 @@ export function kubeObjects(kubeConfig: KubeConfig): KubeObjects {
         uid: pod.metadata?.uid,
       }),
     );
-  const objects: KubeObjects = {
+  return {
     core,
     discovery,
     async createNamespace(name) {
@@ -114,29 +100,6 @@ export function kubeObjects(kubeConfig: KubeConfig): KubeObjects {
         { what: `pod ${namespace}/${name} to disappear` },
       );
     },
-    async createEndpoints(namespace, name, targets) {
-      const refs = await podRefs(namespace, targets);
-      const address = (t: ServiceTarget, i: number) => ({
-        ip: t.ip,
-        hostname: t.hostname,
-        targetRef: refs[i],
-      });
-      const ready = targets.flatMap((t, i) => (t.ready === false ? [] : [address(t, i)]));
-      const notReady = targets.flatMap((t, i) => (t.ready === false ? [address(t, i)] : []));
-      await core.createNamespacedEndpoints({
-        namespace,
-        body: {
-          metadata: { name },
-          subsets: [
-            {
-              addresses: ready,
-              ...(notReady.length > 0 ? { notReadyAddresses: notReady } : {}),
-              ports: [{ name: "http", port: 8080, protocol: "TCP" }],
-            },
-          ],
-        },
-      });
-    },
     async createEndpointSlice(namespace, serviceName, targets) {
       const refs = await podRefs(namespace, targets);
       const name = `${serviceName}-1`;
@@ -147,8 +110,7 @@ export function kubeObjects(kubeConfig: KubeConfig): KubeObjects {
           addressType: "IPv4",
           endpoints: targets.map((t, i) => ({
             addresses: [t.ip],
-            conditions: { ready: t.ready !== false, serving: t.ready !== false, terminating: false },
-            hostname: t.hostname,
+            conditions: { ready: true, serving: true, terminating: false },
             targetRef: refs[i],
           })),
           ports: [{ name: "http", port: 8080, protocol: "TCP" }],
@@ -156,10 +118,5 @@ export function kubeObjects(kubeConfig: KubeConfig): KubeObjects {
       });
       return name;
     },
-    async createEndpointsAndSlice(namespace, serviceName, targets) {
-      await objects.createEndpoints(namespace, serviceName, targets);
-      await objects.createEndpointSlice(namespace, serviceName, targets);
-    },
   };
-  return objects;
 }

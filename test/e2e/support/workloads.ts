@@ -14,6 +14,7 @@ import {
   setHeaderOptions,
   type V1Deployment,
   type V1Pod,
+  type V1PodSpec,
   type V1PodTemplateSpec,
   type V1RollingUpdateDeployment,
 } from "@kubernetes/client-node";
@@ -22,6 +23,12 @@ import { eventually } from "./eventually.js";
 
 /** How long a workload may take to settle: the controllers and kwok act within a second or two. */
 const SETTLE_TIMEOUT_MS = 60_000;
+/** A readiness gate nothing in the living cluster sets (kwok-stages.ts keeps such pods not Ready). */
+const NEVER_SET_GATE = "example.com/never-set";
+/** A node label no node has, for pods the scheduler cannot place. */
+const NO_NODE_LABEL = "example.com/no-such-node";
+
+type PodSpecExtra = Pick<V1PodSpec, "readinessGates" | "nodeSelector">;
 
 export interface PodTemplateInput {
   /** Labels of the pods (and the workload's selector). */
@@ -40,6 +47,16 @@ export interface Workloads {
   createServiceAccount(namespace: string, name: string): Promise<void>;
   /** A bare pod, as `kubectl run` makes it; returns it once it is scheduled and Running with an IP. */
   runPod(namespace: string, name: string, pod?: Partial<PodTemplateInput>): Promise<V1Pod>;
+  /**
+   * A bare pod with a readiness gate nobody sets: returns it once it is Running with an IP but not
+   * Ready (its Services list it as a not-ready endpoint).
+   */
+  runUnreadyPod(namespace: string, name: string, pod?: Partial<PodTemplateInput>): Promise<V1Pod>;
+  /**
+   * A bare pod whose nodeSelector no node matches: returns it once the scheduler has found it
+   * Unschedulable (it stays Pending, with no node).
+   */
+  createUnschedulablePod(namespace: string, name: string, pod?: Partial<PodTemplateInput>): Promise<V1Pod>;
   createDeployment(
     namespace: string,
     name: string,
@@ -57,8 +74,8 @@ export interface Workloads {
     replicas: number,
     pod: PodTemplateInput,
   ): Promise<V1Pod[]>;
-  /** A Job of `completions` pods; returns once the Job is Complete. */
-  runJob(namespace: string, name: string, completions: number, pod: PodTemplateInput): Promise<void>;
+  /** A Job of `completions` pods; returns its pods (Succeeded) once the Job is Complete. */
+  runJob(namespace: string, name: string, completions: number, pod: PodTemplateInput): Promise<V1Pod[]>;
   /** A ClusterIP Service selecting `selector`, on port 80. */
   createService(namespace: string, name: string, selector: Record<string, string>): Promise<void>;
   /** Changes a pod's labels (e.g. to take it out of a Service's selector). */
@@ -75,8 +92,16 @@ export interface Workloads {
   deleteNode(name: string): Promise<void>;
   /** The Running, not-terminating pods matching `selector`, once there are exactly `count`. */
   runningPods(namespace: string, selector: Record<string, string>, count: number): Promise<V1Pod[]>;
-  /** The names of the pods a Service's EndpointSlices list as ready, once they equal `expected`. */
-  serviceTargets(namespace: string, service: string, expected: readonly string[]): Promise<string[]>;
+  /**
+   * The names of the pods a Service's EndpointSlices list as ready, once they equal `expected` (and,
+   * when `notReady` is given, the names of those listed as not ready equal it).
+   */
+  serviceTargets(
+    namespace: string,
+    service: string,
+    expected: readonly string[],
+    notReady?: readonly string[],
+  ): Promise<string[]>;
 }
 
 export function workloads(kubeConfig: KubeConfig): Workloads {
@@ -108,6 +133,38 @@ export function workloads(kubeConfig: KubeConfig): Workloads {
         timeoutMs: SETTLE_TIMEOUT_MS,
         intervalMs: 200,
       },
+    );
+
+  /** A bare pod as `kubectl run` makes it, with `extra` in its spec. */
+  const createBarePod = async (
+    namespace: string,
+    name: string,
+    pod: Partial<PodTemplateInput>,
+    extra: PodSpecExtra = {},
+  ) => {
+    const labels = pod.labels ?? { run: name };
+    await core.createNamespacedPod({
+      namespace,
+      body: {
+        metadata: { name, labels, annotations: pod.annotations },
+        spec: { ...podSpec({ ...pod, labels }), ...extra },
+      },
+    });
+  };
+
+  /** The pod as served, once `check` holds for it. */
+  const podWhen = (namespace: string, name: string, what: string, check: (pod: V1Pod) => boolean) =>
+    eventually(
+      async () => {
+        const pod = await core.readNamespacedPod({ namespace, name });
+        if (!check(pod)) {
+          throw new Error(
+            `pod ${namespace}/${name} is ${pod.status?.phase} on ${pod.spec?.nodeName ?? "no node"}: ${JSON.stringify(pod.status?.conditions)}`,
+          );
+        }
+        return pod;
+      },
+      { what: `pod ${namespace}/${name} ${what}`, timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 100 },
     );
 
   const deploymentSelector = async (namespace: string, name: string) => {
@@ -149,22 +206,22 @@ export function workloads(kubeConfig: KubeConfig): Workloads {
       await core.createNamespacedServiceAccount({ namespace, body: { metadata: { name } } });
     },
     async runPod(namespace, name, pod = {}) {
-      const template = podTemplate({ ...pod, labels: pod.labels ?? { run: name } });
-      await core.createNamespacedPod({
+      await createBarePod(namespace, name, pod);
+      return podWhen(namespace, name, "to run", isRunning);
+    },
+    async runUnreadyPod(namespace, name, pod = {}) {
+      await createBarePod(namespace, name, pod, { readinessGates: [{ conditionType: NEVER_SET_GATE }] });
+      return podWhen(
         namespace,
-        body: { metadata: { ...template.metadata, name }, spec: template.spec },
-      });
-      return eventually(
-        async () => {
-          const running = await core.readNamespacedPod({ namespace, name });
-          if (running.status?.phase !== "Running" || !running.status.podIP) {
-            throw new Error(
-              `pod ${namespace}/${name} is ${running.status?.phase} on ${running.spec?.nodeName ?? "no node"}`,
-            );
-          }
-          return running;
-        },
-        { what: `pod ${namespace}/${name} to run`, timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 100 },
+        name,
+        "to run, not ready",
+        (running) => isRunning(running) && hasCondition(running, "Ready", "False"),
+      );
+    },
+    async createUnschedulablePod(namespace, name, pod = {}) {
+      await createBarePod(namespace, name, pod, { nodeSelector: { [NO_NODE_LABEL]: "true" } });
+      return podWhen(namespace, name, "to be unschedulable", (pending) =>
+        hasCondition(pending, "PodScheduled", "False"),
       );
     },
     async createDeployment(namespace, name, replicas, pod) {
@@ -221,14 +278,20 @@ export function workloads(kubeConfig: KubeConfig): Workloads {
           },
         },
       });
-      await eventually(
+      const job = await eventually(
         async () => {
           const job = await batch.readNamespacedJob({ namespace, name });
           if ((job.status?.succeeded ?? 0) < completions)
             throw new Error(`job ${name}: ${JSON.stringify(job.status)}`);
+          return job;
         },
         { what: `job ${namespace}/${name} to complete`, timeoutMs: SETTLE_TIMEOUT_MS, intervalMs: 250 },
       );
+      const pods = await core.listNamespacedPod({
+        namespace,
+        labelSelector: labelSelector(job.spec?.selector?.matchLabels ?? {}),
+      });
+      return pods.items;
     },
     async createService(namespace, name, selector) {
       await core.createNamespacedService({
@@ -279,8 +342,9 @@ export function workloads(kubeConfig: KubeConfig): Workloads {
       await core.deleteNode({ name });
     },
     runningPods,
-    serviceTargets(namespace, service, expected) {
+    serviceTargets(namespace, service, expected, notReady) {
       const want = [...expected].sort();
+      const wantNotReady = notReady && [...notReady].sort();
       return eventually(
         async () => {
           const slices = await discovery.listNamespacedEndpointSlice({
@@ -288,16 +352,22 @@ export function workloads(kubeConfig: KubeConfig): Workloads {
             labelSelector: `kubernetes.io/service-name=${service}`,
           });
           const targets = new Set<string>();
+          const notReadyTargets = new Set<string>();
           for (const slice of slices.items) {
             for (const endpoint of slice.endpoints) {
-              if (endpoint.conditions?.ready !== false && endpoint.targetRef?.name)
-                targets.add(endpoint.targetRef.name);
+              if (!endpoint.targetRef?.name) continue;
+              if (endpoint.conditions?.ready !== false) targets.add(endpoint.targetRef.name);
+              else notReadyTargets.add(endpoint.targetRef.name);
             }
           }
           const got = [...targets].sort();
-          if (JSON.stringify(got) !== JSON.stringify(want)) {
+          const gotNotReady = [...notReadyTargets].sort();
+          if (
+            JSON.stringify(got) !== JSON.stringify(want) ||
+            (wantNotReady && JSON.stringify(gotNotReady) !== JSON.stringify(wantNotReady))
+          ) {
             throw new Error(
-              `service ${namespace}/${service} targets ${got.join(",")}, want ${want.join(",")}`,
+              `service ${namespace}/${service} targets ${got.join(",")} (not ready: ${gotNotReady.join(",")}), want ${want.join(",")} (not ready: ${wantNotReady?.join(",") ?? "any"})`,
             );
           }
           return got;
@@ -309,18 +379,22 @@ export function workloads(kubeConfig: KubeConfig): Workloads {
 }
 
 /**
- * The pod template of every workload here: one container, a 5 s grace period (kwok ends a deletion
+ * The pod spec of every workload here: one container, a 5 s grace period (kwok ends a deletion
  * after 300 ms anyway).
  */
+function podSpec(pod: PodTemplateInput, restartPolicy?: string): V1PodSpec {
+  return {
+    serviceAccountName: pod.serviceAccount ?? "default",
+    restartPolicy,
+    terminationGracePeriodSeconds: 5,
+    containers: [{ name: "app", image: "registry.invalid/app:1" }],
+  };
+}
+
 function podTemplate(pod: PodTemplateInput, restartPolicy?: string): V1PodTemplateSpec {
   return {
     metadata: { labels: pod.labels, annotations: pod.annotations },
-    spec: {
-      serviceAccountName: pod.serviceAccount ?? "default",
-      restartPolicy,
-      terminationGracePeriodSeconds: 5,
-      containers: [{ name: "app", image: "registry.invalid/app:1" }],
-    },
+    spec: podSpec(pod, restartPolicy),
   };
 }
 
@@ -358,6 +432,11 @@ export function rolledOutTo(deployment: V1Deployment, replicas: number): boolean
     (s?.availableReplicas ?? 0) === replicas
   );
 }
+
+const isRunning = (pod: V1Pod) => pod.status?.phase === "Running" && Boolean(pod.status.podIP);
+
+const hasCondition = (pod: V1Pod, type: string, status: "True" | "False") =>
+  pod.status?.conditions?.some((c) => c.type === type && c.status === status) ?? false;
 
 function labelSelector(labels: Record<string, string>): string {
   return Object.entries(labels)
