@@ -4,6 +4,7 @@
  * and a node/pod name collision are left alone with a warning. An object owned by another UID (a
  * StatefulSet pod recreated with the same name, a re-registered node) belongs to an object that is gone:
  * it is deleted and finalized here, at once (no garbage collector needed), and the new one is created.
+ * An owner being deleted (a terminating pod) keeps the SpiffeID it has, but never gets a new one.
  */
 import { LogField } from "../log/log-fields.js";
 import type { DesiredSpiffeId } from "../planner/derive-crd.js";
@@ -20,6 +21,13 @@ export interface DerivedTarget {
   readonly name: string;
   /** What the SpiffeID must be; undefined: the owner is gone or gets no identity, so it must not exist. */
   readonly desired: DesiredSpiffeId | undefined;
+  /**
+   * The owner has a deletionTimestamp. Its SpiffeID is kept up to date while it lasts, but none is
+   * created for it: the garbage collector deletes the SpiffeIDs of an owner that is gone, and may do it
+   * before the new one's status records its entry, which its finalizer would then leave in SPIRE.
+   * (A SpiffeID deleted, by the collector or anyone, while its owner terminates is not brought back.)
+   */
+  readonly ownerTerminating?: boolean;
 }
 
 /**
@@ -83,6 +91,10 @@ async function ensureOnce(
   }
   if (desired === undefined) return { ok: true, summary };
   if (current === undefined) {
+    if (target.ownerTerminating) {
+      logger.debug(`the ${target.kind} is being deleted: no new SpiffeID for it`);
+      return { ok: true, summary };
+    }
     await context.spiffeIds.create({
       metadata: { ...desired.metadata, finalizers: [SPIFFEID_FINALIZER] },
       spec: desired.spec,

@@ -1,7 +1,8 @@
 /**
  * A pod event in CRD mode (`pod_controller`): the pod is re-read and its SpiffeID made to match it — created,
  * rewritten when any derived field changed (not only spec.spiffeId, as in Go), replaced when a same-named
- * predecessor still holds it, deleted when the pod is gone, terminal or gets no identity.
+ * predecessor still holds it, deleted when the pod is gone, terminal or gets no identity; never created
+ * for a terminating pod (ensure-spiffeid.ts).
  */
 
 import { serviceEndpointsReader } from "../k8s/service-endpoints.js";
@@ -40,5 +41,11 @@ export async function reconcilePodSpiffeId(
   const warnings: Warning[] = [];
   const desired = pod ? derivePodSpiffeIdResource(pod, inNamespace, rules.value, warnings) : undefined;
   logWarnings({ desired: [], warnings }, logger);
-  return ensureDerivedSpiffeId(context, { kind: "Pod", namespace: ref.namespace, name: ref.name, desired });
+  return ensureDerivedSpiffeId(context, {
+    kind: "Pod",
+    namespace: ref.namespace,
+    name: ref.name,
+    desired,
+    ownerTerminating: pod?.metadata?.deletionTimestamp !== undefined,
+  });
 }

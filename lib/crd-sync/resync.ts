@@ -117,12 +117,21 @@ async function deriveStep(
   summary.warnings = derivation.warnings.length;
 
   const byName = new Map(existing.map((spiffeId) => [nameKey(spiffeId), spiffeId]));
+  const terminating = new Set(
+    pods
+      .filter((pod) => pod.metadata?.deletionTimestamp !== undefined)
+      .map((pod) => `${pod.metadata?.namespace}/${pod.metadata?.name}`),
+  );
   const wanted = new Set<string>();
   const targets: { target: DerivedTarget; known: SpiffeId | null }[] = derivation.desired.map((desired) => {
     const key = nameKey(desired);
     wanted.add(key);
     const kind = desired.metadata.ownerReferences[0]?.kind === "Node" ? ("Node" as const) : ("Pod" as const);
-    return { target: { kind, ...desired.metadata, desired }, known: byName.get(key) ?? null };
+    const ownerTerminating = kind === "Pod" && terminating.has(key);
+    return {
+      target: { kind, ...desired.metadata, desired, ownerTerminating },
+      known: byName.get(key) ?? null,
+    };
   });
   for (const spiffeId of existing) {
     if (wanted.has(nameKey(spiffeId))) continue;

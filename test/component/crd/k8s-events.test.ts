@@ -181,6 +181,36 @@ describe("k8s-events (crd mode)", () => {
     expect(await rig.entries()).toHaveLength(1);
   });
 
+  it("keeps a terminating pod's SpiffeID, but does not bring one back once deleted (the garbage collector's)", async () => {
+    rig = await startCrdRig();
+    rig.cluster.putPod(pod("web-1"));
+    await event("add", "Pod", "web-1", "default");
+    await rig.deliverSpiffeIdEvents();
+    const terminating = pod("web-1", { labels: { app: "web" } });
+    rig.cluster.putPod({
+      ...terminating,
+      metadata: { ...terminating.metadata, deletionTimestamp: "2026-01-01T00:00:00Z" },
+    });
+    expect((await event("update", "Pod", "web-1", "default")).status).toBe(204);
+    expect(rig.spiffeId("default", "web-1")?.metadata.deletionTimestamp).toBeUndefined();
+    expect(await rig.entries()).toHaveLength(1);
+
+    // The pod's last update is read while it still terminates, its SpiffeID after the collector deleted it.
+    await rig.store.delete("default", "web-1");
+    expect((await event("update", "Pod", "web-1", "default")).status).toBe(204);
+    expect(rig.spiffeId("default", "web-1")).toBeUndefined();
+    await rig.deliverSpiffeIdEvents();
+    expect(rig.store.all()).toEqual([]);
+    expect(await rig.entries()).toEqual([]);
+    // A resync in that state agrees.
+    expect((await rig.runResync()).body).toMatchObject({
+      status: "done",
+      spiffeIdsCreated: 0,
+      entriesCreated: 0,
+    });
+    expect(rig.store.all()).toEqual([]);
+  });
+
   it("gives no SpiffeID to pods without a node, in disabled namespaces, or gated off by identity_template_label", async () => {
     rig = await startCrdRig(crdConfig({ identityTemplateLabel: "spiffe.io/spiffe-id" }));
     rig.cluster.putPod(pod("pending", { node: "" }));
