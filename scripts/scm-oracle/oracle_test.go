@@ -10,10 +10,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"strconv"
 	"testing"
 	"text/template"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 )
 
 type oracleObjects struct {
@@ -91,5 +95,58 @@ func TestOracleTemplates(t *testing.T) {
 		}
 		s := buf.String()
 		return templateAnswer{Output: &s}
+	})
+}
+
+type durationCase struct {
+	Value json.RawMessage `json:"value"`
+}
+
+type durationAnswer struct {
+	Nanoseconds *string `json:"nanoseconds,omitempty"`
+	Seconds     *int32  `json:"seconds,omitempty"`
+	Error       *string `json:"error,omitempty"`
+}
+
+// TestOracleDurations decodes each value as a ClusterSPIFFEID's `ttl` (a metav1.Duration) and converts it
+// to seconds as SCM sends it to SPIRE.
+func TestOracleDurations(t *testing.T) {
+	oracleSuite(t, "ORACLE_DURATIONS", func(c durationCase) durationAnswer {
+		var d metav1.Duration
+		if err := json.Unmarshal(c.Value, &d); err != nil {
+			return durationAnswer{Error: errText(err)}
+		}
+		ns := strconv.FormatInt(int64(d.Duration), 10)
+		seconds := int32(d.Duration / time.Second) //nolint: gosec // as SCM converts it
+		return durationAnswer{Nanoseconds: &ns, Seconds: &seconds}
+	})
+}
+
+type selectorCase struct {
+	Selector *metav1.LabelSelector `json:"selector"`
+	Labels   []map[string]string   `json:"labels"`
+}
+
+type selectorAnswer struct {
+	Error   *string `json:"error,omitempty"`
+	Matches []bool  `json:"matches,omitempty"`
+}
+
+// TestOracleSelectors converts each selector as ParseClusterSPIFFEIDSpec does (a nil selector is not
+// converted and selects everything, as SCM lists without one) and matches it against label sets.
+func TestOracleSelectors(t *testing.T) {
+	oracleSuite(t, "ORACLE_SELECTORS", func(c selectorCase) selectorAnswer {
+		selector := labels.Everything()
+		if c.Selector != nil {
+			var err error
+			if selector, err = metav1.LabelSelectorAsSelector(c.Selector); err != nil {
+				return selectorAnswer{Error: errText(err)}
+			}
+		}
+		matches := make([]bool, 0, len(c.Labels))
+		for _, set := range c.Labels {
+			matches = append(matches, selector.Matches(labels.Set(set)))
+		}
+		return selectorAnswer{Matches: matches}
 	})
 }

@@ -30,7 +30,7 @@ writeFileSync(join(scmTree, "pkg/spireentry/zz_oracle_test.go"), source);
 const ALL_SUITES = [
   { file: "templates.json", env: "ORACLE_TEMPLATES", inputs: ["name", "text", "parent"] },
   { file: "label-selectors.json", env: "ORACLE_SELECTORS", inputs: ["selector", "labels"] },
-  { file: "durations.json", env: "ORACLE_DURATIONS", inputs: ["text"] },
+  { file: "durations.json", env: "ORACLE_DURATIONS", inputs: ["value"] },
   {
     file: "cluster-spiffeids.json",
     env: "ORACLE_CLUSTER_SPIFFEIDS",
