@@ -9,12 +9,16 @@ package spireentry
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strconv"
 	"testing"
 	"text/template"
 	"time"
 
+	"github.com/spiffe/go-spiffe/v2/spiffeid"
+	spirev1alpha1 "github.com/spiffe/spire-controller-manager/api/v1alpha1"
+	"github.com/spiffe/spire-controller-manager/pkg/spireapi"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -148,5 +152,112 @@ func TestOracleSelectors(t *testing.T) {
 			matches = append(matches, selector.Matches(labels.Set(set)))
 		}
 		return selectorAnswer{Matches: matches}
+	})
+}
+
+type clusterSPIFFEIDCase struct {
+	Spec      json.RawMessage  `json:"spec"`
+	Pod       *json.RawMessage `json:"pod"`
+	Node      *json.RawMessage `json:"node"`
+	NodeGone  bool             `json:"nodeGone"`
+	Endpoints []string         `json:"endpoints"`
+	Config    *struct {
+		TrustDomain      string `json:"trustDomain"`
+		ClusterDomain    string `json:"clusterDomain"`
+		ParentIDTemplate string `json:"parentIDTemplate"`
+	} `json:"config"`
+	Objects oracleObjects `json:"objects"`
+}
+
+type oracleEntry struct {
+	SPIFFEID      string                `json:"spiffeId"`
+	ParentID      string                `json:"parentId"`
+	Selectors     []spireapi.Selector   `json:"selectors"`
+	X509SVIDTTL   int32                 `json:"x509SvidTtl"`
+	JWTSVIDTTL    int32                 `json:"jwtSvidTtl"`
+	FederatesWith []string              `json:"federatesWith"`
+	DNSNames      []string              `json:"dnsNames"`
+	Admin         bool                  `json:"admin"`
+	Downstream    bool                  `json:"downstream"`
+	Hint          string                `json:"hint"`
+	StoreSVID     bool                  `json:"storeSvid"`
+}
+
+type clusterSPIFFEIDAnswer struct {
+	DecodeError *string      `json:"decodeError,omitempty"`
+	ParseError  *string      `json:"parseError,omitempty"`
+	RenderError *string      `json:"renderError,omitempty"`
+	Entry       *oracleEntry `json:"entry,omitempty"`
+}
+
+func toOracleEntry(e *spireapi.Entry) *oracleEntry {
+	federatesWith := make([]string, 0, len(e.FederatesWith))
+	for _, td := range e.FederatesWith {
+		federatesWith = append(federatesWith, td.Name())
+	}
+	dnsNames := e.DNSNames
+	if dnsNames == nil {
+		dnsNames = []string{}
+	}
+	return &oracleEntry{
+		SPIFFEID: e.SPIFFEID.String(), ParentID: e.ParentID.String(), Selectors: e.Selectors,
+		X509SVIDTTL: int32(e.X509SVIDTTL / time.Second), JWTSVIDTTL: int32(e.JWTSVIDTTL / time.Second), //nolint: gosec
+		FederatesWith: federatesWith, DNSNames: dnsNames, Admin: e.Admin, Downstream: e.Downstream, Hint: e.Hint, StoreSVID: e.StoreSVID,
+	}
+}
+
+// TestOracleClusterSPIFFEIDs decodes a ClusterSPIFFEID spec, parses it (the webhook's check) and renders
+// the entry of the golden pod on the golden node (or the case's own objects), with the case's Services.
+func TestOracleClusterSPIFFEIDs(t *testing.T) {
+	oracleSuite(t, "ORACLE_CLUSTER_SPIFFEIDS", func(c clusterSPIFFEIDCase) clusterSPIFFEIDAnswer {
+		var object spirev1alpha1.ClusterSPIFFEID
+		if err := json.Unmarshal([]byte(`{"spec":`+string(c.Spec)+`}`), &object); err != nil {
+			return clusterSPIFFEIDAnswer{DecodeError: errText(err)}
+		}
+		spec := object.Spec
+		parsed, err := spirev1alpha1.ParseClusterSPIFFEIDSpec(&spec)
+		if err != nil {
+			return clusterSPIFFEIDAnswer{ParseError: errText(err)}
+		}
+		pod, node := c.Objects.Pod, &c.Objects.Node
+		if c.Pod != nil {
+			pod = corev1.Pod{}
+			if err := json.Unmarshal(*c.Pod, &pod); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if c.Node != nil {
+			node = &corev1.Node{}
+			if err := json.Unmarshal(*c.Node, node); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if c.NodeGone {
+			node = nil
+		}
+		trustDomain, clusterDomain, parentTemplate := "example.org", "cluster.local", ""
+		if c.Config != nil {
+			trustDomain, clusterDomain, parentTemplate = c.Config.TrustDomain, c.Config.ClusterDomain, c.Config.ParentIDTemplate
+		}
+		td := spiffeid.RequireTrustDomainFromString(trustDomain)
+		var parentIDTemplate *template.Template
+		if parentTemplate != "" {
+			parentIDTemplate = template.Must(template.New("customParentIDTemplate").Parse(parentTemplate))
+		}
+		if node == nil {
+			err := fmt.Errorf("node %s not found in cache", pod.Spec.NodeName)
+			return clusterSPIFFEIDAnswer{RenderError: errText(err)}
+		}
+		endpoints := &corev1.EndpointsList{}
+		if spec.AutoPopulateDNSNames {
+			for _, name := range c.Endpoints {
+				endpoints.Items = append(endpoints.Items, corev1.Endpoints{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: pod.Namespace}}) //nolint: staticcheck
+			}
+		}
+		entry, err := renderPodEntry(parsed, node, &pod, endpoints, td, "demo", clusterDomain, parentIDTemplate)
+		if err != nil {
+			return clusterSPIFFEIDAnswer{RenderError: errText(err)}
+		}
+		return clusterSPIFFEIDAnswer{Entry: toOracleEntry(entry)}
 	})
 }

@@ -34,7 +34,7 @@ const ALL_SUITES = [
   {
     file: "cluster-spiffeids.json",
     env: "ORACLE_CLUSTER_SPIFFEIDS",
-    inputs: ["spec", "pod", "node", "endpoints", "config"],
+    inputs: ["spec", "pod", "node", "nodeGone", "endpoints", "config"],
   },
   { file: "federated-trust-domains.json", env: "ORACLE_CFTDS", inputs: ["spec"] },
   { file: "static-entries.json", env: "ORACLE_STATIC_ENTRIES", inputs: ["spec"] },

@@ -7,16 +7,8 @@
  * other method is refused with a message naming it.
  */
 import { fail, ok, type Result } from "../../spiffe/result.js";
-import {
-  fieldsV1Bytes,
-  formatTime,
-  intOrStringField,
-  intOrStringText,
-  isZeroTime,
-  parseTime,
-  quantityFormat,
-  timeFields,
-} from "./special-types.js";
+import { formatTime, isZeroTime, parseTime, timeFields } from "../go-time.js";
+import { fieldsV1Bytes, intOrStringField, intOrStringText, quantityFormat } from "./special-types.js";
 import { findField, resolveType } from "./types.js";
 import {
   type AnyValue,

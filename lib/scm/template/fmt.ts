@@ -7,6 +7,7 @@
  * Kubernetes structs, `resource.Quantity`) is refused with an `UnsupportedPrint`.
  */
 import { compareGoStrings, utf8Length } from "../go-text.js";
+import { formatTime, parseTime } from "../go-time.js";
 import {
   type Flags,
   formatBool,
@@ -18,7 +19,7 @@ import {
   noFlags,
   pad,
 } from "./fmt-scalars.js";
-import { fieldsV1Bytes, formatTime, intOrStringText, parseTime } from "./special-types.js";
+import { fieldsV1Bytes, intOrStringText } from "./special-types.js";
 import {
   type AnyValue,
   fromJson,
