@@ -12,7 +12,7 @@ import { parseSelector, type RenderedEntry } from "./entry.js";
 import { compareGoStrings, goQuote } from "./go-text.js";
 import { parseLabelSelector, type Selector } from "./label-selector.js";
 import type { KubeObjectJson, PodJson } from "./objects.js";
-import { SpecFields } from "./spec-decode.js";
+import { collectFields, SpecFields } from "./spec-decode.js";
 import { executeTemplate, parseTemplate, type Template, templateData } from "./template/index.js";
 
 /** A ClusterSPIFFEID spec, parsed and checked. */
@@ -64,24 +64,11 @@ export function parseClusterSpiffeIdSpec(spec: unknown): Result<ClusterSpiffeIdS
   return checked;
 }
 
-type DecodedSpec = {
-  readonly [K in "spiffeIDTemplate" | "hint" | "className"]: string;
-} & {
-  readonly [K in "dnsNameTemplates" | "workloadSelectorTemplates" | "federatesWith"]: string[];
-} & {
-  readonly [K in "admin" | "downstream" | "autoPopulateDNSNames" | "fallback"]: boolean;
-} & {
-  readonly ttl: bigint;
-  readonly jwtTtl: bigint;
-  readonly namespaceSelector: unknown;
-  readonly podSelector: unknown;
-};
-
-function decodeSpec(spec: unknown): Result<DecodedSpec> {
+function decodeSpec(spec: unknown) {
   const reader = SpecFields.of(spec, "ClusterSPIFFEID", "ClusterSPIFFEIDSpec");
   if (!reader.ok) return reader;
   const fields = reader.value;
-  const results = {
+  return collectFields({
     spiffeIDTemplate: fields.string("spiffeIDTemplate"),
     ttl: fields.duration("ttl"),
     jwtTtl: fields.duration("jwtTtl"),
@@ -96,14 +83,10 @@ function decodeSpec(spec: unknown): Result<DecodedSpec> {
     className: fields.string("className"),
     fallback: fields.bool("fallback"),
     hint: fields.string("hint"),
-  };
-  const values: Record<string, unknown> = {};
-  for (const [key, result] of Object.entries(results)) {
-    if (!result.ok) return result;
-    values[key] = result.value;
-  }
-  return ok(values as DecodedSpec);
+  });
 }
+
+type DecodedSpec = Extract<ReturnType<typeof decodeSpec>, { ok: true }>["value"];
 
 function checkSpec(spec: DecodedSpec): Result<ClusterSpiffeIdSpec> {
   if (spec.spiffeIDTemplate === "") return fail("empty SPIFFEID template");

@@ -92,3 +92,15 @@ function jsonKind(value: unknown): string {
   if (typeof value === "boolean") return "bool";
   return Array.isArray(value) ? "array" : "object";
 }
+
+type Fields<T> = { [K in keyof T]: T[K] extends Result<infer V> ? V : never };
+
+/** The values of decoded fields, or the first decode error (Go stops at the first one, in field order). */
+export function collectFields<T extends Record<string, Result<unknown>>>(results: T): Result<Fields<T>> {
+  const values: Record<string, unknown> = {};
+  for (const [key, result] of Object.entries(results)) {
+    if (!result.ok) return result;
+    values[key] = result.value;
+  }
+  return ok(values as Fields<T>);
+}

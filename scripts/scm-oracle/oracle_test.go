@@ -261,3 +261,28 @@ func TestOracleClusterSPIFFEIDs(t *testing.T) {
 		return clusterSPIFFEIDAnswer{Entry: toOracleEntry(entry)}
 	})
 }
+
+type staticEntryCase struct {
+	Spec json.RawMessage `json:"spec"`
+}
+
+type staticEntryAnswer struct {
+	DecodeError *string      `json:"decodeError,omitempty"`
+	RenderError *string      `json:"renderError,omitempty"`
+	Entry       *oracleEntry `json:"entry,omitempty"`
+}
+
+// TestOracleStaticEntries decodes a ClusterStaticEntry and renders its entry.
+func TestOracleStaticEntries(t *testing.T) {
+	oracleSuite(t, "ORACLE_STATIC_ENTRIES", func(c staticEntryCase) staticEntryAnswer {
+		var object spirev1alpha1.ClusterStaticEntry
+		if err := json.Unmarshal([]byte(`{"spec":`+string(c.Spec)+`}`), &object); err != nil {
+			return staticEntryAnswer{DecodeError: errText(err)}
+		}
+		entry, err := renderStaticEntry(&object.Spec)
+		if err != nil {
+			return staticEntryAnswer{RenderError: errText(err)}
+		}
+		return staticEntryAnswer{Entry: toOracleEntry(entry)}
+	})
+}
