@@ -15,31 +15,36 @@ export class SpecFields {
   private constructor(
     fields: Readonly<Record<string, unknown>>,
     private readonly structName: string,
+    private readonly path: string,
   ) {
     this.fields = fields;
   }
 
-  /** Reads `spec` (absent is an empty spec) of a resource whose Go spec type is `structName`. */
-  static of(spec: unknown, resourceName: string, structName: string): Result<SpecFields> {
-    if (spec === undefined || spec === null) return ok(new SpecFields({}, structName));
+  /**
+   * Reads `spec` (absent is an empty spec) of a resource whose Go spec type is `structName`; `path` is the
+   * JSON path of a nested object (`spec.bundleEndpointProfile`), for messages.
+   */
+  static of(spec: unknown, parentName: string, structName: string, path = "spec"): Result<SpecFields> {
+    if (spec === undefined || spec === null) return ok(new SpecFields({}, structName, path));
     if (typeof spec !== "object" || Array.isArray(spec)) {
+      const kind = jsonKind(spec);
       return fail(
-        `json: cannot unmarshal ${jsonKind(spec)} into Go struct field ${resourceName}.spec of type v1alpha1.${structName}`,
+        `json: cannot unmarshal ${kind} into Go struct field ${parentName}.${path} of type v1alpha1.${structName}`,
       );
     }
-    return ok(new SpecFields(spec as Record<string, unknown>, structName));
+    return ok(new SpecFields(spec as Record<string, unknown>, structName, path));
   }
 
   private mismatch(key: string, value: unknown, goType: string): Result<never> {
-    return fail(
-      `json: cannot unmarshal ${jsonKind(value)} into Go struct field ${this.structName}.spec.${key} of type ${goType}`,
-    );
+    const field = `${this.structName}.${this.path}.${key}`;
+    return fail(`json: cannot unmarshal ${jsonKind(value)} into Go struct field ${field} of type ${goType}`);
   }
 
-  string(key: string): Result<string> {
+  /** A string field; `goType` names a named string type in messages. */
+  string(key: string, goType = "string"): Result<string> {
     const value = this.fields[key];
     if (value === undefined || value === null) return ok("");
-    return typeof value === "string" ? ok(value) : this.mismatch(key, value, "string");
+    return typeof value === "string" ? ok(value) : this.mismatch(key, value, goType);
   }
 
   bool(key: string): Result<boolean> {
@@ -77,12 +82,9 @@ export class SpecFields {
     return ok(value as LabelSelector);
   }
 
-  /** A nested object field (e.g. `bundleEndpointProfile`), empty when absent. */
-  object(key: string, goType: string): Result<Readonly<Record<string, unknown>>> {
-    const value = this.fields[key];
-    if (value === undefined || value === null) return ok({});
-    if (typeof value !== "object" || Array.isArray(value)) return this.mismatch(key, value, goType);
-    return ok(value as Record<string, unknown>);
+  /** A field's JSON as is (a nested object, read with its own SpecFields). */
+  raw(key: string): unknown {
+    return this.fields[key];
   }
 }
 

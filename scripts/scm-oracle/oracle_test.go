@@ -8,9 +8,12 @@ package spireentry
 
 import (
 	"bytes"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"testing"
 	"text/template"
@@ -284,5 +287,85 @@ func TestOracleStaticEntries(t *testing.T) {
 			return staticEntryAnswer{RenderError: errText(err)}
 		}
 		return staticEntryAnswer{Entry: toOracleEntry(entry)}
+	})
+}
+
+type federatedTrustDomainCase struct {
+	Spec json.RawMessage `json:"spec"`
+}
+
+type oracleBundle struct {
+	TrustDomain     string            `json:"trustDomain"`
+	X509Authorities []string          `json:"x509Authorities"`
+	JWTAuthorities  []oracleJWTKey    `json:"jwtAuthorities"`
+	RefreshHint     string            `json:"refreshHint"`
+	SequenceNumber  string            `json:"sequenceNumber"`
+}
+
+type oracleJWTKey struct {
+	KeyID     string `json:"keyId"`
+	PublicKey string `json:"publicKey"`
+}
+
+type oracleRelationship struct {
+	TrustDomain       string        `json:"trustDomain"`
+	BundleEndpointURL string        `json:"bundleEndpointURL"`
+	Profile           string        `json:"profile"`
+	EndpointSPIFFEID  string        `json:"endpointSPIFFEID,omitempty"`
+	Bundle            *oracleBundle `json:"bundle,omitempty"`
+	BundleError       *string       `json:"bundleError,omitempty"`
+}
+
+type federatedTrustDomainAnswer struct {
+	DecodeError  *string             `json:"decodeError,omitempty"`
+	ParseError   *string             `json:"parseError,omitempty"`
+	Relationship *oracleRelationship `json:"relationship,omitempty"`
+}
+
+// TestOracleFederatedTrustDomains decodes and parses a ClusterFederatedTrustDomain (the webhook's check) and
+// converts its bundle as SCM's bundleToAPI does (JWT authorities sorted by key ID: Go keeps them in a map).
+func TestOracleFederatedTrustDomains(t *testing.T) {
+	oracleSuite(t, "ORACLE_CFTDS", func(c federatedTrustDomainCase) federatedTrustDomainAnswer {
+		var object spirev1alpha1.ClusterFederatedTrustDomain
+		if err := json.Unmarshal([]byte(`{"spec":`+string(c.Spec)+`}`), &object); err != nil {
+			return federatedTrustDomainAnswer{DecodeError: errText(err)}
+		}
+		fr, err := spirev1alpha1.ParseClusterFederatedTrustDomainSpec(&object.Spec)
+		if err != nil {
+			return federatedTrustDomainAnswer{ParseError: errText(err)}
+		}
+		rel := &oracleRelationship{TrustDomain: fr.TrustDomain.Name(), BundleEndpointURL: fr.BundleEndpointURL, Profile: fr.BundleEndpointProfile.Name()}
+		if p, ok := fr.BundleEndpointProfile.(spireapi.HTTPSSPIFFEProfile); ok {
+			rel.EndpointSPIFFEID = p.EndpointSPIFFEID.String()
+		}
+		if b := fr.TrustDomainBundle; b != nil {
+			bundle := &oracleBundle{TrustDomain: b.TrustDomain().Name(), X509Authorities: []string{}, JWTAuthorities: []oracleJWTKey{}}
+			for _, cert := range b.X509Authorities() {
+				bundle.X509Authorities = append(bundle.X509Authorities, base64.StdEncoding.EncodeToString(cert.Raw))
+			}
+			keys := b.JWTAuthorities()
+			ids := make([]string, 0, len(keys))
+			for id := range keys {
+				ids = append(ids, id)
+			}
+			sort.Strings(ids)
+			for _, id := range ids {
+				der, err := x509.MarshalPKIXPublicKey(keys[id])
+				if err != nil {
+					s := "failed to marshal public key: " + err.Error()
+					rel.BundleError = &s
+					break
+				}
+				bundle.JWTAuthorities = append(bundle.JWTAuthorities, oracleJWTKey{KeyID: id, PublicKey: base64.StdEncoding.EncodeToString(der)})
+			}
+			sequence, _ := b.SequenceNumber()
+			hint, _ := b.RefreshHint()
+			bundle.SequenceNumber = strconv.FormatUint(sequence, 10)
+			bundle.RefreshHint = strconv.FormatInt(int64(hint/time.Second), 10)
+			if rel.BundleError == nil {
+				rel.Bundle = bundle
+			}
+		}
+		return federatedTrustDomainAnswer{Relationship: rel}
 	})
 }
