@@ -13,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"regexp"
 	"sort"
 	"strconv"
 	"testing"
@@ -367,5 +368,31 @@ func TestOracleFederatedTrustDomains(t *testing.T) {
 			}
 		}
 		return federatedTrustDomainAnswer{Relationship: rel}
+	})
+}
+
+type regexpCase struct {
+	Pattern  string   `json:"pattern"`
+	Subjects []string `json:"subjects"`
+}
+
+type regexpAnswer struct {
+	Error   *string `json:"error,omitempty"`
+	Matches []bool  `json:"matches,omitempty"`
+}
+
+// TestOracleRegexps compiles each ignoreNamespaces pattern as SCM does and matches it (unanchored) against
+// namespace names.
+func TestOracleRegexps(t *testing.T) {
+	oracleSuite(t, "ORACLE_REGEXPS", func(c regexpCase) regexpAnswer {
+		re, err := regexp.Compile(c.Pattern)
+		if err != nil {
+			return regexpAnswer{Error: errText(err)}
+		}
+		matches := make([]bool, 0, len(c.Subjects))
+		for _, subject := range c.Subjects {
+			matches = append(matches, re.MatchString(subject))
+		}
+		return regexpAnswer{Matches: matches}
 	})
 }

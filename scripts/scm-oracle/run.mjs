@@ -38,6 +38,7 @@ const ALL_SUITES = [
   },
   { file: "federated-trust-domains.json", env: "ORACLE_CFTDS", inputs: ["spec"] },
   { file: "static-entries.json", env: "ORACLE_STATIC_ENTRIES", inputs: ["spec"] },
+  { file: "regexps.json", env: "ORACLE_REGEXPS", inputs: ["pattern", "subjects"] },
 ];
 const SUITES = ALL_SUITES.filter((suite) => existsSync(join(golden, suite.file)));
 
