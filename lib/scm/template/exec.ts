@@ -49,7 +49,14 @@ export interface TemplateExecError {
 }
 
 /** Deep enough for any real template; Go allows 100,000 nested template calls, JavaScript's stack fewer. */
-const MAX_TEMPLATE_DEPTH = 1000;
+const MAX_TEMPLATE_DEPTH = 100;
+/**
+ * Nodes one execution may visit. Go has no such bound, so nested ranges can make a template run for ever;
+ * an identity template never needs more than a few hundred steps.
+ */
+const MAX_STEPS = 1_000_000;
+/** Nested if/with/range/template executions at once (template calls multiply the parser's nesting bound). */
+const MAX_NESTING = 400;
 
 type Final = AnyValue | typeof MISSING;
 
@@ -87,6 +94,8 @@ class Executor {
   private vars: Variable[];
   private out = "";
   private depth = 0;
+  private steps = 0;
+  private nesting = 0;
   private name: string;
 
   constructor(
@@ -163,6 +172,7 @@ class Executor {
 
   private walk(dot: AnyValue, node: Node): void {
     this.node = node;
+    if (++this.steps > MAX_STEPS) this.errorf(`template execution exceeded ${MAX_STEPS} steps`);
     switch (node.type) {
       case "action": {
         const result = this.evalPipeline(dot, node.pipe);
@@ -177,22 +187,33 @@ class Executor {
         return;
       case "if":
       case "with":
-        this.walkIfOrWith(node, dot);
+        this.nested(() => this.walkIfOrWith(node, dot));
         return;
       case "list":
         for (const child of node.nodes) this.walk(dot, child);
         return;
       case "range":
-        this.walkRange(dot, node);
+        this.nested(() => this.walkRange(dot, node));
         return;
       case "template":
-        this.walkTemplate(dot, node);
+        this.nested(() => this.walkTemplate(dot, node));
         return;
       case "text":
         this.out += node.text;
         return;
       default:
         this.errorf(`unknown node: ${nodeString(node)}`);
+    }
+  }
+
+  private nested(walk: () => void): void {
+    if (this.nesting >= MAX_NESTING)
+      this.errorf(`if, with, range and template nested more than ${MAX_NESTING} deep`);
+    this.nesting++;
+    try {
+      walk();
+    } finally {
+      this.nesting--;
     }
   }
 

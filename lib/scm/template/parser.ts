@@ -26,7 +26,12 @@ import { parseNumberLiteral, unquoteString } from "./literals.js";
 /** The trees of one parsed text: the main template under its name, plus each `{{define}}`d one. */
 export type TreeSet = ReadonlyMap<string, ListNode>;
 
-const MAX_PAREN_DEPTH = 10_000;
+/**
+ * Go allows 10,000 nested parentheses and unbounded nesting of if/with/range; JavaScript's stack does not.
+ * Both are capped here (far beyond any real template), the parentheses with Go's message.
+ */
+const MAX_PAREN_DEPTH = 300;
+const MAX_CONTROL_DEPTH = 300;
 
 /** A parse failure: Go's message, plus the line and (0-based, in bytes) column of the offending token. */
 export interface TemplateParseError {
@@ -82,6 +87,7 @@ class TreeParser {
   private actionLine = 0;
   private rangeDepth = 0;
   private parenDepth = 0;
+  private controlDepth = 0;
   root: ListNode | undefined;
 
   constructor(
@@ -341,6 +347,10 @@ class TreeParser {
 
   private parseControl(context: "if" | "range" | "with"): Omit<BranchNode, "type" | "source"> {
     const mark = this.vars.length;
+    if (this.controlDepth >= MAX_CONTROL_DEPTH) {
+      this.errorf(`if, with and range nested more than ${MAX_CONTROL_DEPTH} deep are not supported`);
+    }
+    this.controlDepth++;
     try {
       const pipe = this.pipeline(context, "rightDelim");
       if (context === "range") this.rangeDepth++;
@@ -363,6 +373,7 @@ class TreeParser {
       return { pos: pipe.pos, pipe, list, elseList };
     } finally {
       this.vars.length = mark;
+      this.controlDepth--;
     }
   }
 
