@@ -154,10 +154,10 @@ function parseDirective(
     } else flags.width = width.value;
     afterIndex = false;
   } else {
-    const width = /^\d+/.exec(format.slice(index))?.[0];
-    if (width !== undefined) {
-      flags.width = Number(width);
-      index += width.length;
+    const width = parseNumber(format, index);
+    index = width.next;
+    if (width.value !== undefined) {
+      flags.width = width.value;
       if (afterIndex) goodArgNumber = false;
     }
   }
@@ -174,9 +174,9 @@ function parseDirective(
       } else flags.precision = precision.value;
       afterIndex = false;
     } else {
-      const precision = /^\d+/.exec(format.slice(index))?.[0] ?? "";
-      flags.precision = precision === "" ? 0 : Number(precision);
-      index += precision.length;
+      const precision = parseNumber(format, index);
+      flags.precision = precision.value ?? 0;
+      index = precision.next;
     }
   }
   if (!afterIndex) argIndex();
@@ -185,6 +185,20 @@ function parseDirective(
     return { prefix, verb: undefined, flags, next: index, argNumber, goodArgNumber, reordered };
   const verb = String.fromCodePoint(codePoint);
   return { prefix, verb, flags, next: index + verb.length, argNumber, goodArgNumber, reordered };
+}
+
+/**
+ * Go's `parsenum`: the digits at `start`. A number growing past 1e6 is dropped together with the rest of the
+ * format (Go then reports `%!(NOVERB)`).
+ */
+function parseNumber(format: string, start: number): { value: number | undefined; next: number } {
+  let value = 0;
+  let index = start;
+  for (; index < format.length && format[index] !== undefined && /[0-9]/.test(format[index] ?? ""); index++) {
+    if (value > 1e6) return { value: undefined, next: format.length };
+    value = value * 10 + Number(format[index]);
+  }
+  return { value: index > start ? value : undefined, next: index };
 }
 
 /** An integer argument for `*` width or precision. */
