@@ -124,7 +124,7 @@ describe("ControllerManagerConfig defaults (scm-model §1)", () => {
 describe("ControllerManagerConfig errors (SCM's start-up errors, naming the key)", () => {
   it.each([
     [
-      HEADER.replace("spire.spiffe.io/v1alpha1", "v1") + "clusterName: c\ntrustDomain: t\n",
+      `${HEADER.replace("spire.spiffe.io/v1alpha1", "v1")}clusterName: c\ntrustDomain: t\n`,
       'apiVersion must be spire.spiffe.io/v1alpha1, not "v1"',
     ],
     [
@@ -186,14 +186,15 @@ describe("ControllerManagerConfig errors (SCM's start-up errors, naming the key)
 });
 
 describe("expandEnv (Go's os.ExpandEnv)", () => {
+  const braced = (text: string): string => text.replaceAll("@{", "${");
   it.each([
     ["trustDomain: $TD", "trustDomain: example.org"],
-    ["trustDomain: ${TD}", "trustDomain: example.org"],
+    [braced("trustDomain: @{TD}"), "trustDomain: example.org"],
     ["a: $UNSET.", "a: ."],
     ["a: $", "a: $"],
     ["a: $-x", "a: x"],
-    ["a: ${}b", "a: b"],
-    ["a: ${TD", "a: TD"],
+    [braced("a: @{}b"), "a: b"],
+    [braced("a: @{TD"), "a: TD"],
     ["a: 5$ and $1", "a: 5$ and "],
     ["a: $$", "a: "],
   ])("%j", (text, expected) => {
