@@ -3,7 +3,7 @@
  * ` `, `0`): strings (%s %q %x %X %v), integers (%d %b %o %O %x %X %c %q %U %v), booleans (%t %v) and
  * floats (%v %g %e %f ...; correctly rounded except for exact decimal ties).
  */
-import { goQuote, goQuoteRune, goQuoteToAscii, utf8Length } from "../go-text.js";
+import { goQuote, goQuoteRune, goQuoteToAscii } from "../go-text.js";
 
 /** The flags and sizes of one formatting directive. */
 export interface Flags {
@@ -313,10 +313,3 @@ export function formatComplex(re: number, im: number, verb: string, flags: Flags
   if (real === undefined || imaginary === undefined) return undefined;
   return pad(`(${real}${imaginary}i)`, flags, false);
 }
-
-/** The width of text in runes, as `fmt` counts it. */
-export function runeCount(text: string): number {
-  return [...text].length;
-}
-
-export { utf8Length };

@@ -6,7 +6,7 @@
  * pointers) or that comes from methods this engine does not implement (the protobuf `String()` of
  * Kubernetes structs, `resource.Quantity`) is refused with an `UnsupportedPrint`.
  */
-import { compareGoStrings, utf8Length } from "../go-text.js";
+import { compareGoStrings } from "../go-text.js";
 import { formatTime, parseTime } from "../go-time.js";
 import {
   type Flags,
@@ -390,9 +390,4 @@ function printPointer(input: Value, elem: GoType, verb: string, flags: Flags, de
 /** `%!verb(type=value)`. */
 function badVerb(verb: string, input: Value): string {
   return `%!${verb}(${typeString(input.type)}=${printValue(input, "v", noFlags(), 0)})`;
-}
-
-/** The length in bytes of a string value's text, for `len`. */
-export function stringByteLength(text: string): number {
-  return utf8Length(text);
 }

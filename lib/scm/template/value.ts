@@ -61,7 +61,6 @@ export const BOOL: BasicType = { kind: "bool", name: "bool", bits: 0 };
 export const INT: BasicType = { kind: "int", name: "int", bits: 64 };
 export const FLOAT64: BasicType = { kind: "float", name: "float64", bits: 64 };
 export const COMPLEX128: BasicType = { kind: "complex", name: "complex128", bits: 128 };
-export const EMPTY_INTERFACE: GoType = { kind: "interface", name: "interface {}" };
 
 /** A value that is not addressable (a function result, a constant). */
 export function value(type: GoType, raw: unknown): Value {
@@ -109,7 +108,7 @@ export function zeroValue(type: GoType): Value {
   return value(type, zeroRaw(type));
 }
 
-export function zeroRaw(type: GoType): unknown {
+function zeroRaw(type: GoType): unknown {
   switch (type.kind) {
     case "string":
       return "";
@@ -174,12 +173,6 @@ export function indirect(input: Value): { value: Value; isNil: boolean } {
 export function indirectInterface(input: AnyValue): AnyValue {
   if (input === INVALID || input.type.kind !== "interface") return input;
   return isNilRaw(input.raw) ? INVALID : (input.raw as Value);
-}
-
-/** Boxes a value in an `interface {}` (a nil interface for INVALID). */
-export function toInterface(input: AnyValue): Value {
-  if (input !== INVALID && input.type.kind === "interface") return input;
-  return value(EMPTY_INTERFACE, input === INVALID ? undefined : input);
 }
 
 /** The number of elements of a string (bytes), slice or map payload. */
