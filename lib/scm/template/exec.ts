@@ -109,7 +109,7 @@ class Executor {
 
   run(): string {
     const root = this.trees.get(this.name);
-    if (root === undefined) this.errorf(`${goQuoteName(this.name)} is an incomplete or empty template`);
+    if (root === undefined) this.errorf(`${goQuote(this.name)} is an incomplete or empty template`);
     this.walk(this.data, root);
     return this.out;
   }
@@ -128,7 +128,7 @@ class Executor {
     const column = byteColumn(text, node.pos);
     const location = `${parseName}:${line}:${column}`;
     throw new ExecFailure({
-      message: `template: ${location}: executing ${goQuoteName(this.name)} at <${nodeString(node)}>: ${message}`,
+      message: `template: ${location}: executing ${goQuote(this.name)} at <${nodeString(node)}>: ${message}`,
       line,
       column,
     });
@@ -308,7 +308,7 @@ class Executor {
   private walkTemplate(dot: AnyValue, node: TemplateNode): void {
     this.node = node;
     const root = this.trees.get(node.name);
-    if (root === undefined) this.errorf(`template ${goQuoteName(node.name)} not defined`);
+    if (root === undefined) this.errorf(`template ${goQuote(node.name)} not defined`);
     if (this.depth === MAX_TEMPLATE_DEPTH)
       this.errorf(`exceeded maximum template depth (${MAX_TEMPLATE_DEPTH})`);
     const newDot = this.evalPipeline(dot, node.pipe);
@@ -381,7 +381,7 @@ class Executor {
       case "string":
         return value(STRING, first.text);
     }
-    return this.errorf(`can't evaluate command ${goQuoteName(nodeString(first))}`);
+    return this.errorf(`can't evaluate command ${goQuote(nodeString(first))}`);
   }
 
   private idealConstant(constant: NumberNode): AnyValue {
@@ -517,7 +517,7 @@ class Executor {
     final: Final,
   ): AnyValue {
     const builtin = BUILTINS.get(name);
-    if (builtin === undefined) return this.errorf(`${goQuoteName(name)} is not a defined function`);
+    if (builtin === undefined) return this.errorf(`${goQuote(name)} is not a defined function`);
     const args = allArgs === undefined ? [] : allArgs.slice(1);
     const count = args.length + (final === MISSING ? 0 : 1);
     const fixed = builtin.fixed.length;
@@ -658,8 +658,4 @@ function countNewlines(text: string, end: number): number {
   for (let index = text.indexOf("\n"); index !== -1 && index < end; index = text.indexOf("\n", index + 1))
     count++;
   return count;
-}
-
-function goQuoteName(name: string): string {
-  return goQuote(name);
 }
