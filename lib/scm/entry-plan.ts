@@ -103,7 +103,8 @@ export function planEntries(
   const create: PlannedCreate[] = [];
   const update: PlannedUpdate[] = [];
   let unchanged = 0;
-  for (const { key, winner } of [...declared].sort((a, b) => compareGoStrings(a.key, b.key))) {
+  // Key order only makes the output deterministic (SCM's is map order); plain string order is enough.
+  for (const { key, winner } of [...declared].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
     const group = byKey.get(key) ?? [];
     byKey.delete(key);
     const [first, ...rest] = group;
