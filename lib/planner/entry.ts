@@ -25,6 +25,8 @@ export interface EntrySpec {
   readonly x509SvidTtl?: number;
   readonly jwtSvidTtl?: number;
   readonly hint?: string;
+  /** Whether the SVID is stored in SPIRE (entry field `store_svid`); only cluster-spiffeid mode sets it. */
+  readonly storeSvid?: boolean;
 }
 
 /** An entry to create: a spec, and the entry ID asked for when the registrar chooses it (else SPIRE does). */

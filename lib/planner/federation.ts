@@ -5,9 +5,7 @@
  * `TrustDomainFromString`, an item in ID form (`spiffe://example.org`) names its trust domain; we store the
  * bare name because that is what SPIRE lists back, so the diff sees no false change.
  */
-import { parseSpiffeId } from "../spiffe/id.js";
-import { fail, ok, type Result } from "../spiffe/result.js";
-import { trustDomainError } from "../spiffe/trust-domain.js";
+import { trustDomainFromString } from "../spiffe/id.js";
 
 export const FEDERATES_WITH_ANNOTATION = "spiffe.io/federatesWith";
 
@@ -23,18 +21,9 @@ export function parseFederatesWith(annotations: Readonly<Record<string, string>>
   for (const raw of value.split(",")) {
     const item = raw.trim();
     if (item === "") continue;
-    const name = trustDomainName(item);
+    const name = trustDomainFromString(item);
     if (!name.ok) invalid.push({ item, reason: name.error });
     else if (!trustDomains.includes(name.value)) trustDomains.push(name.value);
   }
   return { trustDomains, invalid };
-}
-
-function trustDomainName(item: string): Result<string> {
-  if (item.includes(":/")) {
-    const id = parseSpiffeId(item);
-    return id.ok ? ok(id.value.trustDomain) : id;
-  }
-  const reason = trustDomainError(item);
-  return reason === undefined ? ok(item) : fail(reason);
 }

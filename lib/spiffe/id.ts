@@ -32,6 +32,19 @@ export function parseSpiffeId(text: string): Result<SpiffeId> {
   return ok({ trustDomain, path, segments: segments.value });
 }
 
+/**
+ * The trust domain named by `idOrName`, as go-spiffe's `TrustDomainFromString` reads it: a bare name, or
+ * (when it contains `:/`) a SPIFFE ID whose trust domain is taken. The error is go-spiffe's reason.
+ */
+export function trustDomainFromString(idOrName: string): Result<string> {
+  if (idOrName.includes(":/")) {
+    const id = parseSpiffeId(idOrName);
+    return id.ok ? ok(id.value.trustDomain) : id;
+  }
+  const error = trustDomainError(idOrName);
+  return error === undefined ? ok(idOrName) : fail(error);
+}
+
 /** The canonical string form of a parsed ID. */
 export function formatSpiffeId(id: SpiffeId): string {
   return `${SCHEME_PREFIX}${id.trustDomain}${id.path}`;

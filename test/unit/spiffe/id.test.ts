@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatSpiffeId, joinPath, parseSpiffeId } from "../../../lib/spiffe/id.js";
+import { formatSpiffeId, joinPath, parseSpiffeId, trustDomainFromString } from "../../../lib/spiffe/id.js";
 import { isUnder } from "../../../lib/spiffe/is-under.js";
 import { parseRelativePath } from "../../../lib/spiffe/path.js";
 
@@ -99,5 +99,20 @@ describe("isUnder", () => {
     ["not an id", false],
   ])("%s under the root: %s", (id, expected) => {
     expect(isUnder(id, root)).toBe(expected);
+  });
+});
+
+describe("trustDomainFromString (go-spiffe's TrustDomainFromString)", () => {
+  it.each([
+    ["example.org", { ok: true, value: "example.org" }],
+    ["spiffe://example.org", { ok: true, value: "example.org" }],
+    ["spiffe://example.org/ns/a", { ok: true, value: "example.org" }],
+    ["", { ok: false, error: "trust domain is missing" }],
+    ["Example.org", { ok: false, error: BAD_TD_CHAR }],
+    ["spiffe:/example.org", { ok: false, error: "scheme is missing or invalid" }],
+    ["spiffe://", { ok: false, error: "trust domain is missing" }],
+    ["spiffe://example.org/", { ok: false, error: "path cannot have a trailing slash" }],
+  ])("%j", (value, expected) => {
+    expect(trustDomainFromString(value)).toEqual(expected);
   });
 });
