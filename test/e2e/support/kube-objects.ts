@@ -1,11 +1,10 @@
 /**
- * Creates and deletes the objects an e2e test needs on a bare kube-apiserver, where no scheduler,
- * kubelet, service-account or endpointslice controller runs: pods get `spec.nodeName` and
- * `serviceAccountName` up front, pod IPs are written through the status subresource, EndpointSlices
- * are made by hand, and pod deletion is immediate (grace period 0) and checked.
+ * Creates the objects a test needs on a bare kube-apiserver, where no scheduler, kubelet,
+ * service-account or endpointslice controller runs (the reconcile benchmark), or that a test makes
+ * by hand on purpose (crd-mode's EndpointSlice that its owner manages): pods get `spec.nodeName`
+ * and `serviceAccountName` up front, and EndpointSlices are made by hand.
  */
 import { CoreV1Api, DiscoveryV1Api, type KubeConfig, type V1Pod } from "@kubernetes/client-node";
-import { eventually } from "./eventually.js";
 
 export interface PodSpecInput {
   readonly namespace: string;
@@ -27,12 +26,7 @@ export interface KubeObjects {
   readonly discovery: DiscoveryV1Api;
   createNamespace(name: string): Promise<void>;
   createNode(name: string): Promise<void>;
-  deleteNode(name: string): Promise<void>;
   createPod(input: PodSpecInput): Promise<V1Pod>;
-  /** Sets status.podIP (and podIPs) through the status subresource. */
-  setPodIp(namespace: string, name: string, ip: string): Promise<void>;
-  /** Deletes with grace period 0 and waits until the API server no longer has the pod. */
-  deletePod(namespace: string, name: string): Promise<void>;
   /**
    * The IPv4 EndpointSlice `<serviceName>-1` of Service `serviceName` (labelled
    * `kubernetes.io/service-name`), with one endpoint per target, as the EndpointSlice controller writes
@@ -66,9 +60,6 @@ export function kubeObjects(kubeConfig: KubeConfig): KubeObjects {
     async createNode(name) {
       await core.createNode({ body: { metadata: { name } } });
     },
-    async deleteNode(name) {
-      await core.deleteNode({ name });
-    },
     createPod(input) {
       return core.createNamespacedPod({
         namespace: input.namespace,
@@ -81,24 +72,6 @@ export function kubeObjects(kubeConfig: KubeConfig): KubeObjects {
           },
         },
       });
-    },
-    async setPodIp(namespace, name, ip) {
-      const pod = await core.readNamespacedPodStatus({ namespace, name });
-      pod.status = { ...pod.status, phase: "Running", podIP: ip, podIPs: [{ ip }] };
-      await core.replaceNamespacedPodStatus({ namespace, name, body: pod });
-    },
-    async deletePod(namespace, name) {
-      await core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds: 0 });
-      await eventually(
-        async () => {
-          const remaining = await core.listNamespacedPod({
-            namespace,
-            fieldSelector: `metadata.name=${name}`,
-          });
-          if (remaining.items.length > 0) throw new Error(`pod ${namespace}/${name} still exists`);
-        },
-        { what: `pod ${namespace}/${name} to disappear` },
-      );
     },
     async createEndpointSlice(namespace, serviceName, targets) {
       const refs = await podRefs(namespace, targets);
