@@ -66,10 +66,13 @@ export interface KubeList<T> {
   readonly resourceVersion: string | undefined;
 }
 
-export interface ListOptions<T, R> {
+export interface PageOptions {
   readonly query?: Query;
   /** Items per response (default 500); the API server may return fewer. */
   readonly pageSize?: number;
+}
+
+export interface ListOptions<T, R> extends PageOptions {
   /** Applied to each item as its page arrives, so only what it keeps stays in memory. */
   readonly map?: (item: T) => R;
 }
@@ -103,6 +106,17 @@ export interface KubeClient {
   get<T>(call: KubeCall, path: string): Promise<T | undefined>;
   /** Lists a collection page by page (`limit` and `continue`). */
   list<T, R = T>(call: KubeCall, path: string, options?: ListOptions<T, R>): Promise<KubeList<R>>;
+  /**
+   * Lists a collection page by page as `list` does, but hands each page's items to `onPage` as the
+   * page arrives and keeps none of them, so a page can be collected before the next is read. Resolves
+   * with the list's resourceVersion once the last page is handled.
+   */
+  listPages<T>(
+    call: KubeCall,
+    path: string,
+    onPage: (items: T[]) => void,
+    options?: PageOptions,
+  ): Promise<string | undefined>;
   /** Opens a watch; resolves once the API server accepted it (a non-2xx answer rejects). */
   watch(request: WatchRequest): Promise<WatchHandle>;
   /** Ends open watches and closes every pooled connection. */
@@ -347,6 +361,27 @@ export function createKubeClient(target: KubeTarget, options: KubeClientOptions 
     return handle;
   }
 
+  async function listPages<T>(
+    call: KubeCall,
+    path: string,
+    onPage: (items: T[]) => void,
+    pageOptions: PageOptions = {},
+  ): Promise<string | undefined> {
+    const limit = pageOptions.pageSize ?? DEFAULT_PAGE_SIZE;
+    let continueToken: string | undefined;
+    let resourceVersion: string | undefined;
+    do {
+      const page = await request<{
+        items?: T[];
+        metadata?: { continue?: string; resourceVersion?: string };
+      }>(call, { method: "GET", path, query: { ...pageOptions.query, limit, continue: continueToken } });
+      onPage(page.items ?? []);
+      resourceVersion = page.metadata?.resourceVersion;
+      continueToken = page.metadata?.continue || undefined;
+    } while (continueToken);
+    return resourceVersion;
+  }
+
   return {
     server: target.server,
     namespace: target.namespace,
@@ -361,21 +396,18 @@ export function createKubeClient(target: KubeTarget, options: KubeClientOptions 
     },
     async list<T, R = T>(call: KubeCall, path: string, listOptions: ListOptions<T, R> = {}) {
       const items: R[] = [];
-      const limit = listOptions.pageSize ?? DEFAULT_PAGE_SIZE;
-      let continueToken: string | undefined;
-      let resourceVersion: string | undefined;
-      do {
-        const page = await request<{
-          items?: T[];
-          metadata?: { continue?: string; resourceVersion?: string };
-        }>(call, { method: "GET", path, query: { ...listOptions.query, limit, continue: continueToken } });
-        for (const item of page.items ?? [])
-          items.push(listOptions.map ? listOptions.map(item) : (item as unknown as R));
-        resourceVersion = page.metadata?.resourceVersion;
-        continueToken = page.metadata?.continue || undefined;
-      } while (continueToken);
+      const { map } = listOptions;
+      const resourceVersion = await listPages<T>(
+        call,
+        path,
+        (page) => {
+          for (const item of page) items.push(map ? map(item) : (item as unknown as R));
+        },
+        listOptions,
+      );
       return { items, resourceVersion };
     },
+    listPages,
     watch,
     close() {
       closed = true;

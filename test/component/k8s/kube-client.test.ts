@@ -147,6 +147,35 @@ describe("KubeClient", () => {
     ]);
   });
 
+  it("hands each page of a list over as it arrives, before the next page is requested", async () => {
+    handler = ({ url: path }, res) => {
+      const start = Number(new URL(path, "http://x").searchParams.get("continue") ?? "0");
+      json(res, 200, {
+        metadata: { resourceVersion: "rv7", ...(start < 4 ? { continue: String(start + 2) } : {}) },
+        items: [{ n: start }, { n: start + 1 }],
+      });
+    };
+    const kube = client();
+    const pages: { items: number[]; requested: number }[] = [];
+    const resourceVersion = await kube.listPages<{ n: number }>(
+      { verb: "list", resource: "pods" },
+      "/api/v1/pods",
+      (items) => pages.push({ items: items.map((item) => item.n), requested: received.length }),
+      { pageSize: 2, query: { labelSelector: "app=web" } },
+    );
+    expect(resourceVersion).toBe("rv7");
+    expect(pages).toEqual([
+      { items: [0, 1], requested: 1 },
+      { items: [2, 3], requested: 2 },
+      { items: [4, 5], requested: 3 },
+    ]);
+    expect(received.map((r) => r.url)).toEqual([
+      "/api/v1/pods?labelSelector=app%3Dweb&limit=2",
+      "/api/v1/pods?continue=2&labelSelector=app%3Dweb&limit=2",
+      "/api/v1/pods?continue=4&labelSelector=app%3Dweb&limit=2",
+    ]);
+  });
+
   it("reads a rotated token file again after a 401 and sends the request once more", async () => {
     const path = join(dir, "token");
     writeFileSync(path, "old\n");
