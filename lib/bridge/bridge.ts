@@ -60,6 +60,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const mode = options.mode ?? "Reference";
   const source = options.source ?? options.client.server;
   const keep = options.keepDelivered ?? 10_000;
+  const { cache } = options;
   const logger = options.logger.child({ [LogField.component]: "bridge" });
   const delivered: Delivery[] = [];
   const sink = createSink({
@@ -78,9 +79,9 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       emitInitial: options.initialAdds ?? false,
       initialBackoffMs: options.initialBackoffMs,
       maxBackoffMs: options.maxBackoffMs,
-      onList: (items) => options.cache?.replace(name, items),
+      ...(cache ? { onList: () => cache.startList(name) } : {}),
       onChange: (action, object) => {
-        options.cache?.apply(name, action, object);
+        cache?.apply(name, action, object);
         const event = toCloudEvent(action, object, { mode, source, id: randomUUID() });
         void sink.send(event).then((delivery) => {
           delivered.push(delivery);

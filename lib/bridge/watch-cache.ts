@@ -17,15 +17,21 @@ import { serviceOfSlice } from "../planner/endpoint-slices.js";
 import type { EndpointSlice, Endpoints, Node, Pod } from "../planner/k8s-objects.js";
 import type { ResourceName } from "./resources.js";
 import type { ChangeAction, KubeObjectJson } from "./to-cloudevent.js";
+import type { ListConsumer } from "./watch-resource.js";
 
 export interface WatchCache {
   /** A change seen on a watch. */
   apply(resource: ResourceName, action: ChangeAction, object: KubeObjectJson): void;
-  /** A complete list of a collection (the first list, or a relist after 410 Gone). */
-  replace(resource: ResourceName, items: readonly KubeObjectJson[]): void;
+  /**
+   * Takes a complete list of a collection (the first list, or a relist after 410 Gone) page by page:
+   * each page's objects become views as the page arrives, and the views replace the collection at
+   * once at `done()`. Only from then on does the reader answer from the cache for a collection never
+   * listed before; a list that fails part-way (no `done()`) changes nothing.
+   */
+  startList(resource: ResourceName): ListConsumer;
   /**
    * A reader answering gets (and one namespace's or one Service's EndpointSlices or Endpoints) from the
-   * cache once that collection has been listed, and everything else from `api`.
+   * cache once that collection has been listed whole, and everything else from `api`.
    */
   reader(api: ClusterReader): ClusterReader;
 }
@@ -58,14 +64,24 @@ export function createWatchCache(): WatchCache {
       if (action === "delete") target.map.delete(key);
       else target.map.set(key, target.view(object));
     },
-    replace(resource, items) {
+    startList(resource) {
       const target = store(resource);
-      if (!target) return;
-      target.map.clear();
-      for (const item of items) {
-        target.map.set(keyOf(item.metadata?.namespace, item.metadata?.name), target.view(item));
-      }
-      synced.add(resource as Cached);
+      /** The list's views so far; the collection keeps serving its current state until `done()`. */
+      const listed = new Map<string, unknown>();
+      return {
+        page(items) {
+          if (!target) return;
+          for (const item of items) {
+            listed.set(keyOf(item.metadata?.namespace, item.metadata?.name), target.view(item));
+          }
+        },
+        done() {
+          if (!target) return;
+          target.map.clear();
+          for (const [key, view] of listed) target.map.set(key, view);
+          synced.add(resource as Cached);
+        },
+      };
     },
     reader(api) {
       /** From the cache once `resource` has synced, else from the API server. */

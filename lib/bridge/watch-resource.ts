@@ -20,14 +20,30 @@ export interface ResourceWatchOptions {
   readonly logger: Logger;
   /** Called for every change, in the order the watch reports them. */
   readonly onChange: (action: ChangeAction, object: KubeObjectJson) => void;
-  /** Called with every complete list (the first, and each relist), before any later change. */
-  readonly onList?: (items: readonly KubeObjectJson[]) => void;
-  /** Report the objects of the first list as adds (default false, as the adapter). */
+  /**
+   * Called as each list starts (the first, and each relist): the consumer gets the list's pages as
+   * they arrive, then `done()` once the list is whole, before any later change. A list that fails
+   * part-way never gets `done()`; the list after it gets a new consumer.
+   */
+  readonly onList?: () => ListConsumer;
+  /**
+   * Report the objects of the first list as adds (default false, as the adapter), each page's as it
+   * arrives (after the consumer's `page`). A first list that fails part-way and is read again reports
+   * its first pages again.
+   */
   readonly emitInitial?: boolean;
   readonly pageSize?: number;
   /** First delay after an error (default 500 ms), doubling up to `maxBackoffMs` (default 30 s). */
   readonly initialBackoffMs?: number;
   readonly maxBackoffMs?: number;
+}
+
+/** Takes one list of a collection page by page. */
+export interface ListConsumer {
+  /** The next page's objects, as the page arrives. */
+  page(items: readonly KubeObjectJson[]): void;
+  /** The list is whole. */
+  done(): void;
 }
 
 export interface ResourceWatch {
@@ -71,21 +87,24 @@ export function watchResource(options: ResourceWatchOptions): ResourceWatch {
     markReady = resolve;
   });
 
+  /** Lists page by page: each page goes to the list's consumer (and, with `emit`, out as adds) as it arrives. */
   async function list(emit: boolean): Promise<void> {
-    const listed = await client.list<KubeObjectJson>(
+    const consumer = options.onList?.();
+    const listedVersion = await client.listPages<KubeObjectJson>(
       { verb: "list", resource: resource.name },
       resource.path,
-      {
-        pageSize,
+      (items) => {
+        consumer?.page(items);
+        if (!emit) return;
+        for (const item of items) {
+          options.onChange("add", { apiVersion: resource.apiVersion, kind: resource.kind, ...item });
+        }
       },
+      { pageSize },
     );
     lists++;
-    resourceVersion = listed.resourceVersion;
-    options.onList?.(listed.items);
-    if (!emit) return;
-    for (const item of listed.items) {
-      options.onChange("add", { apiVersion: resource.apiVersion, kind: resource.kind, ...item });
-    }
+    resourceVersion = listedVersion;
+    consumer?.done();
   }
 
   /** Ends the current watch and runs the next cycle after `delayMs`. */
