@@ -37,7 +37,10 @@ export interface BridgeOptions {
   /** Retries per event after the first attempt (default 5) and the first backoff (default 50 ms). */
   readonly retries?: number;
   readonly retryDelayMs?: number;
-  /** How many of the latest deliveries `delivered` keeps (default 10,000). */
+  /**
+   * How many of the latest deliveries `delivered` keeps at least (default 10,000). It is trimmed back to
+   * that many once it holds twice as many, so a trim moves the array once per `keepDelivered` events.
+   */
   readonly keepDelivered?: number;
   /** The event source attribute (default: the API server URL, as the adapter). */
   readonly source?: string;
@@ -47,7 +50,10 @@ export interface BridgeOptions {
 }
 
 export interface Bridge {
-  /** The latest deliveries, oldest first (successful or not), for inspection and replay. */
+  /**
+   * The latest deliveries, oldest first (successful or not), for inspection and replay: the last
+   * `keepDelivered` at least (all of them before that many), up to twice as many between trims.
+   */
   readonly delivered: readonly Delivery[];
   /** Resolves when every event seen so far has been delivered or given up on. */
   idle(): Promise<void>;
@@ -85,7 +91,7 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
         const event = toCloudEvent(action, object, { mode, source, id: randomUUID() });
         void sink.send(event).then((delivery) => {
           delivered.push(delivery);
-          if (delivered.length > keep) delivered.splice(0, delivered.length - keep);
+          if (delivered.length > 2 * keep) delivered.splice(0, delivered.length - keep);
         });
       },
     }),
