@@ -8,6 +8,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
+import { CLUSTER_PEERS } from "../e2e/harness/cluster.js";
 import { skipWithoutPeers } from "../e2e/harness/peers.js";
 import { createProgress } from "./compare/progress.js";
 import { REPO_ROOT } from "./compare/systems/project-process.js";
@@ -17,14 +18,7 @@ import { runScale } from "./scale/run-scale.js";
 import { readScaleSettings } from "./scale/settings.js";
 
 const SIX_HOURS_MS = 6 * 60 * 60 * 1000;
-const PEERS = [
-  "etcd",
-  "kube-apiserver",
-  "kube-controller-manager",
-  "kube-scheduler",
-  "kwok",
-  "spire-server",
-] as const;
+const PEERS = [...CLUSTER_PEERS, "spire-server"] as const;
 
 exitOnSignals();
 

@@ -21,7 +21,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Bridge, startBridge } from "../../lib/bridge/bridge.js";
 import { createSpiffeIdApi, type SpiffeIdApi } from "../../lib/k8s/spiffeids.js";
 import type { SpiffeId } from "../../lib/planner/spiffeid.js";
-import { type Cluster, startCluster } from "./harness/cluster.js";
+import { CLUSTER_PEERS, type Cluster, startCluster } from "./harness/cluster.js";
 import { type NormalEntry, readEntries } from "./harness/entries.js";
 import { type GoRegistrar, startGoRegistrar } from "./harness/go-registrar.js";
 import { skipWithoutPeers } from "./harness/peers.js";
@@ -42,15 +42,7 @@ const NODE_ROOT = `spiffe://${TD}/k8s-workload-registrar/${CLUSTER}/node`;
 const CRD_FILE = new URL("../../knative/base/crd/spiffeid-crd.yaml", import.meta.url).pathname;
 const CONFIG = { trust_domain: TD, cluster: CLUSTER, pod_controller: true, add_svc_dns_name: true };
 const CONVERGE_MS = 60_000;
-const PEERS = [
-  "etcd",
-  "kube-apiserver",
-  "kube-controller-manager",
-  "kube-scheduler",
-  "kwok",
-  "spire-server",
-  "k8s-workload-registrar",
-] as const;
+const PEERS = [...CLUSTER_PEERS, "spire-server", "k8s-workload-registrar"] as const;
 const logger = pino({ level: "silent" });
 const log = (line: string) => process.stderr.write(`[e2e] ${line}\n`);
 

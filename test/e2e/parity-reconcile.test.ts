@@ -15,7 +15,7 @@ import type { V1Pod } from "@kubernetes/client-node";
 import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Bridge, startBridge } from "../../lib/bridge/bridge.js";
-import { type Cluster, startCluster } from "./harness/cluster.js";
+import { CLUSTER_PEERS, type Cluster, startCluster } from "./harness/cluster.js";
 import { readEntries } from "./harness/entries.js";
 import { type GoRegistrar, startGoRegistrar } from "./harness/go-registrar.js";
 import { skipWithoutPeers } from "./harness/peers.js";
@@ -33,15 +33,7 @@ const ROOT = `spiffe://${TD}/spire-k8s-registrar/${CLUSTER}/node`;
 const NS = "par-app";
 const ID_NS = "par-id";
 const CONVERGE_MS = 60_000;
-const PEERS = [
-  "etcd",
-  "kube-apiserver",
-  "kube-controller-manager",
-  "kube-scheduler",
-  "kwok",
-  "spire-server",
-  "k8s-workload-registrar",
-] as const;
+const PEERS = [...CLUSTER_PEERS, "spire-server", "k8s-workload-registrar"] as const;
 const logger = pino({ level: "silent" });
 const log = (line: string) => process.stderr.write(`[e2e] ${line}\n`);
 
