@@ -20,7 +20,7 @@ import {
 import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
-import { type Bridge, startBridge } from "../../lib/bridge/bridge.js";
+import type { Bridge } from "../../lib/bridge/bridge.js";
 import type { Entry } from "../../lib/planner/entry.js";
 import {
   SPIFFEID_FINALIZER,
@@ -36,7 +36,7 @@ import { freePort } from "./harness/ports.js";
 import { printPeerLogs } from "./harness/process.js";
 import { type SpireServer, startSpireServer } from "./harness/spire.js";
 import { makeRunDir } from "./harness/tmp.js";
-import { type CrdFunctions, startCrdFunctions } from "./support/crd-functions.js";
+import { type CrdFunctions, startCrdBridges, startCrdFunctions } from "./support/crd-functions.js";
 import { eventually } from "./support/eventually.js";
 import { kubeObjects } from "./support/kube-objects.js";
 import { allEntries } from "./support/spire-entries.js";
@@ -263,20 +263,7 @@ describe.skipIf(skipWithoutPeers(PEERS))("crd mode end to end", () => {
       { what: "the SpiffeID webhook to be in effect" },
     );
     log(`SpiffeID webhook in effect after ${Math.round(performance.now() - hookStarted)} ms`);
-    bridges.push(
-      await startBridge({
-        client: plane.kube,
-        resources: ["pods", "nodes", "endpointslices"],
-        sink: fns.k8sEventsUrl,
-        logger,
-      }),
-      await startBridge({
-        client: plane.kube,
-        resources: ["spiffeids"],
-        sink: fns.spiffeIdEventsUrl,
-        logger,
-      }),
-    );
+    bridges.push(...(await startCrdBridges(plane.kube, fns, logger)));
     log(`crd mode set up in ${Math.round(performance.now() - started)} ms`);
   });
 

@@ -38,7 +38,7 @@ import { freePort } from "./harness/ports.js";
 import { printPeerLogs } from "./harness/process.js";
 import { type SpireServer, startSpireServer } from "./harness/spire.js";
 import { makeRunDir } from "./harness/tmp.js";
-import { startCrdFunctions } from "./support/crd-functions.js";
+import { startCrdBridges, startCrdFunctions } from "./support/crd-functions.js";
 import { eventually } from "./support/eventually.js";
 import { startReconcileFunctions } from "./support/reconcile-functions.js";
 import { allEntries } from "./support/spire-entries.js";
@@ -210,20 +210,7 @@ const crdCase: ModeCase = {
       webhookCertDir: certDir,
       webhookPort: await freePort(),
     });
-    const bridges = [
-      await startBridge({
-        client: cluster.kube,
-        resources: ["pods", "nodes", "endpointslices"],
-        sink: fns.k8sEventsUrl,
-        logger,
-      }),
-      await startBridge({
-        client: cluster.kube,
-        resources: ["spiffeids"],
-        sink: fns.spiffeIdEventsUrl,
-        logger,
-      }),
-    ];
+    const bridges = await startCrdBridges(cluster.kube, fns, logger);
     return { cluster, registrar: withBridges(fns.spire, fns.resyncUrl, bridges, fns.stop) };
   },
   expected({ nodes, pods, slices }) {

@@ -18,7 +18,7 @@ import { join } from "node:path";
 import type { V1Pod } from "@kubernetes/client-node";
 import pino from "pino";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { type Bridge, startBridge } from "../../lib/bridge/bridge.js";
+import type { Bridge } from "../../lib/bridge/bridge.js";
 import { createSpiffeIdApi, type SpiffeIdApi } from "../../lib/k8s/spiffeids.js";
 import type { SpiffeId } from "../../lib/planner/spiffeid.js";
 import { CLUSTER_PEERS, type Cluster, startCluster } from "./harness/cluster.js";
@@ -29,7 +29,7 @@ import { freePort } from "./harness/ports.js";
 import { printPeerLogs } from "./harness/process.js";
 import { type SpireServer, startSpireServer } from "./harness/spire.js";
 import { makeRunDir, type RunDir } from "./harness/tmp.js";
-import { type CrdFunctions, startCrdFunctions } from "./support/crd-functions.js";
+import { type CrdFunctions, startCrdBridges, startCrdFunctions } from "./support/crd-functions.js";
 import { diffEntries, podEntry } from "./support/entry-diff.js";
 import { eventually } from "./support/eventually.js";
 import { workloads } from "./support/workloads.js";
@@ -133,20 +133,7 @@ describe.skipIf(skipWithoutPeers(PEERS))("crd mode: parity with the Go registrar
       config: { ...CONFIG, webhook_enabled: false },
     });
     stops.push(fns.stop);
-    bridges.push(
-      await startBridge({
-        client: cluster.kube,
-        resources: ["pods", "nodes", "endpointslices"],
-        sink: fns.k8sEventsUrl,
-        logger,
-      }),
-      await startBridge({
-        client: cluster.kube,
-        resources: ["spiffeids"],
-        sink: fns.spiffeIdEventsUrl,
-        logger,
-      }),
-    );
+    bridges.push(...(await startCrdBridges(cluster.kube, fns, logger)));
     for (const bridge of bridges) stops.push(bridge.stop);
   });
 

@@ -67,9 +67,9 @@ interface Observer {
   afterRead(error?: unknown): void;
 }
 
-/** Follows the audit log at `logPath` (JSON format) from its first line. */
-export async function followEntryAudit(logPath: string, uids: PodUids): Promise<EntryAudit> {
-  const counts: AuditCounts = {
+/** Counts of an audit log with no line yet. */
+export function noAuditCounts(): AuditCounts {
+  return {
     lines: 0,
     auditLines: 0,
     created: 0,
@@ -80,6 +80,11 @@ export async function followEntryAudit(logPath: string, uids: PodUids): Promise<
     deleteRefused: 0,
     otherCalls: 0,
   };
+}
+
+/** Follows the audit log at `logPath` (JSON format) from its first line. */
+export async function followEntryAudit(logPath: string, uids: PodUids): Promise<EntryAudit> {
+  const counts = noAuditCounts();
   const createdByKey = new Map<string, number>();
   /** First creates of SCM's entries whose pod UID was not known yet. */
   const unresolvedUids = new Map<string, number>();

@@ -8,6 +8,7 @@
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { Logger } from "pino";
 import { createApp as createK8sEventsApp } from "../../../functions/k8s-events/app.js";
 import { createApp as createResyncApp } from "../../../functions/resync/app.js";
 import { createApp as createSpiffeIdEventsApp } from "../../../functions/spiffeid-events/app.js";
@@ -16,8 +17,10 @@ import {
   startSpiffeIdValidationServer,
   VALIDATION_SPIRE_TIMEOUT_MS,
 } from "../../../functions/spiffeid-validation/start.js";
+import { type Bridge, startBridge } from "../../../lib/bridge/bridge.js";
 import type { CrdContext } from "../../../lib/crd-sync/context.js";
 import { type ServedApp, serveApp } from "../../../lib/http/serve.js";
+import type { KubeClient } from "../../../lib/k8s/kube-client.js";
 import { crdContext, createRuntime, type Runtime } from "../../../lib/runtime/runtime.js";
 import type { SpireClient } from "../../../lib/spire/client.js";
 
@@ -130,4 +133,24 @@ export async function startCrdFunctions(options: CrdFunctionsOptions): Promise<C
     await closeAll();
     throw error;
   }
+}
+
+/**
+ * crd mode's two event sources as bridges (what its ApiServerSources deliver): pods, nodes and
+ * EndpointSlices to k8s-events, SpiffeIDs to spiffeid-events.
+ */
+export async function startCrdBridges(
+  client: KubeClient,
+  fns: Pick<CrdFunctions, "k8sEventsUrl" | "spiffeIdEventsUrl">,
+  logger: Logger,
+): Promise<Bridge[]> {
+  return [
+    await startBridge({
+      client,
+      resources: ["pods", "nodes", "endpointslices"],
+      sink: fns.k8sEventsUrl,
+      logger,
+    }),
+    await startBridge({ client, resources: ["spiffeids"], sink: fns.spiffeIdEventsUrl, logger }),
+  ];
 }

@@ -1,6 +1,6 @@
 /** The workload and reporting parts of `npm run bench:compare`: planned pods, settings, the table. */
 import { describe, expect, it } from "vitest";
-import type { AuditCounts } from "../../bench/compare/entry-audit.js";
+import { noAuditCounts } from "../../bench/compare/entry-audit.js";
 import { MEASUREMENT } from "../../bench/compare/measurement.js";
 import { burstPods, coldPods } from "../../bench/compare/planned-pods.js";
 import { summaryNotes, summaryTable } from "../../bench/compare/report.js";
@@ -39,17 +39,7 @@ describe("settings", () => {
   });
 });
 
-const NO_AUDIT: AuditCounts = {
-  lines: 0,
-  auditLines: 0,
-  created: 0,
-  createRefused: 0,
-  updated: 0,
-  updateRefused: 0,
-  deleted: 0,
-  deleteRefused: 0,
-  otherCalls: 0,
-};
+const NO_AUDIT = noAuditCounts();
 const machine = { cpus: 2, node: "v20", kernel: "6", loadavgStart: [0.5, 0.4, 0.3] };
 
 describe("summary table", () => {

@@ -1,5 +1,6 @@
 /** The pure parts of `npm run bench:scale`: settings, the workload plan, expected entries, resyncs, goals. */
 import { describe, expect, it } from "vitest";
+import { noAuditCounts } from "../../bench/compare/entry-audit.js";
 import { MEASUREMENT } from "../../bench/compare/measurement.js";
 import { deriveExpected, type PodFacts, podFacts } from "../../bench/scale/expected-entries.js";
 import type { PodStamps } from "../../bench/scale/pod-stamps.js";
@@ -226,17 +227,7 @@ describe("goals and table", () => {
     convergenceMs: 1000,
     usage: { byRole: {}, byGroup: {} },
     benchCpuSeconds: 0,
-    audit: {
-      lines: 0,
-      auditLines: 0,
-      created: 0,
-      createRefused: 0,
-      updated: 0,
-      updateRefused: 0,
-      deleted: 0,
-      deleteRefused: 0,
-      otherCalls: 0,
-    },
+    audit: noAuditCounts(),
     rpcs: {},
     entriesAtEnd: 0,
     check: {
