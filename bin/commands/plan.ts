@@ -3,8 +3,10 @@
  * and SPIRE's entries (a file, the live server read-only, or none), and prints what a resync would
  * create, update and delete. Nothing is written anywhere.
  */
+
 import { readFileSync } from "node:fs";
 import type { Config } from "../../lib/config/config.js";
+import { isPlannerMode } from "../../lib/config/config.js";
 import { loadConfig } from "../../lib/config/parse-config.js";
 import { planCrd } from "../../lib/plan/crd-plan.js";
 import { crdPlanToJson, crdPlanToTable, planToJson, planToTable } from "../../lib/plan/format-plan.js";
@@ -78,6 +80,7 @@ export const run: CommandRun = async (args, io) => {
   if (!loaded.ok) return fail(io, loaded.error);
   for (const warning of loaded.value.warnings) io.stderr.write(`warning: ${warning}\n`);
   const config = loaded.value.config;
+  if (!isPlannerMode(config)) return fail(io, [`registrar plan does not support mode "${config.mode}" yet`]);
 
   try {
     const clusterFile = text("cluster-state");

@@ -3,11 +3,12 @@
  * listener, which webhooks get their own TLS listener, and which collections the watch bridge
  * delivers to which function. One table, so the runner and its tests agree.
  */
+import type { ResourceName } from "../../lib/bridge/resources.js";
 import type { Config } from "../../lib/config/config.js";
 
 export type HttpFunction = "k8s-events" | "spiffeid-events" | "resync";
 export type TlsFunction = "pod-admission" | "spiffeid-validation";
-export type WatchedCollection = "pods" | "nodes" | "endpointslices" | "endpoints" | "spiffeids";
+export type WatchedCollection = ResourceName;
 
 /** The path each HTTP function is mounted at on the `serve` listener. */
 export const MOUNT_PATH: Readonly<Record<HttpFunction, string>> = {
@@ -30,6 +31,18 @@ export function planServing(config: Config): ServingPlan {
   if (config.mode === "webhook") {
     // Admission registers pods; the resync (on a timer with --watch) repairs what admission missed.
     return { http: ["resync"], tls: ["pod-admission"], watches: [] };
+  }
+  if (config.mode === "cluster-spiffeid") {
+    const resources: WatchedCollection[] = [
+      "pods",
+      "nodes",
+      "namespaces",
+      "endpointslices",
+      "clusterspiffeids",
+      "clusterstaticentries",
+      "clusterfederatedtrustdomains",
+    ];
+    return { http: ["k8s-events", "resync"], tls: [], watches: [{ resources, to: "k8s-events" }] };
   }
   // Service DNS names come from the collection endpoints_source names.
   const services: readonly WatchedCollection[] = [config.endpointsSource];

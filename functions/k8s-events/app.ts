@@ -4,7 +4,9 @@
  * (for the last two, their Service's, whichever `endpoints_source` is). The event only says which
  * object to look at: the handler re-reads it from the API server.
  * In CRD mode (deps.crd) the same events keep the pods' and nodes' SpiffeID resources in step instead
- * (lib/crd-sync); the SpiffeID events then sync SPIRE.
+ * (lib/crd-sync); the SpiffeID events then sync SPIRE. In cluster-spiffeid mode (deps.clusterSpiffeId) it also
+ * takes Namespace events and the events of spire-controller-manager's three custom resources, and each
+ * event runs a pass scoped to the pods it concerns (lib/scm-sync).
  * Replies: 204 when done, 400 for a malformed event, 422 for an event this function does not
  * handle, 503 when SPIRE or the API server is unavailable (the sender retries), 500 otherwise.
  * At most one reconcile per object is in flight: events arriving meanwhile wait for one more run that
@@ -32,8 +34,10 @@ import type { ReconcileContext } from "../../lib/reconcile/context.js";
 import { createEventReconciler, type EventReconciler } from "../../lib/reconcile/event-reconciler.js";
 import type { EventOutcome } from "../../lib/reconcile/pod-batch.js";
 import { objectKey, singleFlight } from "../../lib/reconcile/single-flight.js";
+import type { ScmSyncContext } from "../../lib/scm-sync/context.js";
+import { reconcileScmHint, SCM_EVENT_KINDS, scmResultReply } from "../../lib/scm-sync/events.js";
 
-/** Reconcile and webhook modes pass `reconcile`; CRD mode passes `crd`. */
+/** Reconcile and webhook modes pass `reconcile`; CRD mode passes `crd`; cluster-spiffeid mode `clusterSpiffeId`. */
 export type K8sEventsDeps = {
   readonly logger: Logger;
   readonly readiness: ReadinessCheck;
@@ -44,8 +48,9 @@ export type K8sEventsDeps = {
   /** When deliveries are answered (config `event_ack`; default `processed`). */
   readonly ack?: EventAck;
 } & (
-  | { readonly reconcile: ReconcileContext; readonly crd?: undefined }
-  | { readonly crd: CrdContext; readonly reconcile?: undefined }
+  | { readonly reconcile: ReconcileContext; readonly crd?: undefined; readonly clusterSpiffeId?: undefined }
+  | { readonly crd: CrdContext; readonly reconcile?: undefined; readonly clusterSpiffeId?: undefined }
+  | { readonly clusterSpiffeId: ScmSyncContext; readonly reconcile?: undefined; readonly crd?: undefined }
 );
 
 const KINDS = ["Pod", "Node", "EndpointSlice", "Endpoints"] as const;
@@ -69,14 +74,19 @@ export function createHandler(deps: K8sEventsDeps): EventHandler {
   const crdQueue = deps.crd
     ? singleFlight(objectKey, (hint: ObjectHint) => reconcileCrdHint(deps.crd, hint))
     : undefined;
+  const scm = deps.clusterSpiffeId;
+  const scmQueue = scm
+    ? singleFlight(scmEventKey, (hint: ObjectHint) => reconcileScmHint(scm, hint))
+    : undefined;
   return eventHandler({
-    kinds: KINDS,
+    kinds: scm ? SCM_EVENT_KINDS : KINDS,
     logger: deps.logger,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
     ...(deps.ack ? { ack: deps.ack } : {}),
     async handle(hint, logger) {
       try {
         if (crdQueue !== undefined) return crdResultReply(await crdQueue.submit(hint), logger, deps.metrics);
+        if (scmQueue !== undefined) return scmResultReply(await scmQueue.submit(hint), logger, deps.metrics);
         const result = await reconcileHint(reconciler as EventReconciler, hint);
         if (!result.ok) return failureReply(result.error, logger);
         logger.info({ ...result.summary }, "reconciled");
@@ -86,6 +96,16 @@ export function createHandler(deps: K8sEventsDeps): EventHandler {
       }
     },
   });
+}
+
+/**
+ * One run at a time per object; a pod deleted and its UID matter (the UID finds the entries), and events
+ * that run the full pass share one run.
+ */
+function scmEventKey(hint: ObjectHint): string {
+  if (hint.kind === "ClusterStaticEntry" || (hint.kind === "ClusterSPIFFEID" && hint.action !== "add"))
+    return "full-pass";
+  return `${objectKey(hint)}/${hint.uid ?? ""}`;
 }
 
 function reconcileHint(reconciler: EventReconciler, hint: ObjectHint): Promise<EventOutcome> {

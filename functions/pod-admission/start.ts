@@ -8,7 +8,7 @@ import type { ServedApp } from "../../lib/http/serve.js";
 import { serveTls } from "../../lib/http/serve-tls.js";
 import { webhookAliasEntry } from "../../lib/planner/derive-webhook.js";
 import { webhookOwnership } from "../../lib/planner/ownership.js";
-import type { Runtime } from "../../lib/runtime/runtime.js";
+import { plannerModeConfig, type Runtime } from "../../lib/runtime/runtime.js";
 import { coalesceWrites } from "../../lib/spire/coalesce.js";
 import { createApp } from "./app.js";
 
@@ -16,7 +16,8 @@ import { createApp } from "./app.js";
 export const ADMISSION_SPIRE_TIMEOUT_MS = 2_000;
 
 export async function startPodAdmission(runtime: Runtime): Promise<ServedApp[]> {
-  const { config, logger } = runtime;
+  const { logger } = runtime;
+  const config = plannerModeConfig(runtime.config, "pod-admission");
   const alias = webhookAliasEntry(config);
   const ensured = await runtime.spire.createEntries([alias]);
   const result = ensured.ok ? ensured.value[0] : undefined;

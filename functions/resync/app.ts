@@ -3,7 +3,8 @@
  * POSTing to it). One resync runs at a time per instance, and with `leader_election` one per
  * cluster (a Lease); a call that finds one running answers 202 with the reason at once.
  * In CRD mode (deps.crd) it runs lib/crd-sync/resync.ts: pods and nodes -> SpiffeIDs -> entries, then
- * deletes the entries no SpiffeID records.
+ * deletes the entries no SpiffeID records. In cluster-spiffeid mode it runs the full pass (lib/scm-sync), which
+ * also writes the custom resources' status.
  * Replies 200 with a JSON summary, or 503 with the summary so far (what was written before the failure)
  * when SPIRE or the API server is unavailable, 500 when retrying cannot help (e.g. PermissionDenied).
  */
@@ -19,12 +20,16 @@ import type { Metrics } from "../../lib/metrics/metrics.js";
 import { addMetricsRoute } from "../../lib/metrics/routes.js";
 import type { ReconcileContext } from "../../lib/reconcile/context.js";
 import { resync } from "../../lib/reconcile/resync.js";
+import type { ScmSyncContext } from "../../lib/scm-sync/context.js";
+import { countScmEntries } from "../../lib/scm-sync/events.js";
+import { runFullPass } from "../../lib/scm-sync/full-pass.js";
 
-/** Reconcile and webhook modes pass `reconcile`; CRD mode passes `crd`. */
+/** Reconcile and webhook modes pass `reconcile`; CRD mode passes `crd`; cluster-spiffeid mode `clusterSpiffeId`. */
 export type ResyncDeps = ResyncCommonDeps &
   (
-    | { readonly reconcile: ReconcileContext; readonly crd?: undefined }
-    | { readonly crd: CrdContext; readonly reconcile?: undefined }
+    | { readonly reconcile: ReconcileContext; readonly crd?: undefined; readonly clusterSpiffeId?: undefined }
+    | { readonly crd: CrdContext; readonly reconcile?: undefined; readonly clusterSpiffeId?: undefined }
+    | { readonly clusterSpiffeId: ScmSyncContext; readonly reconcile?: undefined; readonly crd?: undefined }
   );
 
 interface ResyncCommonDeps {
@@ -74,6 +79,19 @@ export function createApp(deps: ResyncDeps): Hono {
 
 /** Runs the mode's resync: 200 with the summary, or 503 (500 when retrying cannot help) with the summary so far. */
 async function runResync(c: Context, deps: ResyncDeps): Promise<Response> {
+  if (deps.clusterSpiffeId !== undefined) {
+    const result = await runFullPass(deps.clusterSpiffeId);
+    countScmEntries(deps.metrics, result.summary);
+    if (!result.ok) {
+      deps.logger.error({ ...result.summary }, `resync failed: ${result.message}`);
+      return c.json(
+        { status: "failed", error: result.message, ...result.summary },
+        result.retryable ? 503 : 500,
+      );
+    }
+    deps.logger.info({ ...result.summary }, "resync done");
+    return c.json({ status: "done", ...result.summary }, 200);
+  }
   if (deps.crd !== undefined) {
     return crdResyncResponse(
       await resyncCrd({ ...deps.crd, logger: deps.logger, now: deps.now }),

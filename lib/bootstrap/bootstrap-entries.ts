@@ -15,7 +15,7 @@ import { serverId, WEBHOOK_ID_PREFIX } from "../planner/registrar-ids.js";
 import { joinPath } from "../spiffe/id.js";
 import { fail, ok, type Result } from "../spiffe/result.js";
 
-export type RegistrarMode = "webhook" | "reconcile" | "crd";
+export type RegistrarMode = "webhook" | "reconcile" | "crd" | "cluster-spiffeid";
 
 /** The ServiceAccounts of the Knative overlays' functions, per mode (deploy/ runs one: k8s-workload-registrar). */
 export const KNATIVE_SERVICE_ACCOUNTS: Readonly<Record<RegistrarMode, readonly string[]>> = {
@@ -27,6 +27,7 @@ export const KNATIVE_SERVICE_ACCOUNTS: Readonly<Record<RegistrarMode, readonly s
     "registrar-resync",
     "registrar-spiffeid-validation",
   ],
+  "cluster-spiffeid": ["registrar-k8s-events", "registrar-resync", "registrar-cluster-spiffeid-validation"],
 };
 
 export interface BootstrapOptions {

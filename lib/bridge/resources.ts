@@ -13,9 +13,21 @@ export interface WatchedResource {
   readonly path: string;
 }
 
-export type ResourceName = "pods" | "nodes" | "endpointslices" | "endpoints" | "spiffeids";
+export type ResourceName =
+  | "pods"
+  | "nodes"
+  | "endpointslices"
+  | "endpoints"
+  | "spiffeids"
+  | "namespaces"
+  | "clusterspiffeids"
+  | "clusterstaticentries"
+  | "clusterfederatedtrustdomains";
 
-/** The resources the registrar's functions react to (spiffeids only in crd mode). */
+/**
+ * The resources the registrar's functions react to (spiffeids only in crd mode; namespaces and SCM's three
+ * custom resources only in cluster-spiffeid mode).
+ */
 export const WATCHED_RESOURCES: Readonly<Record<ResourceName, WatchedResource>> = {
   pods: { name: "pods", apiVersion: "v1", kind: "Pod", path: "/api/v1/pods" },
   nodes: { name: "nodes", apiVersion: "v1", kind: "Node", path: "/api/v1/nodes" },
@@ -32,4 +44,17 @@ export const WATCHED_RESOURCES: Readonly<Record<ResourceName, WatchedResource>> 
     kind: "SpiffeID",
     path: "/apis/spiffeid.spiffe.io/v1beta1/spiffeids",
   },
+  namespaces: { name: "namespaces", apiVersion: "v1", kind: "Namespace", path: "/api/v1/namespaces" },
+  clusterspiffeids: scmResource("clusterspiffeids", "ClusterSPIFFEID"),
+  clusterstaticentries: scmResource("clusterstaticentries", "ClusterStaticEntry"),
+  clusterfederatedtrustdomains: scmResource("clusterfederatedtrustdomains", "ClusterFederatedTrustDomain"),
 };
+
+function scmResource(name: ResourceName, kind: string): WatchedResource {
+  return {
+    name,
+    apiVersion: "spire.spiffe.io/v1alpha1",
+    kind,
+    path: `/apis/spire.spiffe.io/v1alpha1/${name}`,
+  };
+}

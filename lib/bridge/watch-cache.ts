@@ -36,7 +36,8 @@ export interface WatchCache {
   reader(api: ClusterReader): ClusterReader;
 }
 
-type Cached = Exclude<ResourceName, "spiffeids">;
+/** The collections the cache keeps (the planner's modes read them); others pass through uncached. */
+type Cached = "pods" | "nodes" | "endpointslices" | "endpoints";
 
 export function createWatchCache(): WatchCache {
   const pods = new Map<string, Pod>();
@@ -50,7 +51,7 @@ export function createWatchCache(): WatchCache {
     endpointslices: { map: endpointSlices, view: toPlannerEndpointSlice },
     endpoints: { map: endpoints, view: toPlannerEndpoints },
   };
-  const store = (resource: ResourceName) => (resource === "spiffeids" ? undefined : stores[resource]);
+  const store = (resource: ResourceName) => (resource in stores ? stores[resource as Cached] : undefined);
   const inNamespace = <T extends { metadata?: { namespace?: string } }>(
     map: Map<string, T>,
     namespace: string,

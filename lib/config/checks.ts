@@ -22,7 +22,7 @@ export interface DraftFacts {
 }
 
 const COMMON = "error parsing common config: ";
-const MODES: readonly string[] = ["crd", "webhook", "reconcile"];
+const MODES: readonly string[] = ["crd", "webhook", "reconcile", "cluster-spiffeid"];
 const LOG_LEVELS: readonly string[] = [
   "panic",
   "fatal",
@@ -73,7 +73,7 @@ export function checkDraft(draft: DraftConfig, facts: DraftFacts): string[] {
   if (!MODES.includes(facts.rawMode)) {
     // JSON.stringify quotes as the original's Go %q did (a line break shows as \n).
     common(
-      `invalid mode ${JSON.stringify(facts.rawMode)}, valid values are crd, webhook and reconcile${at("mode")}`,
+      `invalid mode ${JSON.stringify(facts.rawMode)}, valid values are crd, webhook, reconcile and cluster-spiffeid${at("mode")}`,
     );
   }
 
@@ -103,7 +103,7 @@ export function checkDraft(draft: DraftConfig, facts: DraftFacts): string[] {
     }
   }
 
-  const electsLeader = facts.rawMode === "reconcile" || facts.rawMode === "crd";
+  const electsLeader = facts.rawMode !== "webhook";
   if (electsLeader && draft.leaderElection && draft.leaderElectionResourceLock === "configmaps") {
     errors.push(
       `the "configmaps" leader election resource lock type is no longer supported${at("leader_election_resource_lock")}`,

@@ -4,15 +4,27 @@
  * mode; code reads the fields its mode uses. Built only by `parseConfig`/`loadConfig`.
  */
 import type { EndpointsSource } from "../planner/service-endpoints.js";
+import type { ScmConfig } from "../scm/config.js";
 
-/** The three ways the registrar keeps SPIRE in step with the cluster. */
-export type Mode = "webhook" | "reconcile" | "crd";
+/**
+ * The ways the registrar keeps SPIRE in step with the cluster: the Go registrar's three, and
+ * `cluster-spiffeid` (spire-controller-manager's custom resources).
+ */
+export type Mode = "webhook" | "reconcile" | "crd" | "cluster-spiffeid";
 
 /** logrus level names the original accepted, lowercased. */
 export type LogLevelName = "panic" | "fatal" | "error" | "warn" | "warning" | "info" | "debug" | "trace";
 
 /** Log record encoding: one JSON object a line, or one logrus-style `key=value` line. */
 export type LogFormat = "json" | "text";
+
+/** A config of one of the Go registrar's three modes, the ones the planner (lib/planner) serves. */
+export type PlannerModeConfig = Config & { readonly mode: "webhook" | "reconcile" | "crd" };
+
+/** Whether the config's mode is served by the planner (cluster-spiffeid mode is served by lib/scm). */
+export function isPlannerMode(config: Config): config is PlannerModeConfig {
+  return config.mode !== "cluster-spiffeid";
+}
 
 export interface Config {
   // common
@@ -88,4 +100,18 @@ export interface Config {
   readonly adminNamespaces: readonly string[];
   /** crd mode: let a SpiffeID claim `/ns/<another namespace>/...` (the Go registrar's behaviour). */
   readonly allowCrossNamespaceIds: boolean;
+  // cluster-spiffeid mode (spire-controller-manager's ControllerManagerConfig keys, snake_case)
+  /** "": looked up from the CNAME of kubernetes.default.svc, as SCM does. */
+  readonly clusterDomain: string;
+  /** Regular expressions (RE2) of namespaces whose pods get no entries. */
+  readonly ignoreNamespaces: readonly string[];
+  readonly className: string;
+  readonly watchClassless: boolean;
+  /** "": SCM's default parent ID template. */
+  readonly parentIdTemplate: string;
+  readonly entryIdPrefix: string;
+  /** "": no cleanup prefix. */
+  readonly entryIdPrefixCleanup: string;
+  /** cluster-spiffeid mode: the keys above (or the ControllerManagerConfig file) checked as SCM checks them. */
+  readonly clusterSpiffeId?: ScmConfig;
 }

@@ -9,7 +9,7 @@ import type { Config } from "./config.js";
 export type KeyKind = "string" | "bool" | "int" | "stringList" | "stringMap" | "duration";
 
 /** Where a key came from: common keys' decode errors carry the original's common-config prefix. */
-export type KeyScope = "common" | "webhook" | "reconcile" | "crd";
+export type KeyScope = "common" | "webhook" | "reconcile" | "crd" | "cluster-spiffeid";
 
 export interface KeySpec {
   /** The key as written in the file (matched case-insensitively). */
@@ -154,6 +154,37 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     kind: "stringList",
     scope: "crd",
     default: ["{{.Pod.Name}}"],
+  },
+  { key: "cluster_domain", field: "clusterDomain", kind: "string", scope: "cluster-spiffeid", default: "" },
+  {
+    key: "ignore_namespaces",
+    field: "ignoreNamespaces",
+    kind: "stringList",
+    scope: "cluster-spiffeid",
+    default: ["kube-system", "kube-public", "spire-system"],
+  },
+  { key: "class_name", field: "className", kind: "string", scope: "cluster-spiffeid", default: "" },
+  {
+    key: "watch_classless",
+    field: "watchClassless",
+    kind: "bool",
+    scope: "cluster-spiffeid",
+    default: false,
+  },
+  {
+    key: "parent_id_template",
+    field: "parentIdTemplate",
+    kind: "string",
+    scope: "cluster-spiffeid",
+    default: "",
+  },
+  { key: "entry_id_prefix", field: "entryIdPrefix", kind: "string", scope: "cluster-spiffeid", default: "" },
+  {
+    key: "entry_id_prefix_cleanup",
+    field: "entryIdPrefixCleanup",
+    kind: "string",
+    scope: "cluster-spiffeid",
+    default: "",
   },
 ];
 

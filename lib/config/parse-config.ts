@@ -9,8 +9,13 @@ import * as v from "valibot";
 import { validatePlannerConfig } from "../planner/validate-config.js";
 import { checkDraft, type DraftConfig } from "./checks.js";
 import { closestKey } from "./closest-key.js";
+import {
+  clusterSpiffeIdSettings,
+  configFromControllerManagerConfig,
+  isControllerManagerConfig,
+} from "./cluster-spiffeid-config.js";
 import { type DecodedValue, decodeValue, parseDurationMs } from "./coerce.js";
-import type { Config, LogFormat, LogLevelName, Mode } from "./config.js";
+import { type Config, isPlannerMode, type LogFormat, type LogLevelName, type Mode } from "./config.js";
 import type { KeyPosition } from "./key-position.js";
 import { CONFIG_KEYS, findKey, type KeySpec } from "./keys.js";
 import { readSource } from "./read-source.js";
@@ -57,6 +62,7 @@ export function loadConfig(path: string): ConfigResult {
 
 /** Parse config `text`; `path` only names the file in messages. Pure; never throws. */
 export function parseConfig(text: string, path: string): ConfigResult {
+  if (isControllerManagerConfig(text)) return configFromControllerManagerConfig(text, path, undefined);
   // Unknown keys found so far go with the errors: a misspelt key often explains one.
   const warnings: string[] = [];
   const fail = (messages: string[]): ConfigResult => ({
@@ -115,13 +121,23 @@ export function parseConfig(text: string, path: string): ConfigResult {
   draft.logLevel = rawLogLevel.toLowerCase() as LogLevelName;
   draft.logFormat = (rawLogFormat.toLowerCase() || "json") as LogFormat;
   draft.spireTimeoutMs = parseDurationMs(draft.spireTimeout) as number;
-  const config = v.parse(ConfigSchema, draft);
+  const parsed = v.parse(ConfigSchema, draft);
+  // Each message starts with its key (`cluster: ...`): add the key's line.
+  const withLine = (message: string) => `${message}${at(message.split(":")[0] ?? "")}`;
+  if (!isPlannerMode(parsed)) {
+    const settings = clusterSpiffeIdSettings(parsed);
+    if (!settings.ok) return fail(settings.error.map(withLine));
+    warnings.push(...settings.value.warnings.map((warning) => `${path}: ${warning}`));
+    return {
+      ok: true,
+      value: { config: freeze({ ...parsed, clusterSpiffeId: settings.value.config }), warnings },
+    };
+  }
   // What the original only found at run time (an ID that cannot be built, a template that does
   // not parse) is a configuration error here, so a bad file never reaches the planner.
-  const plannerErrors = validatePlannerConfig(config);
-  // Each message starts with its key (`cluster: ...`): add the key's line.
-  if (!plannerErrors.ok)
-    return fail(plannerErrors.error.map((message) => `${message}${at(message.split(":")[0] ?? "")}`));
+  const plannerErrors = validatePlannerConfig(parsed);
+  if (!plannerErrors.ok) return fail(plannerErrors.error.map(withLine));
+  const config = parsed;
   return { ok: true, value: { config: freeze(config), warnings } };
 }
 
@@ -154,5 +170,6 @@ function freeze(config: Config): Config {
   Object.freeze(config.disabledNamespaces);
   Object.freeze(config.dnsNameTemplates);
   Object.freeze(config.context);
+  Object.freeze(config.ignoreNamespaces);
   return Object.freeze(config);
 }

@@ -4,6 +4,7 @@
  * so a failure here is a bug in the config code, not in the file.
  */
 import * as v from "valibot";
+import type { ScmConfig } from "../scm/config.js";
 import type { Config } from "./config.js";
 
 const text = v.string();
@@ -11,7 +12,7 @@ const flag = v.boolean();
 const positiveInteger = v.pipe(v.number(), v.integer(), v.minValue(1));
 
 export const ConfigSchema: v.GenericSchema<unknown, Config> = v.strictObject({
-  mode: v.picklist(["webhook", "reconcile", "crd"]),
+  mode: v.picklist(["webhook", "reconcile", "crd", "cluster-spiffeid"]),
   logLevel: v.picklist(["panic", "fatal", "error", "warn", "warning", "info", "debug", "trace"]),
   logPath: text,
   logFormat: v.picklist(["json", "text"]),
@@ -57,4 +58,12 @@ export const ConfigSchema: v.GenericSchema<unknown, Config> = v.strictObject({
   downstreamNamespaces: v.array(text),
   adminNamespaces: v.array(text),
   allowCrossNamespaceIds: flag,
+  clusterDomain: text,
+  ignoreNamespaces: v.array(text),
+  className: text,
+  watchClassless: flag,
+  parentIdTemplate: text,
+  entryIdPrefix: text,
+  entryIdPrefixCleanup: text,
+  clusterSpiffeId: v.optional(v.custom<ScmConfig>((value) => typeof value === "object" && value !== null)),
 });

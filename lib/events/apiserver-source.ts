@@ -16,6 +16,11 @@ export interface ObjectHint {
   readonly kind: string;
   readonly namespace?: string;
   readonly name: string;
+  /**
+   * The object's UID when the event carries one (cluster-spiffeid mode finds a deleted pod's entries by it);
+   * like the rest of the hint, a claim to check against the API server.
+   */
+  readonly uid?: string;
 }
 
 /** An expected failure: `malformed` is a broken event, `foreign` one that is not for this function. */
@@ -81,14 +86,14 @@ type Named = Omit<ObjectHint, "action" | "mode">;
 
 function fromReference(data: unknown): Named | string {
   if (!isRecord(data)) return "data must be an ObjectReference JSON object";
-  return named(data.apiVersion, data.kind, data.namespace, data.name, "data");
+  return named(data.apiVersion, data.kind, data.namespace, data.name, data.uid, "data");
 }
 
 function fromResource(data: unknown): Named | string {
   if (!isRecord(data)) return "data must be the Kubernetes object as a JSON object";
   const metadata = data.metadata;
   if (!isRecord(metadata)) return "data.metadata is missing";
-  return named(data.apiVersion, data.kind, metadata.namespace, metadata.name, "data.metadata");
+  return named(data.apiVersion, data.kind, metadata.namespace, metadata.name, metadata.uid, "data.metadata");
 }
 
 function named(
@@ -96,6 +101,7 @@ function named(
   kind: unknown,
   namespace: unknown,
   name: unknown,
+  uid: unknown,
   where: string,
 ): Named | string {
   if (typeof kind !== "string" || kind === "") return "data.kind is missing";
@@ -104,11 +110,15 @@ function named(
   if (namespace !== undefined && namespace !== null && typeof namespace !== "string") {
     return `${where}.namespace must be a string`;
   }
+  if (uid !== undefined && uid !== null && (typeof uid !== "string" || uid.length > 128)) {
+    return `${where}.uid must be a string of at most 128 characters`;
+  }
   return {
     apiVersion,
     kind,
     name,
     ...(typeof namespace === "string" && namespace !== "" ? { namespace } : {}),
+    ...(typeof uid === "string" && uid !== "" ? { uid } : {}),
   };
 }
 

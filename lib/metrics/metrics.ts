@@ -6,6 +6,11 @@ import { Counter, Gauge, Histogram, Registry } from "prom-client";
 
 export type EventOutcome = "done" | "malformed" | "foreign" | "retry" | "error";
 export type EntryAction = "created" | "updated" | "deleted" | "failed";
+/**
+ * The phases of a cluster-spiffeid pass: reading Kubernetes, rendering entries, listing SPIRE, writing
+ * SPIRE (entries and federation relationships), writing the custom resources' status.
+ */
+export type PassPhase = "kubernetes_read" | "render" | "spire_list" | "spire_write" | "status_write";
 
 export interface Metrics {
   readonly registry: Registry;
@@ -19,6 +24,8 @@ export interface Metrics {
   resync(seconds: number, succeeded: boolean, nowSeconds: number): void;
   /** One admission review, by operation and verdict. */
   admission(operation: string, outcome: "allowed" | "denied" | "malformed"): void;
+  /** Time one cluster-spiffeid pass (`scope`: pod, full) spent in one phase. */
+  passPhase(scope: "pod" | "full", phase: PassPhase, seconds: number): void;
 }
 
 export interface MetricsOptions {
@@ -71,6 +78,13 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     labelNames: ["operation", "outcome"],
     registers: [registry],
   });
+  const phases = new Histogram({
+    name: "registrar_pass_phase_duration_seconds",
+    help: "cluster-spiffeid mode: time a pass spent per phase, by scope (pod: one event's pods; full: a resync).",
+    labelNames: ["scope", "phase"],
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [registry],
+  });
   return {
     registry,
     event: (kind, type, outcome) => events.inc({ kind, type, outcome }),
@@ -83,5 +97,6 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
       if (succeeded) lastResync.set(nowSeconds);
     },
     admission: (operation, outcome) => admissions.inc({ operation, outcome }),
+    passPhase: (scope, phase, seconds) => phases.observe({ scope, phase }, seconds),
   };
 }

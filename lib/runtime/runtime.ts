@@ -3,9 +3,10 @@
  * client, the SPIRE client and the reconcile context. This is the I/O edge; the apps take these as
  * dependencies, so tests build them from fakes instead.
  */
+import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
-import type { Config } from "../config/config.js";
+import { type Config, isPlannerMode, type PlannerModeConfig } from "../config/config.js";
 import { loadConfig } from "../config/parse-config.js";
 import type { CrdContext } from "../crd-sync/context.js";
 import type { ReadinessCheck } from "../http/health.js";
@@ -20,6 +21,9 @@ import { createMetrics, type Metrics } from "../metrics/metrics.js";
 import { metricsEnabled } from "../metrics/routes.js";
 import { ownershipFor } from "../planner/ownership.js";
 import type { ReconcileContext } from "../reconcile/context.js";
+import { createScmCluster } from "../scm-sync/cluster.js";
+import { clusterDomainSource } from "../scm-sync/cluster-domain.js";
+import type { FederationApi, ScmSyncContext } from "../scm-sync/context.js";
 import { createSpireClient, type SpireClient } from "../spire/client.js";
 import { coalesceWrites } from "../spire/coalesce.js";
 import { createSpireTransport } from "../spire/create-transport.js";
@@ -39,6 +43,8 @@ export interface Runtime {
   /** Reads through `kube`; also created on first use. */
   readonly cluster: ClusterReader;
   readonly spire: SpireClient;
+  /** SPIRE's federation relationships (TrustDomain API), on the same connection. */
+  readonly federation: FederationApi;
   /** A client on the same connection with a shorter deadline and no retries (for admission). */
   spireWithTimeout(timeoutMs: number): SpireClient;
   readonly readiness: ReadinessCheck;
@@ -147,6 +153,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       return loadKube().cluster;
     },
     spire,
+    federation: PENDING_FEDERATION,
     spireWithTimeout: (timeoutMs) =>
       createSpireClient({
         transport,
@@ -172,19 +179,48 @@ export function withClusterReader(runtime: Runtime, cluster: ClusterReader): Run
 export function modeContext(
   runtime: Runtime,
   env: Readonly<Record<string, string | undefined>>,
-): { crd: CrdContext } | { reconcile: ReconcileContext } {
+): { crd: CrdContext } | { reconcile: ReconcileContext } | { clusterSpiffeId: ScmSyncContext } {
+  if (runtime.config.mode === "cluster-spiffeid") return { clusterSpiffeId: scmSyncContext(runtime) };
   return runtime.config.mode === "crd"
     ? { crd: crdContext(runtime, env) }
     : { reconcile: reconcileContext(runtime) };
 }
 
+/** The cluster-spiffeid context of a runtime. */
+export function scmSyncContext(runtime: Runtime): ScmSyncContext {
+  const settings = runtime.config.clusterSpiffeId;
+  if (settings === undefined)
+    throw new StartupError([
+      `spire-controller-manager's resources need mode = "cluster-spiffeid" (mode is "${runtime.config.mode}")`,
+    ]);
+  return {
+    config: settings,
+    cluster: createScmCluster(runtime.kube),
+    spire: runtime.spire,
+    federation: runtime.federation,
+    logger: runtime.logger,
+    ...(runtime.metrics ? { metrics: runtime.metrics } : {}),
+    newUuid: randomUUID,
+    clusterDomain: clusterDomainSource(settings.clusterDomain, runtime.logger),
+    unsupportedFields: new Set(),
+    now: Date.now,
+  };
+}
+
+/** The config of a function that serves only the planner's modes; a StartupError in cluster-spiffeid mode. */
+export function plannerModeConfig(config: Config, functionName: string): PlannerModeConfig {
+  if (isPlannerMode(config)) return config;
+  throw new StartupError([`${functionName} does not serve mode "${config.mode}"`]);
+}
+
 /** The reconcile context of a reconcile- or webhook-mode runtime. */
 export function reconcileContext(runtime: Runtime): ReconcileContext {
+  const config = plannerModeConfig(runtime.config, "the reconcile handler");
   return {
-    config: runtime.config,
+    config,
     cluster: runtime.cluster,
     spire: runtime.spire,
-    isOwned: ownershipFor(runtime.config),
+    isOwned: ownershipFor(config),
     logger: runtime.logger,
     ...(runtime.metrics ? { metrics: runtime.metrics } : {}),
   };
@@ -196,8 +232,8 @@ export function reconcileContext(runtime: Runtime): ReconcileContext {
  * be known.
  */
 export function crdContext(runtime: Runtime, env: Readonly<Record<string, string | undefined>>): CrdContext {
-  const { config } = runtime;
-  if (config.mode !== "crd")
+  const config = runtime.config;
+  if (!isPlannerMode(config) || config.mode !== "crd")
     throw new StartupError([`SpiffeID handling needs mode = "crd" (mode is "${config.mode}")`]);
   const namespace = ownNamespace("", env);
   if (namespace === undefined && config.podController) {
@@ -249,3 +285,11 @@ function cachedReadiness(check: ReadinessCheck, ttlMs: number): ReadinessCheck {
     return result;
   };
 }
+
+// PLACEHOLDER until the TrustDomain client lands (branch scm-spire).
+const PENDING_FEDERATION: FederationApi = {
+  list: async () => ({ ok: true, value: [] }),
+  create: async () => ({ ok: true, value: [] }),
+  update: async () => ({ ok: true, value: [] }),
+  delete: async () => ({ ok: true, value: [] }),
+};

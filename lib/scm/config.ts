@@ -158,7 +158,16 @@ export function parseScmConfig(
   if (document === null || document === undefined) document = {};
   if (typeof document !== "object" || Array.isArray(document))
     return fail(["the config must be a YAML mapping"]);
-  const values = document as Record<string, unknown>;
+  return scmConfigFromValues(document as Record<string, unknown>);
+}
+
+/**
+ * A ControllerManagerConfig already read into values (its YAML, or the registrar's HCL keys renamed to
+ * SCM's): the same type checks, defaults and start-up errors as `parseScmConfig`.
+ */
+export function scmConfigFromValues(
+  values: Readonly<Record<string, unknown>>,
+): Result<ParsedScmConfig, string[]> {
   const warnings: string[] = [];
   const errors = checkTypes(values, SCHEMA, "", warnings);
   if (errors.length > 0) return fail(errors);

@@ -179,8 +179,13 @@ export interface PodState {
   readonly clusterStaticEntries: readonly CustomResourceJson[];
   /** The pod's Namespace object (undefined when gone: SCM then sees none of its pods). */
   readonly namespace: KubeObjectJson | undefined;
-  /** Undefined when the pod is gone: nothing is declared, and the plan deletes its entries. */
+  /**
+   * Undefined when the pod is gone: only static entries naming its UID are declared, and the plan deletes
+   * its other entries.
+   */
   readonly pod: PodJson | undefined;
+  /** The pod's UID when `pod` is undefined. */
+  readonly podUid?: string;
   readonly node: KubeObjectJson | undefined;
   readonly services: readonly ServiceRef[];
 }
@@ -194,8 +199,7 @@ export function declarePodEntries(
   config: DeclareConfig,
 ): Pick<Declaration, "entries" | "renderFailures"> {
   const { pod, namespace } = state;
-  if (pod === undefined || namespace === undefined) return { entries: [], renderFailures: [] };
-  const uidSelector = `pod-uid:${pod.metadata?.uid ?? ""}`;
+  const uidSelector = `pod-uid:${pod?.metadata?.uid ?? state.podUid ?? ""}`;
   const declared: DeclaredEntry[] = [];
   if (config.reconcile.clusterStaticEntries) {
     for (const item of renderStaticEntries(state.clusterStaticEntries, config)) {
@@ -206,6 +210,8 @@ export function declarePodEntries(
         declared.push({ entry: item.entry, by: item.resource });
     }
   }
+  if (pod === undefined || namespace === undefined)
+    return { entries: electWinners(declared), renderFailures: [] };
   const renderFailures: RenderFailure[] = [];
   const namespaceName = namespace.metadata?.name ?? "";
   const selectable =

@@ -31,6 +31,7 @@ export {
   parseScmConfig,
   type ReconcileConfig,
   type ScmConfig,
+  scmConfigFromValues,
 } from "./config.js";
 export {
   type ClusterState,
@@ -61,6 +62,12 @@ export {
   type ProbedField,
   planEntries,
 } from "./entry-plan.js";
+export {
+  type CurrentRelationship,
+  type FederationPlan,
+  type IgnoredTrustDomain,
+  planFederation,
+} from "./federation-plan.js";
 export {
   type LabelSelector,
   type LabelSelectorRequirement,

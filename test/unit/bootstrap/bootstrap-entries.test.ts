@@ -35,6 +35,11 @@ describe("the registrar's own entries (bootstrap-entries)", () => {
         "registrar-resync",
         "registrar-spiffeid-validation",
       ],
+      "cluster-spiffeid": [
+        "registrar-k8s-events",
+        "registrar-resync",
+        "registrar-cluster-spiffeid-validation",
+      ],
     });
   });
 

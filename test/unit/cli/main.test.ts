@@ -70,7 +70,7 @@ describe("registrar check-config", () => {
       `${path}: error parsing common config: server_address or server_socket_path must be specified`,
       `${path}: error parsing common config: trust_domain must be specified`,
       `${path}: error parsing common config: cluster must be specified`,
-      `${path}: error parsing common config: invalid mode "x", valid values are crd, webhook and reconcile (line 1)`,
+      `${path}: error parsing common config: invalid mode "x", valid values are crd, webhook, reconcile and cluster-spiffeid (line 1)`,
     ]);
   });
 

@@ -69,6 +69,13 @@ const WEBHOOK_DEFAULTS: Config = {
   downstreamNamespaces: [],
   adminNamespaces: [],
   allowCrossNamespaceIds: false,
+  clusterDomain: "",
+  ignoreNamespaces: ["kube-system", "kube-public", "spire-system"],
+  className: "",
+  watchClassless: false,
+  parentIdTemplate: "",
+  entryIdPrefix: "",
+  entryIdPrefixCleanup: "",
 };
 
 describe("defaults (reference §6.1, §6.10)", () => {
@@ -252,7 +259,7 @@ describe("validation messages (reference §1.4, §1.6)", () => {
     [
       "invalid mode",
       `${MINIMAL}mode = "x"`,
-      `${COMMON}invalid mode "x", valid values are crd, webhook and reconcile (line 4)`,
+      `${COMMON}invalid mode "x", valid values are crd, webhook, reconcile and cluster-spiffeid (line 4)`,
     ],
     [
       "invalid log level",
@@ -342,7 +349,7 @@ describe("validation messages (reference §1.4, §1.6)", () => {
       `${COMMON}trust_domain must be specified`,
       `${COMMON}cluster must be specified`,
       `${COMMON}workload registration mode specification is incorrect, can't specify both pod_label and pod_annotation (line 3)`,
-      `${COMMON}invalid mode "x", valid values are crd, webhook and reconcile (line 1)`,
+      `${COMMON}invalid mode "x", valid values are crd, webhook, reconcile and cluster-spiffeid (line 1)`,
     ]);
   });
 
@@ -701,7 +708,7 @@ describe("bounds, addresses and enumerated values (each error names the file, th
 
   it("names the line of the original's checks too", () => {
     expect(errors(`${MINIMAL}\n\nmode = "crdx"\n`)).toEqual([
-      `${PATH}: error parsing common config: invalid mode "crdx", valid values are crd, webhook and reconcile (line 6)`,
+      `${PATH}: error parsing common config: invalid mode "crdx", valid values are crd, webhook, reconcile and cluster-spiffeid (line 6)`,
     ]);
   });
 });

@@ -7,7 +7,7 @@
  * and deleted when its delete returns. What the others take beyond this is their own cost.
  */
 import pino from "pino";
-import type { Config } from "../../../../lib/config/config.js";
+import { type Config, isPlannerMode, type PlannerModeConfig } from "../../../../lib/config/config.js";
 import { loadConfig } from "../../../../lib/config/parse-config.js";
 import { createClusterReader } from "../../../../lib/k8s/reader.js";
 import { serviceEndpointsReader } from "../../../../lib/k8s/service-endpoints.js";
@@ -22,7 +22,7 @@ import { writeConfig } from "./project-process.js";
 
 export function floor(): SystemUnderTest {
   // Runs are sequential: what `prepare` derives is for the next `start`.
-  let prepared: { config: Config; desired: EntrySpec[] } | undefined;
+  let prepared: { config: PlannerModeConfig; desired: EntrySpec[] } | undefined;
   return {
     name: "floor",
     title: "floor",
@@ -35,6 +35,8 @@ export function floor(): SystemUnderTest {
       const loaded = loadConfig(configPath);
       if (!loaded.ok) throw new Error(`floor configuration: ${loaded.error.join("; ")}`);
       const { config } = loaded.value;
+      if (!isPlannerMode(config))
+        throw new Error(`floor configuration: mode ${config.mode} is not reconcile`);
       const cluster = createClusterReader(context.kube);
       const [pods, nodes, endpoints] = await Promise.all([
         cluster.listPods(),
