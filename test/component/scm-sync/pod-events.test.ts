@@ -1,0 +1,235 @@
+/**
+ * cluster-spiffeid mode's passes against the fake SPIRE server (which filters ListEntries by selectors as
+ * SPIRE does and counts RPCs) and an in-memory cluster: an event for one pod reads only that pod's entries
+ * however many SPIRE holds, a deleted pod's entries go only when no pod has its UID, and the full pass
+ * writes what the scoped passes would and SCM's statuses.
+ */
+import pino from "pino";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { Entry, EntrySpec } from "../../../lib/planner/entry.js";
+import type { PodJson } from "../../../lib/scm/index.js";
+import { parseScmConfig } from "../../../lib/scm/index.js";
+import type { FederationApi, ScmSyncContext } from "../../../lib/scm-sync/context.js";
+import { runFullPass } from "../../../lib/scm-sync/full-pass.js";
+import { reconcileNodeEvent, reconcilePodEvent } from "../../../lib/scm-sync/pod-scope.js";
+import { createSpireClient, type EntryFilter, type SpireClient } from "../../../lib/spire/client.js";
+import { entrySpecToProto } from "../../../lib/spire/convert.js";
+import { createUnixSocketTransport } from "../../../lib/spire/transport.js";
+import { type FakeScmCluster, fakeScmCluster } from "../../fakes/scm-cluster.js";
+import { type FakeSpireServer, startFakeSpireServer } from "../../fakes/spire-entry-server.js";
+
+const TD = "example.org";
+const CLUSTER = "demo";
+const NODE_UID = "node-uid-1";
+const PARENT = `spiffe://${TD}/spire/agent/k8s_psat/${CLUSTER}/${NODE_UID}`;
+
+const NO_FEDERATION: FederationApi = {
+  list: async () => ({ ok: true, value: [] }),
+  create: async () => ({ ok: true, value: [] }),
+  update: async () => ({ ok: true, value: [] }),
+  delete: async () => ({ ok: true, value: [] }),
+};
+
+function settings(extra = "") {
+  const parsed = parseScmConfig(
+    `apiVersion: spire.spiffe.io/v1alpha1\nkind: ControllerManagerConfig\ntrustDomain: ${TD}\nclusterName: ${CLUSTER}\n${extra}`,
+  );
+  if (!parsed.ok) throw new Error(parsed.error.join("\n"));
+  return parsed.value.config;
+}
+
+function pod(name: string, uid: string, labels: Record<string, string> = { app: "web" }): PodJson {
+  return {
+    metadata: { name, namespace: "apps", uid, labels, creationTimestamp: "2026-01-01T00:00:00Z" },
+    spec: { nodeName: "node-1", serviceAccountName: name },
+  };
+}
+
+function podEntry(uid: string, spiffeId: string): EntrySpec {
+  return {
+    spiffeId,
+    parentId: PARENT,
+    selectors: [{ type: "k8s", value: `pod-uid:${uid}` }],
+    dnsNames: [],
+    federatesWith: [],
+    admin: false,
+    downstream: false,
+  };
+}
+
+describe("cluster-spiffeid passes", () => {
+  let fake: FakeSpireServer;
+  let spire: SpireClient;
+  let cluster: FakeScmCluster;
+  let lists: EntryFilter[];
+  let context: ScmSyncContext;
+
+  beforeEach(async () => {
+    fake = await startFakeSpireServer({ trustDomain: TD });
+    const client = createSpireClient({
+      transport: createUnixSocketTransport(fake.socketPath),
+      logger: pino({ level: "silent" }),
+    });
+    lists = [];
+    spire = {
+      ...client,
+      listEntries(filter) {
+        lists.push(filter ?? {});
+        return client.listEntries(filter);
+      },
+    };
+    cluster = fakeScmCluster();
+    cluster.namespaces = [{ metadata: { name: "apps", labels: { team: "a" } } }];
+    cluster.nodes = [{ metadata: { name: "node-1", uid: NODE_UID } }];
+    cluster.resources.clusterspiffeids = [
+      {
+        metadata: { name: "web", uid: "cid-1", creationTimestamp: "2026-01-01T00:00:00Z" },
+        spec: {
+          spiffeIDTemplate:
+            "spiffe://{{ .TrustDomain }}/ns/{{ .PodMeta.Namespace }}/sa/{{ .PodSpec.ServiceAccountName }}",
+          podSelector: { matchLabels: { app: "web" } },
+        },
+      },
+    ];
+    let uuids = 0;
+    context = {
+      config: settings(),
+      cluster,
+      spire,
+      federation: NO_FEDERATION,
+      logger: pino({ level: "silent" }),
+      newUuid: () => `00000000-0000-4000-8000-${String(++uuids).padStart(12, "0")}`,
+      clusterDomain: async () => "cluster.local",
+      unsupportedFields: new Set(),
+      now: Date.now,
+    };
+  });
+  afterEach(async () => {
+    spire.close();
+    await fake.stop();
+  });
+
+  async function entries(): Promise<Entry[]> {
+    const listed = await spire.listEntries();
+    if (!listed.ok) throw listed.error;
+    return listed.value;
+  }
+
+  it("reads only the pod's own entries for a pod event, with 10,000 other entries in SPIRE", async () => {
+    fake.seed(
+      Array.from({ length: 10_000 }, (_, i) =>
+        entrySpecToProto(podEntry(`other-${i}`, `spiffe://${TD}/ns/apps/sa/other-${i}`)),
+      ),
+    );
+    cluster.pods = [pod("web-0", "uid-web-0")];
+    const rpcsBefore = { ...fake.rpcCounts };
+
+    const result = await reconcilePodEvent(context, { namespace: "apps", name: "web-0" });
+
+    expect(result).toMatchObject({ ok: true, summary: { entriesCreated: 1, entriesDeleted: 0 } });
+    expect(lists).toEqual([
+      { selectors: { selectors: [{ type: "k8s", value: "pod-uid:uid-web-0" }], match: "superset" } },
+    ]);
+    const rpcs = (method: string) => (fake.rpcCounts[method] ?? 0) - (rpcsBefore[method] ?? 0);
+    expect(rpcs("ListEntries")).toBe(1);
+    expect(rpcs("BatchCreateEntry")).toBe(1);
+    expect(rpcs("BatchDeleteEntry")).toBe(0);
+    // Kubernetes: the pod, its namespace and node, and the (few) custom resources; never every pod.
+    expect(cluster.calls.get("listPods")).toBeUndefined();
+    expect(cluster.calls.get("listPodUids")).toBeUndefined();
+    const created = (await entries()).filter((entry) => entry.spiffeId.endsWith("/sa/web-0"));
+    expect(created).toMatchObject([
+      { parentId: PARENT, selectors: [{ type: "k8s", value: "pod-uid:uid-web-0" }] },
+    ]);
+  });
+
+  it("replaces the pod's entry when its identity changes, and leaves it when nothing did", async () => {
+    cluster.pods = [pod("web-0", "uid-web-0")];
+    await reconcilePodEvent(context, { namespace: "apps", name: "web-0" });
+    const again = await reconcilePodEvent(context, { namespace: "apps", name: "web-0" });
+    expect(again).toMatchObject({ ok: true, summary: { entriesCreated: 0, entriesUnchanged: 1 } });
+
+    cluster.pods = [
+      { ...pod("web-0", "uid-web-0"), spec: { nodeName: "node-1", serviceAccountName: "renamed" } },
+    ];
+    const changed = await reconcilePodEvent(context, { namespace: "apps", name: "web-0" });
+    expect(changed).toMatchObject({ ok: true, summary: { entriesCreated: 1, entriesDeleted: 1 } });
+    expect((await entries()).map((entry) => entry.spiffeId)).toEqual([`spiffe://${TD}/ns/apps/sa/renamed`]);
+  });
+
+  it("deletes a deleted pod's entries by the UID its event carries, once no pod has that UID", async () => {
+    cluster.pods = [pod("web-0", "uid-web-0"), pod("web-1", "uid-web-1")];
+    await runFullPass(context);
+    cluster.pods = [pod("web-1", "uid-web-1")];
+
+    const gone = await reconcilePodEvent(context, { namespace: "apps", name: "web-0", uid: "uid-web-0" });
+
+    expect(gone).toMatchObject({ ok: true, summary: { entriesDeleted: 1 } });
+    expect((await entries()).map((entry) => entry.spiffeId)).toEqual([`spiffe://${TD}/ns/apps/sa/web-1`]);
+  });
+
+  it("changes nothing for an event that names another living pod's UID", async () => {
+    cluster.pods = [pod("web-0", "uid-web-0"), pod("web-1", "uid-web-1")];
+    await runFullPass(context);
+
+    const forged = await reconcilePodEvent(context, { namespace: "apps", name: "gone", uid: "uid-web-1" });
+
+    expect(forged).toMatchObject({ ok: true, summary: { entriesDeleted: 0, entriesCreated: 0 } });
+    expect(await entries()).toHaveLength(2);
+  });
+
+  it("re-parents the pods of a node whose UID changed (a node deleted and re-registered)", async () => {
+    cluster.pods = [pod("web-0", "uid-web-0"), pod("web-1", "uid-web-1")];
+    await runFullPass(context);
+    cluster.nodes = [{ metadata: { name: "node-1", uid: "node-uid-2" } }];
+
+    const result = await reconcileNodeEvent(context, "node-1");
+
+    expect(result).toMatchObject({ ok: true, summary: { entriesCreated: 2, entriesDeleted: 2 } });
+    expect(new Set((await entries()).map((entry) => entry.parentId))).toEqual(
+      new Set([`spiffe://${TD}/spire/agent/k8s_psat/${CLUSTER}/node-uid-2`]),
+    );
+  });
+
+  it("writes SCM's status.stats in the full pass, and nothing on a pass that changes nothing", async () => {
+    cluster.pods = [pod("web-0", "uid-web-0"), pod("db-0", "uid-db-0", { app: "db" })];
+    const first = await runFullPass(context);
+    expect(first).toMatchObject({ ok: true, summary: { entriesCreated: 1, statusWrites: 1 } });
+    expect(cluster.statusWrites).toEqual([
+      {
+        resource: "clusterspiffeids",
+        name: "web",
+        status: {
+          stats: {
+            namespacesSelected: 1,
+            namespacesIgnored: 0,
+            podsSelected: 1,
+            podEntryRenderFailures: 0,
+            entriesMasked: 0,
+            entriesToSet: 1,
+            entryFailures: 0,
+          },
+        },
+      },
+    ]);
+    const second = await runFullPass(context);
+    expect(second).toMatchObject({
+      ok: true,
+      summary: { entriesCreated: 0, entriesUnchanged: 1, statusWrites: 0 },
+    });
+  });
+
+  it("with entry_id_prefix, creates prefixed IDs and never touches entries without the prefix", async () => {
+    context = { ...context, config: settings("entryIDPrefix: reg") };
+    fake.seed([entrySpecToProto(podEntry("uid-web-0", `spiffe://${TD}/hand-made`), "hand-made-entry")]);
+    cluster.pods = [pod("web-0", "uid-web-0")];
+
+    await reconcilePodEvent(context, { namespace: "apps", name: "web-0" });
+    await runFullPass(context);
+
+    expect((await entries()).map((entry) => entry.id).sort()).toEqual([
+      "hand-made-entry",
+      "reg.00000000-0000-4000-8000-000000000001",
+    ]);
+  });
+});
