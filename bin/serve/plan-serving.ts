@@ -7,7 +7,7 @@ import type { ResourceName } from "../../lib/bridge/resources.js";
 import type { Config } from "../../lib/config/config.js";
 
 export type HttpFunction = "k8s-events" | "spiffeid-events" | "resync";
-export type TlsFunction = "pod-admission" | "spiffeid-validation";
+export type TlsFunction = "pod-admission" | "spiffeid-validation" | "cluster-spiffeid-validation";
 export type WatchedCollection = ResourceName;
 
 /** The path each HTTP function is mounted at on the `serve` listener. */
@@ -24,6 +24,8 @@ export interface ServingPlan {
   readonly watches: ReadonlyArray<{
     readonly resources: readonly WatchedCollection[];
     readonly to: HttpFunction;
+    /** Resource mode when the handler needs the object (cluster-spiffeid: a deleted pod's UID). */
+    readonly eventMode?: "Resource";
   }>;
 }
 
@@ -42,7 +44,11 @@ export function planServing(config: Config): ServingPlan {
       "clusterstaticentries",
       "clusterfederatedtrustdomains",
     ];
-    return { http: ["k8s-events", "resync"], tls: [], watches: [{ resources, to: "k8s-events" }] };
+    return {
+      http: ["k8s-events", "resync"],
+      tls: config.webhookEnabled ? ["cluster-spiffeid-validation"] : [],
+      watches: [{ resources, to: "k8s-events", eventMode: "Resource" }],
+    };
   }
   // Service DNS names come from the collection endpoints_source names.
   const services: readonly WatchedCollection[] = [config.endpointsSource];

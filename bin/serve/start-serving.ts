@@ -90,6 +90,12 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
       const { startPodAdmission } = await import("../../functions/pod-admission/start.js");
       servers.push(...(await startPodAdmission(runtime)));
     }
+    if (plan.tls.includes("cluster-spiffeid-validation")) {
+      const { startClusterSpiffeIdValidation } = await import(
+        "../../functions/cluster-spiffeid-validation/start.js"
+      );
+      servers.push(...(await startClusterSpiffeIdValidation(runtime, env)));
+    }
     if (plan.tls.includes("spiffeid-validation")) {
       const { startSpiffeIdValidation } = await import("../../functions/spiffeid-validation/start.js");
       servers.push(...(await startSpiffeIdValidation(runtime, env)));
@@ -110,6 +116,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
             post: async (event) =>
               (await handler.handle({ headers: recordHeaders(event.headers), body: event.body })).status,
             concurrency: IN_PROCESS_CONCURRENCY,
+            ...(watch.eventMode ? { mode: watch.eventMode } : {}),
             logger,
             ...(cache ? { cache } : {}),
           }),
