@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../../lib/config/parse-config.js";
-import { loadManifests, type Manifest, REPO } from "./manifest-files.js";
+import { loadManifests, type Manifest, overlayManifests, REPO } from "./manifest-files.js";
 
 interface Container {
   name: string;
@@ -169,7 +169,20 @@ describe("event sources", () => {
   const sources = byKind("sources.knative.dev/v1", "ApiServerSource");
   const ksvcNames = knativeServices.map((s) => s.metadata.name);
 
-  it("watch Pods, Nodes, EndpointSlices and SpiffeIDs, one kind per source", () => {
+  /** "<apiVersion> <kind> -> <sink>" of every ApiServerSource an overlay deploys. */
+  const watchedBy = (overlay: string) =>
+    overlayManifests(`knative/overlays/${overlay}`)
+      .filter((m) => m.kind === "ApiServerSource")
+      .flatMap((s) => {
+        const spec = s.spec as {
+          resources: { apiVersion: string; kind: string }[];
+          sink: { ref: { name: string } };
+        };
+        return spec.resources.map((r) => `${r.apiVersion} ${r.kind} -> ${spec.sink.ref.name}`);
+      })
+      .sort();
+
+  it("watch Pods, Nodes, EndpointSlices, SpiffeIDs, Namespaces and SCM's kinds, one kind per source", () => {
     const kinds = sources.flatMap((s) =>
       (s.spec as { resources: { apiVersion: string; kind: string }[] }).resources.map(
         (r) => `${r.apiVersion} ${r.kind}`,
@@ -178,9 +191,34 @@ describe("event sources", () => {
     expect(kinds.sort()).toEqual([
       "discovery.k8s.io/v1 EndpointSlice",
       "spiffeid.spiffe.io/v1beta1 SpiffeID",
+      "spire.spiffe.io/v1alpha1 ClusterFederatedTrustDomain",
+      "spire.spiffe.io/v1alpha1 ClusterSPIFFEID",
+      "spire.spiffe.io/v1alpha1 ClusterStaticEntry",
+      "v1 Namespace",
       "v1 Node",
       "v1 Pod",
     ]);
+  });
+
+  it("each overlay watches the kinds its mode derives entries from", () => {
+    const k8sEvents = ["discovery.k8s.io/v1 EndpointSlice", "v1 Node", "v1 Pod"].map(
+      (kind) => `${kind} -> registrar-k8s-events`,
+    );
+    expect(watchedBy("webhook")).toEqual([]);
+    expect(watchedBy("reconcile")).toEqual(k8sEvents.sort());
+    expect(watchedBy("crd")).toEqual(
+      [...k8sEvents, "spiffeid.spiffe.io/v1beta1 SpiffeID -> registrar-spiffeid-events"].sort(),
+    );
+    // cluster-spiffeid: everything to k8s-events, which routes by kind
+    expect(watchedBy("cluster-spiffeid")).toEqual(
+      [
+        ...k8sEvents,
+        "v1 Namespace -> registrar-k8s-events",
+        "spire.spiffe.io/v1alpha1 ClusterSPIFFEID -> registrar-k8s-events",
+        "spire.spiffe.io/v1alpha1 ClusterStaticEntry -> registrar-k8s-events",
+        "spire.spiffe.io/v1alpha1 ClusterFederatedTrustDomain -> registrar-k8s-events",
+      ].sort(),
+    );
   });
 
   for (const source of sources) {
@@ -219,8 +257,8 @@ describe("event sources", () => {
 });
 
 describe("RBAC is least privilege", () => {
-  const roleRules = (kind: "ClusterRole" | "Role", name: string): Rule[] =>
-    (manifests.find((m) => m.kind === kind && m.metadata.name === name)?.rules as Rule[] | undefined) ?? [];
+  const roleRules = (within: readonly Manifest[], kind: "ClusterRole" | "Role", name: string): Rule[] =>
+    (within.find((m) => m.kind === kind && m.metadata.name === name)?.rules as Rule[] | undefined) ?? [];
   const boundTo = (serviceAccount: string) =>
     manifests
       .filter((m) => m.kind === "ClusterRoleBinding" || m.kind === "RoleBinding")
@@ -228,14 +266,21 @@ describe("RBAC is least privilege", () => {
       .map((b) => (b.roleRef as { kind: string; name: string }).name)
       .sort();
 
-  /** Every (group, resource, verb) a ServiceAccount is granted, with resource names when limited. */
-  const grants = (serviceAccount: string) =>
-    manifests
+  /** The grants of several lists together, each once, sorted. */
+  const union = (...lists: readonly string[][]) => [...new Set(lists.flat())].sort();
+
+  /**
+   * Every (group, resource, verb) a ServiceAccount is granted by the manifests of one overlay, with
+   * resource names when limited; each once, however many of its roles grant it.
+   */
+  const grants = (overlay: string, serviceAccount: string) => {
+    const within = overlayManifests(`knative/overlays/${overlay}`);
+    const granted = within
       .filter((m) => m.kind === "ClusterRoleBinding" || m.kind === "RoleBinding")
       .filter((b) => (b.subjects as { name: string }[]).some((s) => s.name === serviceAccount))
       .flatMap((b) => {
         const ref = b.roleRef as { kind: "ClusterRole" | "Role"; name: string };
-        return roleRules(ref.kind, ref.name).flatMap((rule) =>
+        return roleRules(within, ref.kind, ref.name).flatMap((rule) =>
           rule.apiGroups.flatMap((group) =>
             rule.resources.flatMap((resource) =>
               rule.verbs.map(
@@ -245,8 +290,47 @@ describe("RBAC is least privilege", () => {
             ),
           ),
         );
-      })
-      .sort();
+      });
+    return union(granted);
+  };
+  const LEASE = [
+    "coordination.k8s.io/leases create",
+    "coordination.k8s.io/leases get [spire-k8s-registrar-leader-election]",
+    "coordination.k8s.io/leases update [spire-k8s-registrar-leader-election]",
+  ];
+  const SPIFFEID_WRITER = [
+    "spiffeid.spiffe.io/spiffeids create",
+    "spiffeid.spiffe.io/spiffeids delete",
+    "spiffeid.spiffe.io/spiffeids get",
+    "spiffeid.spiffe.io/spiffeids list",
+    "spiffeid.spiffe.io/spiffeids update",
+    "spiffeid.spiffe.io/spiffeids/finalizers update",
+    "spiffeid.spiffe.io/spiffeids/status update",
+  ];
+  const K8S_EVENTS = [
+    "discovery.k8s.io/endpointslices get",
+    "discovery.k8s.io/endpointslices list",
+    "core/nodes get",
+    "core/pods get",
+  ];
+  const RESYNC = ["discovery.k8s.io/endpointslices list", "core/nodes list", "core/pods list"];
+  /** cluster-spiffeid: what a pass reads (both functions). */
+  const SCM_READER = [
+    "core/namespaces get",
+    "core/namespaces list",
+    "core/nodes get",
+    "core/nodes list",
+    "core/pods get",
+    "core/pods list",
+    "discovery.k8s.io/endpointslices get",
+    "discovery.k8s.io/endpointslices list",
+    "spire.spiffe.io/clusterfederatedtrustdomains get",
+    "spire.spiffe.io/clusterfederatedtrustdomains list",
+    "spire.spiffe.io/clusterspiffeids get",
+    "spire.spiffe.io/clusterspiffeids list",
+    "spire.spiffe.io/clusterstaticentries get",
+    "spire.spiffe.io/clusterstaticentries list",
+  ];
 
   it("no rule uses wildcards", () => {
     const rules = manifests
@@ -258,47 +342,30 @@ describe("RBAC is least privilege", () => {
   });
 
   it("k8s-events reads the object an event names (and writes SpiffeIDs in crd mode)", () => {
-    expect(grants("registrar-k8s-events")).toEqual(
-      [
-        "discovery.k8s.io/endpointslices get",
-        "discovery.k8s.io/endpointslices list",
-        "core/nodes get",
-        "core/pods get",
-        "spiffeid.spiffe.io/spiffeids create",
-        "spiffeid.spiffe.io/spiffeids delete",
-        "spiffeid.spiffe.io/spiffeids get",
-        "spiffeid.spiffe.io/spiffeids list",
-        "spiffeid.spiffe.io/spiffeids update",
-        "spiffeid.spiffe.io/spiffeids/finalizers update",
-        "spiffeid.spiffe.io/spiffeids/status update",
-      ].sort(),
-    );
+    expect(grants("reconcile", "registrar-k8s-events")).toEqual(union(K8S_EVENTS));
+    expect(grants("crd", "registrar-k8s-events")).toEqual(union(K8S_EVENTS, SPIFFEID_WRITER));
+    // cluster-spiffeid: reads, no writes (the resync writes the status)
+    expect(grants("cluster-spiffeid", "registrar-k8s-events")).toEqual(union(K8S_EVENTS, SCM_READER));
   });
 
   it("resync lists, and holds only its own Lease", () => {
-    expect(grants("registrar-resync")).toEqual(
-      [
-        "coordination.k8s.io/leases create",
-        "coordination.k8s.io/leases get [spire-k8s-registrar-leader-election]",
-        "coordination.k8s.io/leases update [spire-k8s-registrar-leader-election]",
-        "discovery.k8s.io/endpointslices list",
-        "core/nodes list",
-        "core/pods list",
-        "spiffeid.spiffe.io/spiffeids create",
-        "spiffeid.spiffe.io/spiffeids delete",
-        "spiffeid.spiffe.io/spiffeids get",
-        "spiffeid.spiffe.io/spiffeids list",
-        "spiffeid.spiffe.io/spiffeids update",
-        "spiffeid.spiffe.io/spiffeids/finalizers update",
-        "spiffeid.spiffe.io/spiffeids/status update",
-      ].sort(),
+    for (const overlay of ["reconcile", "webhook"])
+      expect(grants(overlay, "registrar-resync"), overlay).toEqual(union(LEASE, RESYNC));
+    expect(grants("crd", "registrar-resync")).toEqual(union(LEASE, RESYNC, SPIFFEID_WRITER));
+    expect(grants("cluster-spiffeid", "registrar-resync")).toEqual(
+      union(LEASE, RESYNC, SCM_READER, [
+        "spire.spiffe.io/clusterspiffeids/status patch",
+        "spire.spiffe.io/clusterspiffeids/status update",
+        "spire.spiffe.io/clusterstaticentries/status patch",
+        "spire.spiffe.io/clusterstaticentries/status update",
+      ]),
     );
     const lease = manifests.find((m) => m.kind === "Role" && m.metadata.name.includes("lease"));
     expect(lease?.metadata.namespace).toBe("spire");
   });
 
   it("spiffeid-events reads and updates SpiffeIDs, their status and finalizers", () => {
-    expect(grants("registrar-spiffeid-events")).toEqual([
+    expect(grants("crd", "registrar-spiffeid-events")).toEqual([
       "spiffeid.spiffe.io/spiffeids get",
       "spiffeid.spiffe.io/spiffeids update",
       "spiffeid.spiffe.io/spiffeids/finalizers update",
@@ -306,9 +373,20 @@ describe("RBAC is least privilege", () => {
     ]);
   });
 
-  it("the event sources' identity only watches", () => {
-    const verbs = new Set(grants("registrar-event-source").map((g) => g.split(" ")[1]));
-    expect([...verbs].sort()).toEqual(["get", "list", "watch"]);
+  it("the event sources' identity only watches, exactly the kinds its overlay's sources name", () => {
+    for (const overlay of ["reconcile", "crd", "cluster-spiffeid"]) {
+      const within = overlayManifests(`knative/overlays/${overlay}`);
+      // the kinds here all pluralize regularly: pods, endpointslices, clusterstaticentries, ...
+      const plural = (kind: string) => `${kind.toLowerCase().replace(/y$/, "ie")}s`;
+      const watched = within
+        .filter((m) => m.kind === "ApiServerSource")
+        .flatMap((s) => (s.spec as { resources: { apiVersion: string; kind: string }[] }).resources)
+        .flatMap((r) => {
+          const group = r.apiVersion.includes("/") ? r.apiVersion.split("/")[0] : "core";
+          return ["get", "list", "watch"].map((verb) => `${group}/${plural(r.kind)} ${verb}`);
+        });
+      expect(grants(overlay, "registrar-event-source"), overlay).toEqual(union(watched));
+    }
   });
 
   it("the webhooks have no Kubernetes permissions at all", () => {

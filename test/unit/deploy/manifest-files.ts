@@ -1,8 +1,9 @@
 /**
  * The deployment manifests as parsed objects, straight from the files (no kustomize): every YAML
- * resource under knative/ except kustomize's own files, each with the file it came from.
+ * resource under knative/ except kustomize's own files, each with the file it came from; or the
+ * files one overlay lists (its resources and components, followed into the directories they name).
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { parseAllDocuments } from "yaml";
 
@@ -37,9 +38,34 @@ export function readYamlStream(path: string): unknown[] {
 }
 
 export function loadManifests(under = "knative"): Manifest[] {
-  return yamlFiles(join(REPO, under)).flatMap((path) =>
-    readYamlStream(path)
-      .filter((doc) => doc !== null)
-      .map((doc) => ({ ...(doc as object), file: relative(REPO, path) }) as Manifest),
-  );
+  return yamlFiles(join(REPO, under)).flatMap(manifestsOf);
+}
+
+/** Parses one manifest file into objects, each with the file it came from. */
+function manifestsOf(path: string): Manifest[] {
+  return readYamlStream(path)
+    .filter((doc) => doc !== null)
+    .map((doc) => ({ ...(doc as object), file: relative(REPO, path) }) as Manifest);
+}
+
+/**
+ * The objects of the resource files a kustomization (e.g. "knative/overlays/crd") lists under
+ * `resources` and `components`, following directories to their own kustomization.yaml; each file
+ * once. Patches and generators are not applied: this is what the overlay's files declare.
+ */
+export function overlayManifests(dir: string): Manifest[] {
+  const files = new Set<string>();
+  const visit = (kustomizationDir: string): void => {
+    const [kustomization] = readYamlStream(join(kustomizationDir, "kustomization.yaml")) as {
+      resources?: string[];
+      components?: string[];
+    }[];
+    for (const entry of [...(kustomization?.resources ?? []), ...(kustomization?.components ?? [])]) {
+      const path = join(kustomizationDir, entry);
+      if (statSync(path).isDirectory()) visit(path);
+      else files.add(path);
+    }
+  };
+  visit(join(REPO, dir));
+  return [...files].flatMap(manifestsOf);
 }

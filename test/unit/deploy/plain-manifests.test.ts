@@ -154,6 +154,29 @@ describe("RBAC, least privilege per mode", () => {
     ]);
   });
 
+  it("cluster-spiffeid mode reads what a pass is made of and writes only the status of SCM's resources", () => {
+    expect(rulesOf("deploy/overlays/cluster-spiffeid/rbac.yaml")).toEqual([
+      { apiGroups: [""], resources: ["pods", "namespaces", "nodes"], verbs: ["get", "list", "watch"] },
+      { apiGroups: ["discovery.k8s.io"], resources: ["endpointslices"], verbs: ["get", "list", "watch"] },
+      {
+        apiGroups: ["spire.spiffe.io"],
+        resources: ["clusterspiffeids", "clusterstaticentries", "clusterfederatedtrustdomains"],
+        verbs: ["get", "list", "watch"],
+      },
+      {
+        apiGroups: ["spire.spiffe.io"],
+        resources: ["clusterspiffeids/status", "clusterstaticentries/status"],
+        verbs: ["update", "patch"],
+      },
+    ]);
+    // bound to the registrar's ServiceAccount, labelled so that the spire-server sidecar rebinds it
+    const binding = find("deploy/overlays/cluster-spiffeid/rbac.yaml", "ClusterRoleBinding");
+    expect(binding.metadata.labels?.["app.kubernetes.io/part-of"]).toBe("k8s-workload-registrar");
+    expect(binding.subjects).toEqual([
+      { kind: "ServiceAccount", name: "k8s-workload-registrar", namespace: "spire" },
+    ]);
+  });
+
   it("the Lease Role names the Lease of the overlays' controller_name", () => {
     const role = find("deploy/base/lease-rbac.yaml", "Role");
     const named = (role.rules as Rule[]).find((r) => r.resourceNames);
