@@ -24,8 +24,14 @@ const HCL_KEY_OF: Readonly<Record<string, string>> = {
   entryIDPrefixCleanup: "entry_id_prefix_cleanup",
 };
 
-/** SCM's settings from the HCL keys; each error starts with the HCL key it concerns. */
-export function clusterSpiffeIdSettings(config: Config): Result<ParsedScmConfig, string[]> {
+/**
+ * SCM's settings from the HCL keys; each error starts with the HCL key it concerns. `cleanupWritten`: whether
+ * the file sets `entry_id_prefix_cleanup` (to "" too, which SCM reads as "delete entries without a `.`").
+ */
+export function clusterSpiffeIdSettings(
+  config: Config,
+  cleanupWritten: boolean,
+): Result<ParsedScmConfig, string[]> {
   const parsed = scmConfigFromValues({
     apiVersion: "spire.spiffe.io/v1alpha1",
     kind: "ControllerManagerConfig",
@@ -37,7 +43,7 @@ export function clusterSpiffeIdSettings(config: Config): Result<ParsedScmConfig,
     watchClassless: config.watchClassless,
     entryIDPrefix: config.entryIdPrefix,
     ...(config.parentIdTemplate !== "" && { parentIDTemplate: config.parentIdTemplate }),
-    ...(config.entryIdPrefixCleanup !== "" && { entryIDPrefixCleanup: config.entryIdPrefixCleanup }),
+    ...(cleanupWritten && { entryIDPrefixCleanup: config.entryIdPrefixCleanup }),
   });
   if (parsed.ok) return parsed;
   return fail(

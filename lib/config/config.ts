@@ -110,7 +110,7 @@ export interface Config {
   /** "": SCM's default parent ID template. */
   readonly parentIdTemplate: string;
   readonly entryIdPrefix: string;
-  /** "": no cleanup prefix. */
+  /** Only when written in the file ("" included: entries whose ID has no `.`). */
   readonly entryIdPrefixCleanup: string;
   /** cluster-spiffeid mode: the keys above (or the ControllerManagerConfig file) checked as SCM checks them. */
   readonly clusterSpiffeId?: ScmConfig;

@@ -125,7 +125,10 @@ export function parseConfig(text: string, path: string): ConfigResult {
   // Each message starts with its key (`cluster: ...`): add the key's line.
   const withLine = (message: string) => `${message}${at(message.split(":")[0] ?? "")}`;
   if (!isPlannerMode(parsed)) {
-    const settings = clusterSpiffeIdSettings(parsed);
+    const settings = clusterSpiffeIdSettings(
+      parsed,
+      decoded.has(findKey("entry_id_prefix_cleanup") as KeySpec),
+    );
     if (!settings.ok) return fail(settings.error.map(withLine));
     warnings.push(...settings.value.warnings.map((warning) => `${path}: ${warning}`));
     return {
