@@ -112,6 +112,12 @@ export interface Config {
   readonly entryIdPrefix: string;
   /** Only when written in the file ("" included: entries whose ID has no `.`). */
   readonly entryIdPrefixCleanup: string;
+  /** The ClusterSPIFFEID webhook's tenant rules (lib/scm-admission/cluster-tenancy.ts); off by default. */
+  readonly clusterSpiffeIdTenantRules: boolean;
+  /** Groups whose members may write `admin: true` in a ClusterSPIFFEID (with the tenant rules on). */
+  readonly clusterSpiffeIdAdminGroups: readonly string[];
+  /** Groups whose members may write `downstream: true` (with the tenant rules on). */
+  readonly clusterSpiffeIdDownstreamGroups: readonly string[];
   /** cluster-spiffeid mode: the keys above (or the ControllerManagerConfig file) checked as SCM checks them. */
   readonly clusterSpiffeId?: ScmConfig;
 }

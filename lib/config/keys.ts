@@ -186,6 +186,27 @@ export const CONFIG_KEYS: readonly KeySpec[] = [
     scope: "cluster-spiffeid",
     default: "",
   },
+  {
+    key: "cluster_spiffeid_tenant_rules",
+    field: "clusterSpiffeIdTenantRules",
+    kind: "bool",
+    scope: "cluster-spiffeid",
+    default: false,
+  },
+  {
+    key: "cluster_spiffeid_admin_groups",
+    field: "clusterSpiffeIdAdminGroups",
+    kind: "stringList",
+    scope: "cluster-spiffeid",
+    default: [],
+  },
+  {
+    key: "cluster_spiffeid_downstream_groups",
+    field: "clusterSpiffeIdDownstreamGroups",
+    kind: "stringList",
+    scope: "cluster-spiffeid",
+    default: [],
+  },
 ];
 
 const KEYS_BY_NAME: ReadonlyMap<string, KeySpec> = new Map(CONFIG_KEYS.map((spec) => [spec.key, spec]));

@@ -65,5 +65,8 @@ export const ConfigSchema: v.GenericSchema<unknown, Config> = v.strictObject({
   parentIdTemplate: text,
   entryIdPrefix: text,
   entryIdPrefixCleanup: text,
+  clusterSpiffeIdTenantRules: flag,
+  clusterSpiffeIdAdminGroups: v.array(text),
+  clusterSpiffeIdDownstreamGroups: v.array(text),
   clusterSpiffeId: v.optional(v.custom<ScmConfig>((value) => typeof value === "object" && value !== null)),
 });

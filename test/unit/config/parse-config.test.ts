@@ -76,6 +76,9 @@ const WEBHOOK_DEFAULTS: Config = {
   parentIdTemplate: "",
   entryIdPrefix: "",
   entryIdPrefixCleanup: "",
+  clusterSpiffeIdTenantRules: false,
+  clusterSpiffeIdAdminGroups: [],
+  clusterSpiffeIdDownstreamGroups: [],
 };
 
 describe("defaults (reference §6.1, §6.10)", () => {
