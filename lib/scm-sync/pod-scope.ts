@@ -32,6 +32,11 @@ import { runFullPass } from "./full-pass.js";
 
 /** SPIRE lists in flight for one scoped pass. */
 const LIST_CONCURRENCY = 4;
+/**
+ * Beyond this many pods (a node, a namespace or a new ClusterSPIFFEID with many pods), one paged list of
+ * every entry costs SPIRE less than a filtered list per pod; the entries of other pods are then dropped.
+ */
+export const PER_POD_LIST_LIMIT = 100;
 
 /** A Pod event's object; `uid` when the event carried it (needed to find a deleted pod's entries). */
 export interface PodRef {
@@ -167,21 +172,9 @@ export async function reconcilePods(
       );
   });
   const uids = [...pods.map((pod) => pod.metadata?.uid ?? ""), ...goneUids];
-  let listFailure: SpireError | undefined;
-  const current = await phase(context, "pod", "spire_list", () =>
-    mapBounded(
-      uids,
-      LIST_CONCURRENCY,
-      async (uid) => {
-        const listed = await listPodEntries(context, uid);
-        if (!listed.ok) listFailure ??= listed.error;
-        return listed.ok ? listed.value : [];
-      },
-      () => listFailure !== undefined,
-    ),
-  );
-  if (listFailure !== undefined) return failed(listFailure, summary);
-  const plan = planEntries(declared, dedupeById(current.flatMap((entries) => entries ?? [])), {
+  const current = await phase(context, "pod", "spire_list", () => listEntriesOf(context, uids));
+  if (!current.ok) return failed(current.error, summary);
+  const plan = planEntries(declared, current.value, {
     entryIdPrefix: config.entryIdPrefix,
     entryIdPrefixCleanup: config.entryIdPrefixCleanup,
     unsupportedFields: context.unsupportedFields,
@@ -222,6 +215,37 @@ async function readPodContext(context: ScmSyncContext, pods: readonly PodJson[])
     ))
       for (const [uid, refs] of perNamespace) services.set(uid, refs);
   return { clusterSpiffeIds, clusterStaticEntries, namespaces, nodes, services, clusterDomain };
+}
+
+/** The SPIRE entries carrying the `k8s:pod-uid` selector of any of `uids`, each once. */
+async function listEntriesOf(
+  context: ScmSyncContext,
+  uids: readonly string[],
+): Promise<{ ok: true; value: Entry[] } | { ok: false; error: SpireError }> {
+  if (uids.length > PER_POD_LIST_LIMIT) {
+    const all = await context.spire.listEntries();
+    if (!all.ok) return all;
+    const wanted = new Set(uids.map((uid) => `pod-uid:${uid}`));
+    return {
+      ok: true,
+      value: all.value.filter((entry) =>
+        entry.selectors.some((selector) => selector.type === "k8s" && wanted.has(selector.value)),
+      ),
+    };
+  }
+  let failure: SpireError | undefined;
+  const perPod = await mapBounded(
+    uids,
+    LIST_CONCURRENCY,
+    async (uid) => {
+      const listed = await listPodEntries(context, uid);
+      if (!listed.ok) failure ??= listed.error;
+      return listed.ok ? listed.value : [];
+    },
+    () => failure !== undefined,
+  );
+  if (failure !== undefined) return { ok: false, error: failure };
+  return { ok: true, value: dedupeById(perPod.flatMap((entries) => entries ?? [])) };
 }
 
 function listPodEntries(context: ScmSyncContext, podUid: string) {

@@ -11,7 +11,11 @@ import type { PodJson } from "../../../lib/scm/index.js";
 import { parseScmConfig } from "../../../lib/scm/index.js";
 import type { FederationApi, ScmSyncContext } from "../../../lib/scm-sync/context.js";
 import { runFullPass } from "../../../lib/scm-sync/full-pass.js";
-import { reconcileNodeEvent, reconcilePodEvent } from "../../../lib/scm-sync/pod-scope.js";
+import {
+  PER_POD_LIST_LIMIT,
+  reconcileNodeEvent,
+  reconcilePodEvent,
+} from "../../../lib/scm-sync/pod-scope.js";
 import { createSpireClient, type EntryFilter, type SpireClient } from "../../../lib/spire/client.js";
 import { entrySpecToProto } from "../../../lib/spire/convert.js";
 import { createUnixSocketTransport } from "../../../lib/spire/transport.js";
@@ -189,6 +193,15 @@ describe("cluster-spiffeid passes", () => {
     expect(new Set((await entries()).map((entry) => entry.parentId))).toEqual(
       new Set([`spiffe://${TD}/spire/agent/k8s_psat/${CLUSTER}/node-uid-2`]),
     );
+  });
+
+  it("reads every entry once, not one list per pod, for an event concerning more pods than PER_POD_LIST_LIMIT", async () => {
+    cluster.pods = Array.from({ length: PER_POD_LIST_LIMIT + 1 }, (_, i) => pod(`web-${i}`, `uid-web-${i}`));
+
+    const result = await reconcileNodeEvent(context, "node-1");
+
+    expect(result).toMatchObject({ ok: true, summary: { entriesCreated: PER_POD_LIST_LIMIT + 1 } });
+    expect(lists).toEqual([{}]);
   });
 
   it("writes SCM's status.stats in the full pass, and nothing on a pass that changes nothing", async () => {
