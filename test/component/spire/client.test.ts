@@ -206,6 +206,17 @@ describe("SPIRE client against the fake server", () => {
     expect(fake.store.all().find((e) => e.id === id)).toMatchObject({ storeSvid: true, hint: "new" });
   });
 
+  it("creates an entry with store_svid and reads it back", async () => {
+    const c = connect();
+
+    const created = await c.createEntries([spec("stored", { storeSvid: true }), spec("plain")]);
+
+    expect(created.ok && created.value.map((r) => r.ok && r.entry.storeSvid)).toEqual([true, undefined]);
+    expect(fake.store.all().map((e) => e.storeSvid)).toEqual([true, false]);
+    const listed = await c.listEntries();
+    expect(listed.ok && listed.value.map((e) => e.storeSvid)).toEqual([true, undefined]);
+  });
+
   it("returns the bundle's X.509 authorities", async () => {
     await fake.stop();
     fake = await startFakeSpireServer({ trustDomain: TD, x509Authorities: [new Uint8Array([1, 2, 3])] });
