@@ -191,6 +191,23 @@ describe("SPIRE client against the fake server", () => {
     expect(fake.rpcCounts.ListEntries).toBe(3);
   });
 
+  it("lets a test count the ListEntries calls with a given filter (the fake keeps every request)", async () => {
+    const c = connect({ pageSize: 2 });
+    await c.createEntries([spec("a"), spec("b"), spec("c", { parentId: `spiffe://${TD}/spire/agent/node-2` })]);
+
+    await c.listEntries({ parentId: `spiffe://${TD}/spire/agent/node-1` });
+    await c.listEntries();
+
+    const byNode1 = fake
+      .requests("ListEntries")
+      .filter((r) => r.filter?.byParentId?.path === "/spire/agent/node-1");
+    // Two entries under node-1: one full page, then the empty final page.
+    expect(byNode1.map((r) => r.pageToken === "")).toEqual([true, false]);
+    // Three entries: pages of 2 and 1, then the empty final page.
+    expect(fake.requests("ListEntries").filter((r) => r.filter === undefined)).toHaveLength(3);
+    expect(fake.requests("ListEntries")).toHaveLength(fake.rpcCounts.ListEntries ?? 0);
+  });
+
   it("keeps store_svid set by someone else when updating (input mask)", async () => {
     const c = connect();
     const created = await c.createEntries([spec("keep")]);
