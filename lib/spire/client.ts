@@ -10,6 +10,7 @@ import { Bundle as BundleService } from "../../proto/gen/spire/api/server/bundle
 import type { ListEntriesRequest_FilterSchema } from "../../proto/gen/spire/api/server/entry/v1/entry_pb.js";
 import { Entry as EntryService } from "../../proto/gen/spire/api/server/entry/v1/entry_pb.js";
 import { SVID as SvidService } from "../../proto/gen/spire/api/server/svid/v1/svid_pb.js";
+import type { EntryMask } from "../../proto/gen/spire/api/types/entry_pb.js";
 import { SelectorMatchSchema, SelectorSchema } from "../../proto/gen/spire/api/types/selector_pb.js";
 import type { Entry, NewEntry, Selector } from "../planner/entry.js";
 import type { SelectorMatchMode } from "./convert.js";
@@ -100,6 +101,12 @@ export interface SpireClient {
   createEntries(specs: readonly NewEntry[]): Promise<BatchResult<CreateEntryResult>>;
   /** Replaces the registrar-managed fields of each entry (by id); other fields are left alone. */
   updateEntries(entries: readonly Entry[]): Promise<BatchResult<UpdateEntryResult>>;
+  /**
+   * Replaces every field of each entry (by id), as spire-controller-manager updates entries (no input
+   * mask): what the entry leaves unset is reset on the server (TTLs to the server default, hint,
+   * store_svid, expires_at, additional attributes). For cluster-spiffeid mode, which declares every field.
+   */
+  replaceEntries(entries: readonly Entry[]): Promise<BatchResult<UpdateEntryResult>>;
   deleteEntries(ids: readonly string[]): Promise<BatchResult<DeleteEntryResult>>;
   getBundle(): Promise<SpireResult<X509Bundle>>;
   /** Mints an X509-SVID for a DER CSR (the SPIFFE ID comes from the CSR's URI SAN). */
@@ -117,6 +124,28 @@ export function createSpireClient(options: SpireClientOptions): SpireClient {
   const entries = createClient(EntryService, transport.transport);
   const bundles = createClient(BundleService, transport.transport);
   const svids = createClient(SvidService, transport.transport);
+
+  /** BatchUpdateEntry with `inputMask` (undefined: every field is written). */
+  function update(toUpdate: readonly Entry[], inputMask: EntryMask | undefined) {
+    return batched(toUpdate, batchSizes.update, async (chunkEntries) => {
+      const result = await call("BatchUpdateEntry", (o) =>
+        entries.batchUpdateEntry(
+          { entries: chunkEntries.map((entry) => entrySpecToProto(entry, entry.id)), inputMask },
+          o,
+        ),
+      );
+      if (!result.ok) return result;
+      return {
+        ok: true,
+        value: chunkEntries.map((_, i): UpdateEntryResult => {
+          const item = result.value.results[i];
+          return item?.entry && statusCode(item.status) === OK
+            ? { ok: true, entry: entryFromProto(item.entry) }
+            : itemError(item?.status);
+        }),
+      } as const;
+    });
+  }
 
   return {
     async listEntries(filter) {
@@ -167,27 +196,11 @@ export function createSpireClient(options: SpireClientOptions): SpireClient {
     },
 
     updateEntries(toUpdate) {
-      return batched(toUpdate, batchSizes.update, async (chunkEntries) => {
-        const result = await call("BatchUpdateEntry", (o) =>
-          entries.batchUpdateEntry(
-            {
-              entries: chunkEntries.map((entry) => entrySpecToProto(entry, entry.id)),
-              inputMask: managedFieldsMask(),
-            },
-            o,
-          ),
-        );
-        if (!result.ok) return result;
-        return {
-          ok: true,
-          value: chunkEntries.map((_, i): UpdateEntryResult => {
-            const item = result.value.results[i];
-            return item?.entry && statusCode(item.status) === OK
-              ? { ok: true, entry: entryFromProto(item.entry) }
-              : itemError(item?.status);
-          }),
-        };
-      });
+      return update(toUpdate, managedFieldsMask());
+    },
+
+    replaceEntries(toReplace) {
+      return update(toReplace, undefined);
     },
 
     deleteEntries(ids) {

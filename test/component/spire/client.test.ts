@@ -193,7 +193,11 @@ describe("SPIRE client against the fake server", () => {
 
   it("lets a test count the ListEntries calls with a given filter (the fake keeps every request)", async () => {
     const c = connect({ pageSize: 2 });
-    await c.createEntries([spec("a"), spec("b"), spec("c", { parentId: `spiffe://${TD}/spire/agent/node-2` })]);
+    await c.createEntries([
+      spec("a"),
+      spec("b"),
+      spec("c", { parentId: `spiffe://${TD}/spire/agent/node-2` }),
+    ]);
 
     await c.listEntries({ parentId: `spiffe://${TD}/spire/agent/node-1` });
     await c.listEntries();
@@ -232,6 +236,21 @@ describe("SPIRE client against the fake server", () => {
     expect(fake.store.all().map((e) => e.storeSvid)).toEqual([true, false]);
     const listed = await c.listEntries();
     expect(listed.ok && listed.value.map((e) => e.storeSvid)).toEqual([true, undefined]);
+  });
+
+  it("replaces every field when asked (no input mask), as spire-controller-manager updates", async () => {
+    const c = connect();
+    const created = await c.createEntries([spec("all", { hint: "old", x509SvidTtl: 600, storeSvid: true })]);
+    if (!created.ok || !created.value[0]?.ok) throw new Error("create failed");
+    const { hint: _hint, x509SvidTtl: _ttl, storeSvid: _store, ...rest } = created.value[0].entry;
+
+    const replaced = await c.replaceEntries([{ ...rest, jwtSvidTtl: 60 }]);
+
+    expect(fake.requests("BatchUpdateEntry").map((r) => r.inputMask)).toEqual([undefined]);
+    // What the entry no longer sets is reset on the server; what it sets is written.
+    expect(fake.store.all()[0]).toMatchObject({ hint: "", x509SvidTtl: 0, storeSvid: false, jwtSvidTtl: 60 });
+    expect(replaced.ok && replaced.value[0]).toMatchObject({ ok: true, entry: { jwtSvidTtl: 60 } });
+    expect(replaced.ok && replaced.value[0]?.ok && replaced.value[0].entry).not.toHaveProperty("hint");
   });
 
   it("returns the bundle's X.509 authorities", async () => {
