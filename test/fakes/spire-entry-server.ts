@@ -1,6 +1,6 @@
 /**
- * An in-memory SPIRE server (Entry and Bundle services, and the SVID service's MintX509SVID when
- * given a minter) served with connect over HTTP/2 on a Unix socket in a temp dir, for component
+ * An in-memory SPIRE server (Entry, Bundle and TrustDomain services, and the SVID service's
+ * MintX509SVID when given a minter) served with connect over HTTP/2 on a Unix socket in a temp dir, for component
  * tests. Counts RPCs and batch sizes per method, keeps every request it received (so a test can
  * count the calls of a method with a given filter), tracks the most concurrent calls, and injects
  * faults (unavailable, slow, fail the Nth call, lose a response).
@@ -27,10 +27,20 @@ import type {
 import { Entry as EntryService } from "../../proto/gen/spire/api/server/entry/v1/entry_pb.js";
 import type { MintX509SVIDRequest } from "../../proto/gen/spire/api/server/svid/v1/svid_pb.js";
 import { SVID as SvidService } from "../../proto/gen/spire/api/server/svid/v1/svid_pb.js";
+import type {
+  BatchCreateFederationRelationshipRequest,
+  BatchDeleteFederationRelationshipRequest,
+  BatchUpdateFederationRelationshipRequest,
+  GetFederationRelationshipRequest,
+  ListFederationRelationshipsRequest,
+  RefreshBundleRequest,
+} from "../../proto/gen/spire/api/server/trustdomain/v1/trustdomain_pb.js";
+import { TrustDomain as TrustDomainService } from "../../proto/gen/spire/api/server/trustdomain/v1/trustdomain_pb.js";
 import { BundleSchema, X509CertificateSchema } from "../../proto/gen/spire/api/types/bundle_pb.js";
 import type { Entry as EntryMessage } from "../../proto/gen/spire/api/types/entry_pb.js";
 import type { EntryStoreOptions } from "./spire-entry-store.js";
 import { EntryStore, StoreRpcError } from "./spire-entry-store.js";
+import { FederationStore } from "./spire-federation-store.js";
 import type { SvidMinter } from "./spire-svid-ca.js";
 
 /** The request message of each method the fake serves. */
@@ -43,6 +53,12 @@ export interface FakeSpireRequests {
   BatchDeleteEntry: BatchDeleteEntryRequest;
   GetBundle: GetBundleRequest;
   MintX509SVID: MintX509SVIDRequest;
+  ListFederationRelationships: ListFederationRelationshipsRequest;
+  GetFederationRelationship: GetFederationRelationshipRequest;
+  BatchCreateFederationRelationship: BatchCreateFederationRelationshipRequest;
+  BatchUpdateFederationRelationship: BatchUpdateFederationRelationshipRequest;
+  BatchDeleteFederationRelationship: BatchDeleteFederationRelationshipRequest;
+  RefreshBundle: RefreshBundleRequest;
 }
 
 export type FakeSpireMethod = keyof FakeSpireRequests;
@@ -74,6 +90,11 @@ export interface FakeSpireServer {
   readonly socketPath: string;
   readonly trustDomain: string;
   readonly store: EntryStore;
+  /**
+   * The federation relationships and foreign bundles; a bundle stored there (by a relationship or
+   * `setBundle`) lets entries federate with its trust domain, as in SPIRE.
+   */
+  readonly federation: FederationStore;
   /** RPCs received per method, faulted ones included. */
   readonly rpcCounts: Readonly<Record<string, number>>;
   /**
@@ -101,6 +122,10 @@ interface ActiveFault extends Fault {
 export async function startFakeSpireServer(options: FakeSpireServerOptions = {}): Promise<FakeSpireServer> {
   const trustDomain = options.trustDomain ?? "example.org";
   const store = new EntryStore({ ...options, trustDomain });
+  const federation = new FederationStore({
+    trustDomain,
+    onBundle: (federated) => store.addFederatedTrustDomain(federated),
+  });
   const dir = mkdtempSync(join(tmpdir(), "fake-spire-"));
   const socketPath = join(dir, "api.sock");
   const rpcCounts: Record<string, number> = {};
@@ -191,6 +216,44 @@ export async function startFakeSpireServer(options: FakeSpireServerOptions = {})
           }),
         ),
     });
+    router.service(TrustDomainService, {
+      listFederationRelationships: (req) =>
+        serve("ListFederationRelationships", req, () =>
+          federation.list(req.pageSize, req.pageToken, req.outputMask),
+        ),
+      getFederationRelationship: (req) =>
+        serve("GetFederationRelationship", req, () => federation.get(req.trustDomain, req.outputMask)),
+      batchCreateFederationRelationship: (req) =>
+        serve(
+          "BatchCreateFederationRelationship",
+          req,
+          () => ({ results: req.federationRelationships.map((r) => federation.create(r, req.outputMask)) }),
+          req.federationRelationships.length,
+        ),
+      batchUpdateFederationRelationship: (req) =>
+        serve(
+          "BatchUpdateFederationRelationship",
+          req,
+          () => ({
+            results: req.federationRelationships.map((r) =>
+              federation.update(r, req.inputMask, req.outputMask),
+            ),
+          }),
+          req.federationRelationships.length,
+        ),
+      batchDeleteFederationRelationship: (req) =>
+        serve(
+          "BatchDeleteFederationRelationship",
+          req,
+          () => ({ results: req.trustDomains.map((td) => federation.delete(td)) }),
+          req.trustDomains.length,
+        ),
+      refreshBundle: (req) =>
+        serve("RefreshBundle", req, () => {
+          federation.refreshBundle(req.trustDomain);
+          return {};
+        }),
+    });
     router.service(SvidService, {
       mintX509SVID: (req) =>
         serve("MintX509SVID", req, async () => {
@@ -224,6 +287,7 @@ export async function startFakeSpireServer(options: FakeSpireServerOptions = {})
     socketPath,
     trustDomain,
     store,
+    federation,
     rpcCounts,
     requests: <M extends FakeSpireMethod>(method: M) =>
       (received.get(method) ?? []) as FakeSpireRequests[M][],
