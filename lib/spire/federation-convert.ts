@@ -94,12 +94,19 @@ function profileFromProto(
   }
 }
 
-/** A wire bundle in the API's form; taint flags and JWT key expiry, which SCM never sends, are dropped. */
+/**
+ * A wire bundle in the API's form; taint flags and JWT key expiry, which SCM never sends, are dropped.
+ * The bytes are copied: a decoded message may hold Node Buffer views of the whole response, which would
+ * keep it alive and compare unequal to plain Uint8Arrays.
+ */
 export function bundleFromProto(message: BundleMessage): ApiBundle {
   return {
     trustDomain: message.trustDomain,
-    x509Authorities: message.x509Authorities.map((authority) => ({ asn1: authority.asn1 })),
-    jwtAuthorities: message.jwtAuthorities.map((key) => ({ keyId: key.keyId, publicKey: key.publicKey })),
+    x509Authorities: message.x509Authorities.map((authority) => ({ asn1: new Uint8Array(authority.asn1) })),
+    jwtAuthorities: message.jwtAuthorities.map((key) => ({
+      keyId: key.keyId,
+      publicKey: new Uint8Array(key.publicKey),
+    })),
     refreshHint: message.refreshHint,
     sequenceNumber: message.sequenceNumber,
   };

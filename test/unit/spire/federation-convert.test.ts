@@ -66,6 +66,23 @@ describe("federation relationship conversion", () => {
     });
   });
 
+  it("copies bundle bytes into plain Uint8Arrays (a decoded response may hold Buffer views)", () => {
+    const message = federationRelationshipToProto(web);
+    message.trustDomainBundle = create(BundleSchema, {
+      trustDomain: "web.test",
+      x509Authorities: [{ asn1: Buffer.from([1]) }],
+      jwtAuthorities: [{ keyId: "k", publicKey: Buffer.from([2]) }],
+    });
+    const bundle = federationRelationshipFromProto(message);
+    const bytes = bundle.ok
+      ? [
+          bundle.value.trustDomainBundle?.x509Authorities[0]?.asn1,
+          bundle.value.trustDomainBundle?.jwtAuthorities[0]?.publicKey,
+        ]
+      : [];
+    expect(bytes.map((b) => b?.constructor === Uint8Array)).toEqual([true, true]);
+  });
+
   it("refuses a relationship without a profile, as SCM does", () => {
     const message = create(FederationRelationshipSchema, {
       trustDomain: "x.test",
