@@ -10,6 +10,7 @@ import { TrustDomain as TrustDomainService } from "../../proto/gen/spire/api/ser
 import type { FederationRelationship as FederationRelationshipMessage } from "../../proto/gen/spire/api/types/federationrelationship_pb.js";
 import type { Status } from "../../proto/gen/spire/api/types/status_pb.js";
 import type { FederationRelationship } from "../scm/cluster-federated-trust-domain.js";
+import { fail } from "../spiffe/result.js";
 import type { BatchSizes } from "./client.js";
 import { SpireError } from "./errors.js";
 import { federationRelationshipFromProto, federationRelationshipToProto } from "./federation-convert.js";
@@ -109,12 +110,17 @@ export function createTrustDomainClient(options: TrustDomainClientOptions): Trus
             };
           }
           const item = results[next++];
-          if (statusCode(item?.status) !== OK || !item?.federationRelationship)
-            return itemError(item?.status);
-          const written = federationRelationshipFromProto(item.federationRelationship);
+          if (!item || statusCode(item.status) !== OK) return itemError(item?.status);
+          const written = item.federationRelationship
+            ? federationRelationshipFromProto(item.federationRelationship)
+            : fail("no federation relationship");
           return written.ok
             ? { ok: true, relationship: written.value }
-            : { ok: false, code: Code.Internal, message: `SPIRE answered ${method} with ${written.error}` };
+            : {
+                ok: false,
+                code: Code.Internal,
+                message: `SPIRE's ${method} result cannot be read: ${written.error}`,
+              };
         }),
       } as const;
     });

@@ -114,16 +114,18 @@ export function defineTrustDomainContract(
     it("creates https_web and https_spiffe relationships, with and without a bundle, and lists them back", async () => {
       const { trustDomains } = started();
       const { trustDomain, bundle, web, spiffe, listed } = scope();
-      const a = trustDomain("web");
-      const b = trustDomain("spiffe");
-      const written = [web(a, { trustDomainBundle: bundle(a) }), spiffe(b)];
+      const [a, b, c] = [trustDomain("web"), trustDomain("spiffe"), trustDomain("bare")];
+      const written = [
+        web(a, { trustDomainBundle: bundle(a) }),
+        spiffe(b, { trustDomainBundle: bundle(b, { jwtAuthorities: [] }) }),
+        spiffe(c),
+      ];
 
       const created = value(await trustDomains.createFederationRelationships(written));
 
       expect(created).toEqual(written.map((relationship) => ({ ok: true, relationship })));
       const read = await listed(trustDomains);
-      expect(read.get(a)).toEqual(written[0]);
-      expect(read.get(b)).toEqual(written[1]);
+      expect([a, b, c].map((td) => read.get(td))).toEqual(written);
     });
 
     it("pages through more relationships than fit in a page", async () => {
