@@ -213,6 +213,7 @@ export function scmSyncContext(runtime: Runtime): ScmSyncContext {
     clusterDomain: clusterDomainSource(settings.clusterDomain, runtime.logger),
     unsupportedFields: new Set(),
     now: Date.now,
+    passedGenerations: new Map(),
   };
 }
 

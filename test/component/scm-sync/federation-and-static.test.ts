@@ -44,6 +44,7 @@ describe("cluster-spiffeid federation and static entries", () => {
       clusterDomain: async () => "",
       unsupportedFields: new Set(),
       now: Date.now,
+      passedGenerations: new Map(),
     };
   });
   afterEach(async () => {
