@@ -26,7 +26,10 @@ export interface ScmCluster {
   /** Every pod, or those of one namespace, or (`nodeName`) those on one node. */
   listPods(scope?: { readonly namespace?: string; readonly nodeName?: string }): Promise<PodJson[]>;
   getPod(namespace: string, name: string): Promise<PodJson | undefined>;
-  /** The UIDs of every pod in the cluster (to prove a pod is gone). */
+  /**
+   * The UIDs of every pod in the cluster (to prove a pod is gone), from a list that started after the call:
+   * concurrent callers (a burst of deletions) share one list.
+   */
   listPodUids(): Promise<Set<string>>;
   /**
    * The Services whose EndpointSlices target each pod (ready or not, terminating only when still ready), by
@@ -87,13 +90,13 @@ export function createScmCluster(client: KubeClient, pageSize = 500): ScmCluster
         { verb: "get", resource: "pods", namespace, name },
         `/api/v1/namespaces/${one(namespace)}/pods/${one(name)}`,
       ),
-    async listPodUids() {
+    listPodUids: sharedFreshRead(async () => {
       const listed = await client.list<PodJson, string>({ verb: "list", resource: "pods" }, "/api/v1/pods", {
         pageSize,
         map: (pod) => pod.metadata?.uid ?? "",
       });
       return new Set(listed.items);
-    },
+    }),
     async servicesByPodUid(namespace) {
       const slices = await client.list<EndpointSliceJson & { metadata?: { namespace?: string } }>(
         { verb: "list", resource: "endpointslices", ...(namespace ? { namespace } : {}) },
@@ -141,5 +144,26 @@ function trim(item: ObjectJson, keepStatus: boolean): ObjectJson {
     metadata,
     spec: item.spec,
     ...(keepStatus && item.status !== undefined ? { status: item.status } : {}),
+  };
+}
+
+/**
+ * `read` shared by concurrent callers, each answered by a read that started after its call: callers that
+ * arrive while a read runs wait for the next one, which they all share.
+ */
+export function sharedFreshRead<T>(read: () => Promise<T>): () => Promise<T> {
+  let waiting: Promise<T> | undefined;
+  let last: Promise<unknown> = Promise.resolve();
+  return () => {
+    if (waiting !== undefined) return waiting;
+    const next = last
+      .catch(() => undefined)
+      .then(() => {
+        waiting = undefined;
+        return read();
+      });
+    waiting = next;
+    last = next;
+    return next;
   };
 }
