@@ -35,7 +35,7 @@ import { createEventReconciler, type EventReconciler } from "../../lib/reconcile
 import type { EventOutcome } from "../../lib/reconcile/pod-batch.js";
 import { objectKey, singleFlight } from "../../lib/reconcile/single-flight.js";
 import type { ScmSyncContext } from "../../lib/scm-sync/context.js";
-import { reconcileScmHint, SCM_EVENT_KINDS, scmResultReply } from "../../lib/scm-sync/events.js";
+import { createScmEventQueue, SCM_EVENT_KINDS, scmResultReply } from "../../lib/scm-sync/events.js";
 
 /** Reconcile and webhook modes pass `reconcile`; CRD mode passes `crd`; cluster-spiffeid mode `clusterSpiffeId`. */
 export type K8sEventsDeps = {
@@ -74,19 +74,16 @@ export function createHandler(deps: K8sEventsDeps): EventHandler {
   const crdQueue = deps.crd
     ? singleFlight(objectKey, (hint: ObjectHint) => reconcileCrdHint(deps.crd, hint))
     : undefined;
-  const scm = deps.clusterSpiffeId;
-  const scmQueue = scm
-    ? singleFlight(scmEventKey, (hint: ObjectHint) => reconcileScmHint(scm, hint))
-    : undefined;
+  const scmQueue = deps.clusterSpiffeId ? createScmEventQueue(deps.clusterSpiffeId) : undefined;
   return eventHandler({
-    kinds: scm ? SCM_EVENT_KINDS : KINDS,
+    kinds: scmQueue ? SCM_EVENT_KINDS : KINDS,
     logger: deps.logger,
     ...(deps.metrics ? { metrics: deps.metrics } : {}),
     ...(deps.ack ? { ack: deps.ack } : {}),
     async handle(hint, logger) {
       try {
         if (crdQueue !== undefined) return crdResultReply(await crdQueue.submit(hint), logger, deps.metrics);
-        if (scmQueue !== undefined) return scmResultReply(await scmQueue.submit(hint), logger, deps.metrics);
+        if (scmQueue !== undefined) return scmResultReply(await scmQueue(hint), logger, deps.metrics);
         const result = await reconcileHint(reconciler as EventReconciler, hint);
         if (!result.ok) return failureReply(result.error, logger);
         logger.info({ ...result.summary }, "reconciled");
@@ -96,16 +93,6 @@ export function createHandler(deps: K8sEventsDeps): EventHandler {
       }
     },
   });
-}
-
-/**
- * One run at a time per object; a pod deleted and its UID matter (the UID finds the entries), and events
- * that run the full pass share one run.
- */
-function scmEventKey(hint: ObjectHint): string {
-  if (hint.kind === "ClusterStaticEntry" || (hint.kind === "ClusterSPIFFEID" && hint.action !== "add"))
-    return "full-pass";
-  return `${objectKey(hint)}/${hint.uid ?? ""}`;
 }
 
 function reconcileHint(reconciler: EventReconciler, hint: ObjectHint): Promise<EventOutcome> {

@@ -8,15 +8,57 @@ import type { Logger } from "pino";
 import type { ObjectHint } from "../events/apiserver-source.js";
 import type { EventReply } from "../events/event-endpoint.js";
 import type { Metrics } from "../metrics/metrics.js";
+import { createKeyedBatcher } from "../reconcile/keyed-batcher.js";
+import { objectKey, singleFlight } from "../reconcile/single-flight.js";
 import { emptyScmSummary, type ScmResult, type ScmSummary, type ScmSyncContext } from "./context.js";
 import { runFullPass } from "./full-pass.js";
 import {
+  type PodRef,
   reconcileClusterSpiffeIdEvent,
   reconcileEndpointSliceEvent,
   reconcileNamespaceEvent,
   reconcileNodeEvent,
   reconcilePodEvent,
+  reconcilePodEvents,
 } from "./pod-scope.js";
+
+/** Pod events reconciled together at most (their reads and writes are shared). */
+const MAX_POD_BATCH = 100;
+/** Batches of pods, and passes of other events, in flight at once. */
+const POD_BATCHES_IN_FLIGHT = 4;
+
+/**
+ * The event queue of one k8s-events process: at most one pass per object in flight (events arriving
+ * meanwhile wait for one more pass that starts after it), the pods of concurrent Pod events reconciled in
+ * one pass, and events that run the full pass sharing one.
+ */
+export function createScmEventQueue(context: ScmSyncContext): (hint: ObjectHint) => Promise<ScmResult> {
+  const pods = createKeyedBatcher<PodRef, ScmResult>({
+    keyOf: (ref) => `${ref.namespace}/${ref.name}/${ref.uid ?? ""}`,
+    run: async (refs) => {
+      const result = await reconcilePodEvents(context, refs);
+      return refs.map(() => result);
+    },
+    maxBatch: MAX_POD_BATCH,
+    maxInFlight: POD_BATCHES_IN_FLIGHT,
+  });
+  const others = singleFlight(otherEventKey, (hint: ObjectHint) => reconcileScmHint(context, hint));
+  return (hint) =>
+    hint.kind === "Pod"
+      ? pods.submit({
+          namespace: hint.namespace ?? "",
+          name: hint.name,
+          ...(hint.uid === undefined ? {} : { uid: hint.uid }),
+        })
+      : others.submit(hint);
+}
+
+/** Events that may run the full pass share one run; others run one at a time per object. */
+function otherEventKey(hint: ObjectHint): string {
+  if (hint.kind === "ClusterStaticEntry" || (hint.kind === "ClusterSPIFFEID" && hint.action !== "add"))
+    return "full-pass";
+  return objectKey(hint);
+}
 
 /** The kinds k8s-events takes in cluster-spiffeid mode. */
 export const SCM_EVENT_KINDS = [

@@ -24,7 +24,7 @@ import {
   planEntries,
   type ServiceRef,
 } from "../scm/index.js";
-import { mapBounded } from "../spire/bounded.js";
+import { chunk, mapBounded } from "../spire/bounded.js";
 import type { SpireError } from "../spire/errors.js";
 import { applyEntryPlan } from "./apply.js";
 import { emptyScmSummary, phase, type ScmResult, type ScmSyncContext } from "./context.js";
@@ -32,11 +32,13 @@ import { runFullPass } from "./full-pass.js";
 
 /** SPIRE lists in flight for one scoped pass. */
 const LIST_CONCURRENCY = 4;
+/** Pod UID selectors per filtered ListEntries (entries with any of them). */
+const UIDS_PER_LIST = 100;
 /**
  * Beyond this many pods (a node, a namespace or a new ClusterSPIFFEID with many pods), one paged list of
- * every entry costs SPIRE less than a filtered list per pod; the entries of other pods are then dropped.
+ * every entry costs SPIRE less than filtered lists; the entries of other pods are then dropped.
  */
-export const PER_POD_LIST_LIMIT = 100;
+export const FILTERED_LIST_LIMIT = 1000;
 
 /** A Pod event's object; `uid` when the event carried it (needed to find a deleted pod's entries). */
 export interface PodRef {
@@ -45,25 +47,51 @@ export interface PodRef {
   readonly uid?: string;
 }
 
-export async function reconcilePodEvent(context: ScmSyncContext, ref: PodRef): Promise<ScmResult> {
-  const pod = await context.cluster.getPod(ref.namespace, ref.name);
-  const podUid = pod?.metadata?.uid;
-  const pods = pod === undefined ? [] : [pod];
-  if (ref.uid === undefined || ref.uid === podUid) return reconcilePods(context, pods, []);
-  // The event's pod is gone (or replaced under its name). Its entries are found by its UID; they are
-  // deleted only when no pod has that UID, so an event naming another pod's UID changes nothing.
-  const uidEntries = await listPodEntries(context, ref.uid);
-  if (!uidEntries.ok) return failed(uidEntries.error);
-  if (uidEntries.value.length === 0) return reconcilePods(context, pods, []);
-  const alive = await phase(context, "pod", "kubernetes_read", () => context.cluster.listPodUids());
-  if (alive.has(ref.uid)) {
-    context.logger.info(
-      { [LogField.namespace]: ref.namespace, [LogField.pod]: ref.name, [LogField.podUid]: ref.uid },
-      "the event's pod UID belongs to a pod elsewhere: its entries are left to that pod's events",
+export function reconcilePodEvent(context: ScmSyncContext, ref: PodRef): Promise<ScmResult> {
+  return reconcilePodEvents(context, [ref]);
+}
+
+/**
+ * The pods of several Pod events in one pass (concurrent events share their reads and writes). An event
+ * whose pod is gone (or replaced under its name) names it by UID: its entries are found by that UID and
+ * deleted only when no pod has it, so an event naming another pod's UID changes nothing.
+ */
+export async function reconcilePodEvents(
+  context: ScmSyncContext,
+  refs: readonly PodRef[],
+): Promise<ScmResult> {
+  const found = await phase(context, "pod", "kubernetes_read", () =>
+    Promise.all(refs.map((ref) => context.cluster.getPod(ref.namespace, ref.name))),
+  );
+  const pods = new Map<string, PodJson>();
+  const claimedGone = new Set<string>();
+  refs.forEach((ref, index) => {
+    const pod = found[index];
+    const uid = pod?.metadata?.uid ?? "";
+    if (pod !== undefined) pods.set(uid, pod);
+    if (ref.uid !== undefined && ref.uid !== uid) claimedGone.add(ref.uid);
+  });
+  for (const uid of pods.keys()) claimedGone.delete(uid);
+  let gone: string[] = [];
+  if (claimedGone.size > 0) {
+    const withEntries = await listEntriesOf(context, [...claimedGone]);
+    if (!withEntries.ok) return failed(withEntries.error);
+    const candidates = [...claimedGone].filter((uid) =>
+      withEntries.value.some((entry) =>
+        entry.selectors.some((s) => s.type === "k8s" && s.value === `pod-uid:${uid}`),
+      ),
     );
-    return reconcilePods(context, pods, []);
+    if (candidates.length > 0) {
+      const alive = await phase(context, "pod", "kubernetes_read", () => context.cluster.listPodUids());
+      gone = candidates.filter((uid) => !alive.has(uid));
+      for (const uid of candidates.filter((candidate) => alive.has(candidate)))
+        context.logger.info(
+          { [LogField.podUid]: uid },
+          "a Pod event names the UID of a pod that exists elsewhere: its entries are left to that pod's events",
+        );
+    }
   }
-  return reconcilePods(context, pods, [ref.uid]);
+  return reconcilePods(context, [...pods.values()], gone);
 }
 
 export async function reconcileNodeEvent(context: ScmSyncContext, nodeName: string): Promise<ScmResult> {
@@ -222,36 +250,28 @@ async function listEntriesOf(
   context: ScmSyncContext,
   uids: readonly string[],
 ): Promise<{ ok: true; value: Entry[] } | { ok: false; error: SpireError }> {
-  if (uids.length > PER_POD_LIST_LIMIT) {
+  const wanted = new Set(uids.map((uid) => `pod-uid:${uid}`));
+  const carriesWanted = (entry: Entry) =>
+    entry.selectors.some((selector) => selector.type === "k8s" && wanted.has(selector.value));
+  if (uids.length > FILTERED_LIST_LIMIT) {
     const all = await context.spire.listEntries();
-    if (!all.ok) return all;
-    const wanted = new Set(uids.map((uid) => `pod-uid:${uid}`));
-    return {
-      ok: true,
-      value: all.value.filter((entry) =>
-        entry.selectors.some((selector) => selector.type === "k8s" && wanted.has(selector.value)),
-      ),
-    };
+    return all.ok ? { ok: true, value: all.value.filter(carriesWanted) } : all;
   }
   let failure: SpireError | undefined;
-  const perPod = await mapBounded(
-    uids,
+  const perChunk = await mapBounded(
+    chunk([...wanted], UIDS_PER_LIST),
     LIST_CONCURRENCY,
-    async (uid) => {
-      const listed = await listPodEntries(context, uid);
+    async (values) => {
+      const listed = await context.spire.listEntries({
+        selectors: { selectors: values.map((value) => ({ type: "k8s", value })), match: "any" },
+      });
       if (!listed.ok) failure ??= listed.error;
       return listed.ok ? listed.value : [];
     },
     () => failure !== undefined,
   );
   if (failure !== undefined) return { ok: false, error: failure };
-  return { ok: true, value: dedupeById(perPod.flatMap((entries) => entries ?? [])) };
-}
-
-function listPodEntries(context: ScmSyncContext, podUid: string) {
-  return context.spire.listEntries({
-    selectors: { selectors: [{ type: "k8s", value: `pod-uid:${podUid}` }], match: "superset" },
-  });
+  return { ok: true, value: dedupeById(perChunk.flatMap((entries) => entries ?? [])) };
 }
 
 function autoPopulates(resource: CustomResourceJson): boolean {

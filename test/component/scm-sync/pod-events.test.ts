@@ -10,10 +10,10 @@ import type { Entry, EntrySpec } from "../../../lib/planner/entry.js";
 import type { PodJson } from "../../../lib/scm/index.js";
 import { parseScmConfig } from "../../../lib/scm/index.js";
 import type { FederationApi, ScmSyncContext } from "../../../lib/scm-sync/context.js";
-import { reconcileScmHint } from "../../../lib/scm-sync/events.js";
+import { createScmEventQueue, reconcileScmHint } from "../../../lib/scm-sync/events.js";
 import { runFullPass } from "../../../lib/scm-sync/full-pass.js";
 import {
-  PER_POD_LIST_LIMIT,
+  FILTERED_LIST_LIMIT,
   reconcileNodeEvent,
   reconcilePodEvent,
 } from "../../../lib/scm-sync/pod-scope.js";
@@ -134,7 +134,7 @@ describe("cluster-spiffeid passes", () => {
 
     expect(result).toMatchObject({ ok: true, summary: { entriesCreated: 1, entriesDeleted: 0 } });
     expect(lists).toEqual([
-      { selectors: { selectors: [{ type: "k8s", value: "pod-uid:uid-web-0" }], match: "superset" } },
+      { selectors: { selectors: [{ type: "k8s", value: "pod-uid:uid-web-0" }], match: "any" } },
     ]);
     const rpcs = (method: string) => (fake.rpcCounts[method] ?? 0) - (rpcsBefore[method] ?? 0);
     expect(rpcs("ListEntries")).toBe(1);
@@ -147,6 +147,21 @@ describe("cluster-spiffeid passes", () => {
     expect(created).toMatchObject([
       { parentId: PARENT, selectors: [{ type: "k8s", value: "pod-uid:uid-web-0" }] },
     ]);
+  });
+
+  it("reconciles the pods of concurrent Pod events together: one filtered list and one create batch for a burst", async () => {
+    cluster.pods = Array.from({ length: 50 }, (_, i) => pod(`web-${i}`, `uid-web-${i}`));
+    const queue = createScmEventQueue(context);
+    const hint = (name: string) =>
+      ({ action: "add", mode: "ref", apiVersion: "v1", kind: "Pod", namespace: "apps", name }) as const;
+
+    const results = await Promise.all(cluster.pods.map((p) => queue(hint(p.metadata?.name ?? ""))));
+
+    expect(results.every((result) => result.ok)).toBe(true);
+    expect(lists).toHaveLength(1);
+    expect(lists[0]?.selectors?.selectors).toHaveLength(50);
+    expect(fake.rpcCounts.BatchCreateEntry).toBe(1);
+    expect(await entries()).toHaveLength(50);
   });
 
   it("replaces the pod's entry when its identity changes, and leaves it when nothing did", async () => {
@@ -197,12 +212,12 @@ describe("cluster-spiffeid passes", () => {
     );
   });
 
-  it("reads every entry once, not one list per pod, for an event concerning more pods than PER_POD_LIST_LIMIT", async () => {
-    cluster.pods = Array.from({ length: PER_POD_LIST_LIMIT + 1 }, (_, i) => pod(`web-${i}`, `uid-web-${i}`));
+  it("reads every entry once, not filtered lists, for an event concerning more pods than FILTERED_LIST_LIMIT", async () => {
+    cluster.pods = Array.from({ length: FILTERED_LIST_LIMIT + 1 }, (_, i) => pod(`web-${i}`, `uid-web-${i}`));
 
     const result = await reconcileNodeEvent(context, "node-1");
 
-    expect(result).toMatchObject({ ok: true, summary: { entriesCreated: PER_POD_LIST_LIMIT + 1 } });
+    expect(result).toMatchObject({ ok: true, summary: { entriesCreated: FILTERED_LIST_LIMIT + 1 } });
     expect(lists).toEqual([{}]);
   });
 
