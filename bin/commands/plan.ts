@@ -4,7 +4,6 @@
  * create, update and delete. Nothing is written anywhere.
  */
 
-import { readFileSync } from "node:fs";
 import type { Config } from "../../lib/config/config.js";
 import { isPlannerMode } from "../../lib/config/config.js";
 import { loadConfig } from "../../lib/config/parse-config.js";
@@ -13,12 +12,10 @@ import { crdPlanToJson, crdPlanToTable, planToJson, planToTable } from "../../li
 import {
   type ClusterState,
   ENDPOINTS_KIND,
-  type FileResult,
   parseClusterState,
   parseEntries,
 } from "../../lib/plan/state-files.js";
 import { diff } from "../../lib/planner/diff.js";
-import type { Entry } from "../../lib/planner/entry.js";
 import { ownershipFor } from "../../lib/planner/ownership.js";
 import { SPIFFEID_KIND, type SpiffeId } from "../../lib/planner/spiffeid.js";
 import { describeRef, type Warning } from "../../lib/planner/warning.js";
@@ -27,6 +24,7 @@ import { configPathOr } from "../../lib/runtime/config-path.js";
 import { ownNamespace } from "../../lib/runtime/namespace.js";
 import { type CliIo, type CommandRun, USAGE_EXIT_CODE, USAGE_LINE } from "../cli-io.js";
 import { parseFlags, stringFlag, wantsHelp } from "../flags.js";
+import { readLiveEntries, readText, unwrap } from "../plan/inputs.js";
 import { CONFIG_DEFAULT_TEXT } from "./check-config.js";
 
 const DEFAULT_REGISTRAR_NAMESPACE = "spire";
@@ -146,19 +144,6 @@ function fail(io: CliIo, messages: readonly string[]): number {
   return 1;
 }
 
-function readText(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (error) {
-    throw new Error(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
-  }
-}
-
-function unwrap<T>(result: FileResult<T>): T {
-  if (!result.ok) throw new Error(result.error);
-  return result.value;
-}
-
 async function readLiveCluster(
   config: Config,
   kubeconfigPath: string | undefined,
@@ -188,41 +173,4 @@ async function readLiveCluster(
   } finally {
     client.close();
   }
-}
-
-/**
- * Live entries, read-only. A plan is only as true as the entries it is compared with, so a server
- * that cannot be read, or one of another trust domain, ends the command instead of planning
- * against nothing.
- */
-async function readLiveEntries(config: Config): Promise<Entry[]> {
-  const pino = (await import("pino")).default;
-  const { createSpireClient } = await import("../../lib/spire/client.js");
-  const { createSpireTransport } = await import("../../lib/spire/create-transport.js");
-  const { checkServerTrustDomain } = await import("../../lib/spire/server-trust-domain.js");
-  const logger = pino({ level: "silent" });
-  const transport = createSpireTransport({ ...config, logger });
-  if (!transport.ok) throw cannotReadEntries(transport.error);
-  const client = createSpireClient({
-    transport: transport.value,
-    logger,
-    timeoutMs: config.spireTimeoutMs,
-    retry: { maxAttempts: 1 },
-  });
-  try {
-    const checked = await checkServerTrustDomain(client, config.trustDomain);
-    if (!checked.ok) throw cannotReadEntries(checked.error.message);
-    const listed = await client.listEntries();
-    if (!listed.ok) throw cannotReadEntries(listed.error.message);
-    return listed.value;
-  } finally {
-    client.close();
-  }
-}
-
-function cannotReadEntries(reason: string): Error {
-  return new Error(
-    `registrar plan: cannot read the SPIRE server's entries: ${reason}\n` +
-      `(to plan against a saved list instead, pass --entries FILE with the output of "spire-server entry show -output json")`,
-  );
 }
