@@ -9,6 +9,7 @@ import { isPlannerMode } from "../../lib/config/config.js";
 import { loadConfig } from "../../lib/config/parse-config.js";
 import { planCrd } from "../../lib/plan/crd-plan.js";
 import { crdPlanToJson, crdPlanToTable, planToJson, planToTable } from "../../lib/plan/format-plan.js";
+import { SCM_STATE_COMMAND } from "../../lib/plan/scm-state-file.js";
 import {
   type ClusterState,
   ENDPOINTS_KIND,
@@ -29,18 +30,23 @@ import { CONFIG_DEFAULT_TEXT } from "./check-config.js";
 
 const DEFAULT_REGISTRAR_NAMESPACE = "spire";
 
-export const usage = `usage: registrar plan [-config FILE] [--cluster-state FILE] [--entries FILE] [--output table|json] [--kubeconfig FILE] [--namespace NS]
+export const usage = `usage: registrar plan [-config FILE] [--cluster-state FILE] [--entries FILE] [--federation FILE] [--output table|json] [--kubeconfig FILE] [--namespace NS]
 
 Print what a resync would do, without writing anything.
 
   -config FILE          configuration file (default: ${CONFIG_DEFAULT_TEXT})
   --cluster-state FILE  JSON of "kubectl get pods,nodes,endpointslices -A -o json" (crd mode: also
-                        spiffeids; endpoints_source = "endpoints": endpoints instead of endpointslices);
+                        spiffeids; endpoints_source = "endpoints": endpoints instead of endpointslices;
+                        cluster-spiffeid mode: "${SCM_STATE_COMMAND}");
                         absent: read the live cluster
   --entries FILE        JSON of "spire-server entry show -output json"; absent: read the live SPIRE
                         server (exit 1 when it cannot be read or serves another trust domain)
+  --federation FILE     cluster-spiffeid mode: JSON of "spire-server federation list -output json"; absent:
+                        no federation writes are planned (they are not read live yet)
   --output FORMAT       table (default) or json: {"create":[E],"update":[E],"delete":[E]}; crd mode adds
-                        "spiffeIds": {"create","update","delete"} for the SpiffeID resources
+                        "spiffeIds": {"create","update","delete"} for the SpiffeID resources; cluster-spiffeid
+                        mode adds "unchanged", "ownership", "federation", "renderFailures", "invalid",
+                        "statuses" and "notes"
   --namespace NS        crd mode: the registrar's namespace, where node SpiffeIDs live
                         (default: MY_POD_NAMESPACE, else "${DEFAULT_REGISTRAR_NAMESPACE}")
   --kubeconfig FILE     kubeconfig for the live cluster (default: KUBECONFIG, ~/.kube/config, in-cluster)
@@ -51,6 +57,7 @@ export const run: CommandRun = async (args, io) => {
     config: { takesValue: true },
     "cluster-state": { takesValue: true },
     entries: { takesValue: true },
+    federation: { takesValue: true },
     output: { takesValue: true },
     kubeconfig: { takesValue: true },
     namespace: { takesValue: true },
@@ -78,9 +85,27 @@ export const run: CommandRun = async (args, io) => {
   if (!loaded.ok) return fail(io, loaded.error);
   for (const warning of loaded.value.warnings) io.stderr.write(`warning: ${warning}\n`);
   const config = loaded.value.config;
-  if (!isPlannerMode(config)) return fail(io, [`registrar plan does not support mode "${config.mode}" yet`]);
 
   try {
+    if (!isPlannerMode(config)) {
+      // lib/scm (templates, RE2) loads only for this mode.
+      const { planClusterSpiffeIdMode } = await import("../plan/cluster-spiffeid.js");
+      return await planClusterSpiffeIdMode(
+        config,
+        {
+          clusterStateFile: text("cluster-state"),
+          entriesFile: text("entries"),
+          federationFile: text("federation"),
+          kubeconfigPath: text("kubeconfig"),
+          output,
+        },
+        io,
+      );
+    }
+    if (text("federation") !== undefined)
+      io.stderr.write(
+        `warning: --federation is read only in mode "cluster-spiffeid" (mode is "${config.mode}")\n`,
+      );
     const clusterFile = text("cluster-state");
     const state = clusterFile
       ? unwrap(parseClusterState(readText(clusterFile), clusterFile, config.endpointsSource))
