@@ -1,27 +1,17 @@
 /**
- * Starts `spiffeid-validation`: provides the serving certificate (minted from SPIRE into a writable
- * `webhook_cert_dir` and renewed at half-life, or the mounted files of a read-only one), then serves
- * the webhook over HTTPS on `webhook_port` on every interface.
- *
- * Client certificates are not verified: the API server presents none to a Service-backed webhook
- * unless an AdmissionConfiguration tells it to, which crd mode never required. Access to the port
- * should be limited with a NetworkPolicy; the webhook only reads, so a stray caller learns at most
- * whether a SpiffeID would be accepted.
+ * Starts `spiffeid-validation`: provides the serving certificate and serves the webhook over HTTPS on
+ * `webhook_port` on every interface (lib/admission/svid-webhook-server.ts: how the certificate is provided,
+ * and why client certificates are not verified).
  */
-import { join } from "node:path";
 import type { Logger } from "pino";
 import { defaultTenantRules, type TenantRules } from "../../lib/admission/spiffeid-tenancy.js";
+import { serveWithWebhookSvid, webhookNamespace } from "../../lib/admission/svid-webhook-server.js";
 import type { ReadinessCheck } from "../../lib/http/health.js";
 import type { ServedApp } from "../../lib/http/serve.js";
-import { serveTls } from "../../lib/http/serve-tls.js";
 import type { Metrics } from "../../lib/metrics/metrics.js";
-import { ownNamespace } from "../../lib/runtime/namespace.js";
-import { type Runtime, StartupError } from "../../lib/runtime/runtime.js";
+import type { Runtime } from "../../lib/runtime/runtime.js";
 import type { SpireClient } from "../../lib/spire/client.js";
-import { CERT_FILE, KEY_FILE } from "../../lib/webhook-svid/cert-dir.js";
-import { webhookSvidIdentity } from "../../lib/webhook-svid/identity.js";
 import type { RetryBackoff, RotationClock } from "../../lib/webhook-svid/rotation.js";
-import { provideWebhookCertificate } from "../../lib/webhook-svid/webhook-certificate.js";
 import { createApp } from "./app.js";
 
 /** The API server's default webhook timeout is 10 s; the duplicate check gets a fraction of it. */
@@ -54,32 +44,8 @@ export interface SpiffeIdValidationServerOptions {
   readonly checkDirAccess?: (dir: string) => Promise<"writable" | "read-only">;
 }
 
-/** Provides the certificate and serves; `close()` also stops the renewals. */
-export async function startSpiffeIdValidationServer(
-  options: SpiffeIdValidationServerOptions,
-): Promise<ServedApp> {
-  const { logger } = options;
-  const identity = webhookSvidIdentity({
-    trustDomain: options.trustDomain,
-    cluster: options.cluster,
-    serviceName: options.webhookServiceName,
-    namespace: options.namespace,
-  });
-  if (!identity.ok) throw new StartupError([identity.error]);
-  let certificate: Awaited<ReturnType<typeof provideWebhookCertificate>>;
-  try {
-    certificate = await provideWebhookCertificate({
-      certDir: options.webhookCertDir,
-      identity: identity.value,
-      spire: options.spire,
-      logger,
-      ...(options.clock !== undefined && { clock: options.clock }),
-      ...(options.backoff !== undefined && { backoff: options.backoff }),
-      ...(options.checkDirAccess !== undefined && { checkDirAccess: options.checkDirAccess }),
-    });
-  } catch (error) {
-    throw new StartupError([(error as Error).message]);
-  }
+/** Provides the certificate and serves (lib/admission/svid-webhook-server.ts); `close()` also stops the renewals. */
+export function startSpiffeIdValidationServer(options: SpiffeIdValidationServerOptions): Promise<ServedApp> {
   const app = createApp({
     validation: {
       trustDomain: options.trustDomain,
@@ -87,38 +53,11 @@ export async function startSpiffeIdValidationServer(
       tenants: options.tenants ?? defaultTenantRules(options.cluster),
     },
     spire: options.admissionSpire,
-    logger,
+    logger: options.logger,
     readiness: options.readiness,
     ...(options.metrics ? { metrics: options.metrics } : {}),
   });
-  logger.info(
-    "spiffeid-validation does not verify client certificates: the API server presents none to a Service-backed webhook by default; limit who can reach the webhook port with a NetworkPolicy",
-  );
-  let served: ServedApp;
-  try {
-    served = await serveTls(app, {
-      addr: options.addr,
-      files: {
-        certPath: join(options.webhookCertDir, CERT_FILE),
-        keyPath: join(options.webhookCertDir, KEY_FILE),
-      },
-      logger,
-      name: "spiffeid-validation",
-      withoutClientCa: "not-requested",
-      ...(options.reloadIntervalMs !== undefined && { reloadIntervalMs: options.reloadIntervalMs }),
-      ...(options.maxRequestBytes !== undefined && { limits: { maxBodyBytes: options.maxRequestBytes } }),
-    });
-  } catch (error) {
-    if (certificate.kind === "minted") certificate.stop();
-    throw error;
-  }
-  return {
-    port: served.port,
-    close: async () => {
-      if (certificate.kind === "minted") certificate.stop();
-      await served.close();
-    },
-  };
+  return serveWithWebhookSvid(app, { ...options, name: "spiffeid-validation" });
 }
 
 /** The function's start-up from a runtime (see index.ts). */
@@ -132,12 +71,7 @@ export async function startSpiffeIdValidation(
   if (!config.webhookEnabled) {
     logger.warn("webhook_enabled is false, but spiffeid-validation was deployed: serving it anyway");
   }
-  const namespace = ownNamespace("", env);
-  if (!namespace) {
-    throw new StartupError([
-      "spiffeid-validation needs the registrar's namespace, which is unknown: in a pod, set MY_POD_NAMESPACE from the downward API (fieldRef metadata.namespace); elsewhere, pass registrar serve --namespace NS",
-    ]);
-  }
+  const namespace = webhookNamespace("spiffeid-validation", env);
   const served = await startSpiffeIdValidationServer({
     trustDomain: config.trustDomain,
     cluster: config.cluster,

@@ -24,11 +24,13 @@ import type { ReconcileContext } from "../reconcile/context.js";
 import { createScmCluster } from "../scm-sync/cluster.js";
 import { clusterDomainSource } from "../scm-sync/cluster-domain.js";
 import type { FederationApi, ScmSyncContext } from "../scm-sync/context.js";
+import { federationApi } from "../scm-sync/federation-api.js";
 import { createSpireClient, type SpireClient } from "../spire/client.js";
 import { coalesceWrites } from "../spire/coalesce.js";
 import { createSpireTransport } from "../spire/create-transport.js";
 import { instrumentTransport } from "../spire/instrument.js";
 import { checkServerTrustDomain } from "../spire/server-trust-domain.js";
+import { createTrustDomainClient } from "../spire/trust-domain-client.js";
 import { ownNamespace } from "./namespace.js";
 
 export interface Runtime {
@@ -153,7 +155,14 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
       return loadKube().cluster;
     },
     spire,
-    federation: PENDING_FEDERATION,
+    federation: federationApi(
+      createTrustDomainClient({
+        transport,
+        logger,
+        timeoutMs: config.spireTimeoutMs,
+        concurrency: config.entryConcurrency,
+      }),
+    ),
     spireWithTimeout: (timeoutMs) =>
       createSpireClient({
         transport,
@@ -204,6 +213,7 @@ export function scmSyncContext(runtime: Runtime): ScmSyncContext {
     clusterDomain: clusterDomainSource(settings.clusterDomain, runtime.logger),
     unsupportedFields: new Set(),
     now: Date.now,
+    passedGenerations: new Map(),
   };
 }
 
@@ -285,11 +295,3 @@ function cachedReadiness(check: ReadinessCheck, ttlMs: number): ReadinessCheck {
     return result;
   };
 }
-
-// PLACEHOLDER until the TrustDomain client lands (branch scm-spire).
-const PENDING_FEDERATION: FederationApi = {
-  list: async () => ({ ok: true, value: [] }),
-  create: async () => ({ ok: true, value: [] }),
-  update: async () => ({ ok: true, value: [] }),
-  delete: async () => ({ ok: true, value: [] }),
-};

@@ -64,7 +64,7 @@ export async function applyEntryPlan(
   }
 
   if (plan.update.length > 0) {
-    const result = await spire.updateEntries(plan.update.map((item) => item.entry));
+    const result = await spire.replaceEntries(plan.update.map((item) => item.entry));
     const results = result.ok ? result.value : (result.partial ?? []);
     plan.update.forEach((item, index) => {
       const itemResult = results[index];

@@ -35,6 +35,12 @@ export interface ScmSyncContext {
   readonly unsupportedFields: ReadonlySet<ProbedField>;
   /** Milliseconds (phase durations). */
   readonly now: () => number;
+  /**
+   * The `metadata.generation` of each ClusterSPIFFEID and ClusterStaticEntry (by UID) as this process's last
+   * successful full pass read it. An update event for a resource still at that generation changed only its
+   * status (a full pass's own status write): it needs no pass. Per process; a miss only costs a full pass.
+   */
+  readonly passedGenerations: Map<string, number>;
 }
 
 /** What a pass changed. */

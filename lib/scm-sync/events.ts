@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import type { ObjectHint } from "../events/apiserver-source.js";
 import type { EventReply } from "../events/event-endpoint.js";
 import type { Metrics } from "../metrics/metrics.js";
-import type { ScmResult, ScmSummary, ScmSyncContext } from "./context.js";
+import { emptyScmSummary, type ScmResult, type ScmSummary, type ScmSyncContext } from "./context.js";
 import { runFullPass } from "./full-pass.js";
 import {
   reconcileClusterSpiffeIdEvent,
@@ -44,12 +44,27 @@ export function reconcileScmHint(context: ScmSyncContext, hint: ObjectHint): Pro
     case "EndpointSlice":
       return reconcileEndpointSliceEvent(context, hint.namespace ?? "");
     case "ClusterSPIFFEID":
-      return reconcileClusterSpiffeIdEvent(context, hint.name, hint.action);
     case "ClusterStaticEntry":
-      return runFullPass(context, { entries: true, federation: false });
+      return reconcileCustomResourceEvent(context, hint);
     default:
       return runFullPass(context, { entries: false, federation: true });
   }
+}
+
+/**
+ * A ClusterSPIFFEID added runs the pods it selects; any other change of it, and any ClusterStaticEntry
+ * event, the full pass, except an update that changed only the status (see `passedGenerations`).
+ */
+async function reconcileCustomResourceEvent(context: ScmSyncContext, hint: ObjectHint): Promise<ScmResult> {
+  const resource = hint.kind === "ClusterSPIFFEID" ? "clusterspiffeids" : "clusterstaticentries";
+  if (hint.action === "update") {
+    const current = await context.cluster.getCustomResource(resource, hint.name);
+    const { uid, generation } = current?.metadata ?? {};
+    if (uid !== undefined && generation !== undefined && context.passedGenerations.get(uid) === generation)
+      return { ok: true, summary: emptyScmSummary() };
+  }
+  if (resource === "clusterspiffeids") return reconcileClusterSpiffeIdEvent(context, hint.name, hint.action);
+  return runFullPass(context, { entries: true, federation: false });
 }
 
 /** Counts a pass's entry writes in `registrar_entries_total` (refused entries as failed). */

@@ -92,6 +92,10 @@ async function entriesPass(context: ScmSyncContext, summary: ScmSummary): Promis
   await phase(context, "full", "status_write", () =>
     writeStatuses(context, declaration, { clusterSpiffeIds, clusterStaticEntries }, applied.outcome, summary),
   );
+  for (const resource of [...clusterSpiffeIds, ...clusterStaticEntries]) {
+    const { uid, generation } = resource.metadata ?? {};
+    if (uid !== undefined && generation !== undefined) context.passedGenerations.set(uid, generation);
+  }
   return undefined;
 }
 

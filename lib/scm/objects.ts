@@ -12,6 +12,8 @@ export interface ObjectMetaJson {
   readonly namespace?: string;
   readonly uid?: string;
   readonly resourceVersion?: string;
+  /** Incremented by the API server on spec changes only (custom resources with a status subresource). */
+  readonly generation?: number;
   /** RFC 3339. */
   readonly creationTimestamp?: string | null;
   readonly deletionTimestamp?: string | null;

@@ -6,17 +6,13 @@
 import type { MessageInitShape } from "@bufbuild/protobuf";
 import { create } from "@bufbuild/protobuf";
 import { Code, createClient } from "@connectrpc/connect";
-import type { Logger } from "pino";
 import { Bundle as BundleService } from "../../proto/gen/spire/api/server/bundle/v1/bundle_pb.js";
 import type { ListEntriesRequest_FilterSchema } from "../../proto/gen/spire/api/server/entry/v1/entry_pb.js";
 import { Entry as EntryService } from "../../proto/gen/spire/api/server/entry/v1/entry_pb.js";
 import { SVID as SvidService } from "../../proto/gen/spire/api/server/svid/v1/svid_pb.js";
+import type { EntryMask } from "../../proto/gen/spire/api/types/entry_pb.js";
 import { SelectorMatchSchema, SelectorSchema } from "../../proto/gen/spire/api/types/selector_pb.js";
-import type { Status } from "../../proto/gen/spire/api/types/status_pb.js";
-import { LogField } from "../log/log-fields.js";
-import { reasonOf } from "../log/reason.js";
 import type { Entry, NewEntry, Selector } from "../planner/entry.js";
-import { chunk, mapBounded } from "./bounded.js";
 import type { SelectorMatchMode } from "./convert.js";
 import {
   entryFromProto,
@@ -26,10 +22,11 @@ import {
   spiffeIdFromProto,
   spiffeIdToProto,
 } from "./convert.js";
-import { SpireError, toSpireError } from "./errors.js";
-import type { RetryPolicy, SpireClock } from "./retry.js";
-import { DEFAULT_RETRY_POLICY, systemClock, withRetry } from "./retry.js";
-import type { SpireTransport } from "./transport.js";
+import type { BatchResult, ItemError, RpcOptions, SpireResult } from "./rpc.js";
+import { createRpc, itemError, OK, statusCode } from "./rpc.js";
+
+export type { BatchResult, ItemError, SpireResult } from "./rpc.js";
+export { DEFAULT_CONCURRENCY } from "./rpc.js";
 
 /** Items per Batch* request. SPIRE has no cap; the practical limit is the 4 MiB message size. */
 export interface BatchSizes {
@@ -49,29 +46,13 @@ export interface BatchSizes {
  * These are also spire-controller-manager's sizes.
  */
 export const DEFAULT_BATCH_SIZES: BatchSizes = { create: 50, update: 50, delete: 200 };
-/**
- * Batch RPCs in flight per call. Against a local server 4 was neutral for creates and up to 11%
- * faster for deletes; for one-item batches (latency-bound, as any call to a remote server) it
- * was 1.65-2x faster. More would only queue in the server's datastore.
- */
-export const DEFAULT_CONCURRENCY = 4;
 /** The Go registrar's ListEntries page size (spiffe/spire#2227). */
 export const DEFAULT_PAGE_SIZE = 1000;
 
-export interface SpireClientOptions {
-  readonly transport: SpireTransport;
-  readonly logger: Logger;
-  /** Deadline of each RPC attempt (default 10 s). */
-  readonly timeoutMs?: number;
+export interface SpireClientOptions extends RpcOptions {
   /** ListEntries page size (default 1000). */
   readonly pageSize?: number;
   readonly batchSize?: Partial<BatchSizes>;
-  /** Batch RPCs in flight at once per call (default 4). */
-  readonly concurrency?: number;
-  readonly retry?: Partial<RetryPolicy>;
-  readonly clock?: SpireClock;
-  /** Jitter source in [0, 1) (default Math.random). */
-  readonly random?: () => number;
 }
 
 /** Server-side filters of ListEntries/CountEntries; all given ones must match. */
@@ -80,13 +61,6 @@ export interface EntryFilter {
   readonly parentId?: string;
   readonly selectors?: { readonly selectors: readonly Selector[]; readonly match: SelectorMatchMode };
   readonly hint?: string;
-}
-
-/** One item the server refused; `code` is the gRPC status code of that item. */
-export interface ItemError {
-  readonly ok: false;
-  readonly code: number;
-  readonly message: string;
 }
 
 /** `existed`: SPIRE already had an entry with this SPIFFE ID, parent and selector set; `entry` is that one. */
@@ -98,19 +72,6 @@ export type UpdateEntryResult = { readonly ok: true; readonly entry: Entry } | I
 export type DeleteEntryResult =
   | { readonly ok: true; readonly id: string; readonly existed: boolean }
   | ItemError;
-
-export type SpireResult<T> =
-  | { readonly ok: true; readonly value: T }
-  | { readonly ok: false; readonly error: SpireError };
-
-/**
- * The result of a batched write: one result per input item, or the error of the RPC that failed
- * together with what the RPCs before it did (`partial`, aligned with the input; undefined for items
- * that were not written), so a caller can report what was written before the failure.
- */
-export type BatchResult<R> =
-  | { readonly ok: true; readonly value: R[] }
-  | { readonly ok: false; readonly error: SpireError; readonly partial?: readonly (R | undefined)[] };
 
 /** The server's CA certificates (DER), for verifying SVIDs it issues. */
 export interface X509Bundle {
@@ -140,6 +101,12 @@ export interface SpireClient {
   createEntries(specs: readonly NewEntry[]): Promise<BatchResult<CreateEntryResult>>;
   /** Replaces the registrar-managed fields of each entry (by id); other fields are left alone. */
   updateEntries(entries: readonly Entry[]): Promise<BatchResult<UpdateEntryResult>>;
+  /**
+   * Replaces every field of each entry (by id), as spire-controller-manager updates entries (no input
+   * mask): what the entry leaves unset is reset on the server (TTLs to the server default, hint,
+   * store_svid, expires_at, additional attributes). For cluster-spiffeid mode, which declares every field.
+   */
+  replaceEntries(entries: readonly Entry[]): Promise<BatchResult<UpdateEntryResult>>;
   deleteEntries(ids: readonly string[]): Promise<BatchResult<DeleteEntryResult>>;
   getBundle(): Promise<SpireResult<X509Bundle>>;
   /** Mints an X509-SVID for a DER CSR (the SPIFFE ID comes from the CSR's URI SAN). */
@@ -150,70 +117,34 @@ export interface SpireClient {
 
 /** Builds a client over a transport; nothing is sent until the first call. */
 export function createSpireClient(options: SpireClientOptions): SpireClient {
-  const { transport, logger } = options;
-  const timeoutMs = options.timeoutMs ?? 10_000;
+  const { transport } = options;
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE;
   const batchSizes: BatchSizes = { ...DEFAULT_BATCH_SIZES, ...options.batchSize };
-  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
-  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-  const clock = options.clock ?? systemClock;
-  const random = options.random ?? Math.random;
+  const { call, batched } = createRpc(options);
   const entries = createClient(EntryService, transport.transport);
   const bundles = createClient(BundleService, transport.transport);
   const svids = createClient(SvidService, transport.transport);
 
-  /** One RPC with a deadline per attempt and retries; failures become SpireError. */
-  function call<T>(
-    method: string,
-    send: (callOptions: { timeoutMs: number }) => Promise<T>,
-  ): Promise<SpireResult<T>> {
-    return withRetry(
-      async () => {
-        try {
-          return { ok: true, value: await send({ timeoutMs }) } as const;
-        } catch (error) {
-          // A transport that explains its own failures (mTLS: no SVID, wrong server identity) throws SpireError.
-          const spireError = error instanceof SpireError ? error : toSpireError(error, method, transport);
-          return { ok: false, error: spireError } as const;
-        }
-      },
-      policy,
-      clock,
-      random,
-      (error, retryNumber, delayMs) =>
-        logger.warn(
-          { method, retry: retryNumber, delayMs, code: Code[error.code], [LogField.reason]: reasonOf(error) },
-          "retrying SPIRE call",
+  /** BatchUpdateEntry with `inputMask` (undefined: every field is written). */
+  function update(toUpdate: readonly Entry[], inputMask: EntryMask | undefined) {
+    return batched(toUpdate, batchSizes.update, async (chunkEntries) => {
+      const result = await call("BatchUpdateEntry", (o) =>
+        entries.batchUpdateEntry(
+          { entries: chunkEntries.map((entry) => entrySpecToProto(entry, entry.id)), inputMask },
+          o,
         ),
-    );
-  }
-
-  /**
-   * Runs one RPC per chunk with bounded concurrency; stops starting chunks after an RPC failure, and
-   * then answers the failure with the results of the chunks that were written.
-   */
-  async function batched<I, R>(
-    items: readonly I[],
-    size: number,
-    send: (chunkItems: I[]) => Promise<SpireResult<R[]>>,
-  ): Promise<BatchResult<R>> {
-    let failure: SpireError | undefined;
-    const chunks = chunk(items, size);
-    const perChunk = await mapBounded(
-      chunks,
-      concurrency,
-      async (chunkItems) => {
-        const result = await send(chunkItems);
-        if (!result.ok) failure ??= result.error;
-        return result.ok ? result.value : undefined;
-      },
-      () => failure !== undefined,
-    );
-    if (failure) {
-      const partial = chunks.flatMap((chunkItems, i) => perChunk[i] ?? chunkItems.map(() => undefined));
-      return { ok: false, error: failure, partial };
-    }
-    return { ok: true, value: perChunk.flatMap((results) => results ?? []) };
+      );
+      if (!result.ok) return result;
+      return {
+        ok: true,
+        value: chunkEntries.map((_, i): UpdateEntryResult => {
+          const item = result.value.results[i];
+          return item?.entry && statusCode(item.status) === OK
+            ? { ok: true, entry: entryFromProto(item.entry) }
+            : itemError(item?.status);
+        }),
+      } as const;
+    });
   }
 
   return {
@@ -265,27 +196,11 @@ export function createSpireClient(options: SpireClientOptions): SpireClient {
     },
 
     updateEntries(toUpdate) {
-      return batched(toUpdate, batchSizes.update, async (chunkEntries) => {
-        const result = await call("BatchUpdateEntry", (o) =>
-          entries.batchUpdateEntry(
-            {
-              entries: chunkEntries.map((entry) => entrySpecToProto(entry, entry.id)),
-              inputMask: managedFieldsMask(),
-            },
-            o,
-          ),
-        );
-        if (!result.ok) return result;
-        return {
-          ok: true,
-          value: chunkEntries.map((_, i): UpdateEntryResult => {
-            const item = result.value.results[i];
-            return item?.entry && statusCode(item.status) === OK
-              ? { ok: true, entry: entryFromProto(item.entry) }
-              : itemError(item?.status);
-          }),
-        };
-      });
+      return update(toUpdate, managedFieldsMask());
+    },
+
+    replaceEntries(toReplace) {
+      return update(toReplace, undefined);
     },
 
     deleteEntries(ids) {
@@ -338,19 +253,7 @@ export function createSpireClient(options: SpireClientOptions): SpireClient {
   };
 }
 
-/** gRPC status OK; connect's Code enum has no member for it. */
-const OK = 0;
 const AlreadyExists = Code.AlreadyExists;
-
-/** A missing status means OK on the wire (proto3 default), but a missing *result* is not. */
-function statusCode(status: Status | undefined): number {
-  return status?.code ?? OK;
-}
-
-function itemError(status: Status | undefined): ItemError {
-  if (!status) return { ok: false, code: Code.Internal, message: "SPIRE returned no result for this item" };
-  return { ok: false, code: status.code, message: status.message };
-}
 
 /** The filter as a message init; List and Count have identical filter messages, so one shape serves both. */
 function filterToProto(

@@ -4,13 +4,15 @@
  * timer: calls made in the same turn of the event loop share a batch, and while `maxInFlight` batches of a
  * kind are in flight, new calls queue and go out together as soon as one returns. So a lone call is sent at
  * once, and under load batches grow up to `maxBatch` items. Each caller gets back exactly its own results;
- * a failed RPC fails every caller in it.
+ * a failed RPC fails every caller in it. Updates and replaces (an update with no input mask) are separate
+ * kinds: one BatchUpdateEntry carries one mask, so they never share an RPC.
  */
 import type { DeleteEntryResult, SpireClient, SpireResult } from "./client.js";
 import { DEFAULT_BATCH_SIZES } from "./client.js";
 
 export interface CoalesceOptions {
   /** Items per coalesced RPC, by kind (default: the client's default batch sizes). */
+  /** `update` also bounds replaceEntries' RPCs. */
   readonly maxBatch?: { readonly create?: number; readonly update?: number; readonly delete?: number };
   /** Coalesced RPCs of one kind in flight at once (default 4). */
   readonly maxInFlight?: number;
@@ -18,7 +20,10 @@ export interface CoalesceOptions {
 
 const DEFAULT_MAX_IN_FLIGHT = 4;
 
-/** `client` with createEntries, updateEntries and deleteEntries coalesced; everything else passes through. */
+/**
+ * `client` with createEntries, updateEntries, replaceEntries and deleteEntries coalesced; everything else
+ * passes through.
+ */
 export function coalesceWrites(client: SpireClient, options: CoalesceOptions = {}): SpireClient {
   const maxInFlight = options.maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
   const create = coalescer(
@@ -31,12 +36,23 @@ export function coalesceWrites(client: SpireClient, options: CoalesceOptions = {
     options.maxBatch?.update ?? DEFAULT_BATCH_SIZES.update,
     maxInFlight,
   );
+  const replace = coalescer(
+    (entries: Parameters<SpireClient["replaceEntries"]>[0]) => client.replaceEntries(entries),
+    options.maxBatch?.update ?? DEFAULT_BATCH_SIZES.update,
+    maxInFlight,
+  );
   const remove = coalescer(
     (ids: readonly string[]): Promise<SpireResult<DeleteEntryResult[]>> => client.deleteEntries(ids),
     options.maxBatch?.delete ?? DEFAULT_BATCH_SIZES.delete,
     maxInFlight,
   );
-  return { ...client, createEntries: create, updateEntries: update, deleteEntries: remove };
+  return {
+    ...client,
+    createEntries: create,
+    updateEntries: update,
+    replaceEntries: replace,
+    deleteEntries: remove,
+  };
 }
 
 interface Waiting<I, R> {

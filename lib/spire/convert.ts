@@ -49,12 +49,15 @@ export function entrySpecToProto(spec: EntrySpec, id = ""): EntryMessage {
     x509SvidTtl: spec.x509SvidTtl ?? 0,
     jwtSvidTtl: spec.jwtSvidTtl ?? 0,
     hint: spec.hint ?? "",
+    storeSvid: spec.storeSvid ?? false,
   });
 }
 
 /**
  * A wire entry as a domain entry. Zero TTLs and an empty hint mean "unset" on the wire, so they
- * become absent fields; fields the registrar does not manage (store_svid, expires_at, ...) are dropped.
+ * become absent fields, and `storeSvid` is present only when true: an entry of a mode that never sets
+ * it reads back exactly as it was written. Fields the registrar does not write (expires_at,
+ * additional_attributes, ...) are dropped.
  */
 export function entryFromProto(message: EntryMessage): Entry {
   return {
@@ -69,14 +72,16 @@ export function entryFromProto(message: EntryMessage): Entry {
     ...(message.x509SvidTtl !== 0 && { x509SvidTtl: message.x509SvidTtl }),
     ...(message.jwtSvidTtl !== 0 && { jwtSvidTtl: message.jwtSvidTtl }),
     ...(message.hint !== "" && { hint: message.hint }),
+    ...(message.storeSvid && { storeSvid: true }),
     revisionNumber: message.revisionNumber,
     createdAt: message.createdAt,
   };
 }
 
 /**
- * The fields the registrar owns. Updates send exactly this as the input mask so fields set by
- * someone else (store_svid, expires_at, additional_attributes) survive; a nil mask would reset them.
+ * The fields the registrar owns in its own modes. Updates send exactly this as the input mask so
+ * fields set by someone else (store_svid, expires_at, additional_attributes) survive; a nil mask
+ * would reset them.
  */
 export function managedFieldsMask(): EntryMask {
   return create(EntryMaskSchema, {

@@ -58,6 +58,11 @@ export function countingSpire(
       counts.updated += entries.length;
       return inner.updateEntries(entries);
     },
+    async replaceEntries(entries) {
+      counts.updateRpcs += batches(entries.length, sizes.update);
+      counts.updated += entries.length;
+      return inner.replaceEntries(entries);
+    },
     async deleteEntries(ids) {
       counts.deleteRpcs += batches(ids.length, sizes.delete);
       counts.deleted += ids.length;

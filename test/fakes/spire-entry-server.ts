@@ -1,7 +1,8 @@
 /**
- * An in-memory SPIRE server (Entry and Bundle services, and the SVID service's MintX509SVID when
- * given a minter) served with connect over HTTP/2 on a Unix socket in a temp dir, for component
- * tests. Counts RPCs and batch sizes per method, tracks the most concurrent calls, and injects
+ * An in-memory SPIRE server (Entry, Bundle and TrustDomain services, and the SVID service's
+ * MintX509SVID when given a minter) served with connect over HTTP/2 on a Unix socket in a temp dir, for component
+ * tests. Counts RPCs and batch sizes per method, keeps every request it received (so a test can
+ * count the calls of a method with a given filter), tracks the most concurrent calls, and injects
  * faults (unavailable, slow, fail the Nth call, lose a response).
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -13,24 +14,54 @@ import type { ConnectRouter } from "@connectrpc/connect";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { spiffeIdToProto } from "../../lib/spire/convert.js";
+import type { GetBundleRequest } from "../../proto/gen/spire/api/server/bundle/v1/bundle_pb.js";
 import { Bundle as BundleService } from "../../proto/gen/spire/api/server/bundle/v1/bundle_pb.js";
+import type {
+  BatchCreateEntryRequest,
+  BatchDeleteEntryRequest,
+  BatchUpdateEntryRequest,
+  CountEntriesRequest,
+  GetEntryRequest,
+  ListEntriesRequest,
+} from "../../proto/gen/spire/api/server/entry/v1/entry_pb.js";
 import { Entry as EntryService } from "../../proto/gen/spire/api/server/entry/v1/entry_pb.js";
+import type { MintX509SVIDRequest } from "../../proto/gen/spire/api/server/svid/v1/svid_pb.js";
 import { SVID as SvidService } from "../../proto/gen/spire/api/server/svid/v1/svid_pb.js";
+import type {
+  BatchCreateFederationRelationshipRequest,
+  BatchDeleteFederationRelationshipRequest,
+  BatchUpdateFederationRelationshipRequest,
+  GetFederationRelationshipRequest,
+  ListFederationRelationshipsRequest,
+  RefreshBundleRequest,
+} from "../../proto/gen/spire/api/server/trustdomain/v1/trustdomain_pb.js";
+import { TrustDomain as TrustDomainService } from "../../proto/gen/spire/api/server/trustdomain/v1/trustdomain_pb.js";
 import { BundleSchema, X509CertificateSchema } from "../../proto/gen/spire/api/types/bundle_pb.js";
 import type { Entry as EntryMessage } from "../../proto/gen/spire/api/types/entry_pb.js";
 import type { EntryStoreOptions } from "./spire-entry-store.js";
 import { EntryStore, StoreRpcError } from "./spire-entry-store.js";
+import { FederationStore } from "./spire-federation-store.js";
 import type { SvidMinter } from "./spire-svid-ca.js";
 
-export type FakeSpireMethod =
-  | "CountEntries"
-  | "ListEntries"
-  | "GetEntry"
-  | "BatchCreateEntry"
-  | "BatchUpdateEntry"
-  | "BatchDeleteEntry"
-  | "GetBundle"
-  | "MintX509SVID";
+/** The request message of each method the fake serves. */
+export interface FakeSpireRequests {
+  CountEntries: CountEntriesRequest;
+  ListEntries: ListEntriesRequest;
+  GetEntry: GetEntryRequest;
+  BatchCreateEntry: BatchCreateEntryRequest;
+  BatchUpdateEntry: BatchUpdateEntryRequest;
+  BatchDeleteEntry: BatchDeleteEntryRequest;
+  GetBundle: GetBundleRequest;
+  MintX509SVID: MintX509SVIDRequest;
+  ListFederationRelationships: ListFederationRelationshipsRequest;
+  GetFederationRelationship: GetFederationRelationshipRequest;
+  BatchCreateFederationRelationship: BatchCreateFederationRelationshipRequest;
+  BatchUpdateFederationRelationship: BatchUpdateFederationRelationshipRequest;
+  BatchDeleteFederationRelationship: BatchDeleteFederationRelationshipRequest;
+  RefreshBundle: RefreshBundleRequest;
+}
+
+export type FakeSpireMethod = keyof FakeSpireRequests;
 
 /** A fault for matching calls. Without `onCall` it applies to the next `times` matching calls. */
 export interface Fault {
@@ -59,8 +90,19 @@ export interface FakeSpireServer {
   readonly socketPath: string;
   readonly trustDomain: string;
   readonly store: EntryStore;
+  /**
+   * The federation relationships and foreign bundles; a bundle stored there (by a relationship or
+   * `setBundle`) lets entries federate with its trust domain, as in SPIRE.
+   */
+  readonly federation: FederationStore;
   /** RPCs received per method, faulted ones included. */
   readonly rpcCounts: Readonly<Record<string, number>>;
+  /**
+   * The requests of `method` received so far, in arrival order, faulted ones included (so their
+   * number is `rpcCounts[method]`). E.g. the ListEntries calls with a given parent ID filter:
+   * `requests("ListEntries").filter((r) => r.filter?.byParentId?.path === "/node")`.
+   */
+  requests<M extends FakeSpireMethod>(method: M): readonly FakeSpireRequests[M][];
   /** Items per Batch* request, in arrival order. */
   readonly batchSizes: Readonly<Record<string, readonly number[]>>;
   /** The most RPCs that were in progress at the same time. */
@@ -80,22 +122,35 @@ interface ActiveFault extends Fault {
 export async function startFakeSpireServer(options: FakeSpireServerOptions = {}): Promise<FakeSpireServer> {
   const trustDomain = options.trustDomain ?? "example.org";
   const store = new EntryStore({ ...options, trustDomain });
+  const federation = new FederationStore({
+    trustDomain,
+    onBundle: (federated) => store.addFederatedTrustDomain(federated),
+  });
   const dir = mkdtempSync(join(tmpdir(), "fake-spire-"));
   const socketPath = join(dir, "api.sock");
   const rpcCounts: Record<string, number> = {};
+  /** Requests by method; `serve` files each under its own method, so `requests` may cast. */
+  const received = new Map<FakeSpireMethod, unknown[]>();
   const batchSizes: Record<string, number[]> = {};
   let faults: ActiveFault[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
 
-  /** Counts the call, applies matching faults around `handle`, and maps store errors to gRPC errors. */
-  async function serve<T>(
-    method: FakeSpireMethod,
+  /**
+   * Counts and keeps the call, applies matching faults around `handle`, and maps store errors to gRPC
+   * errors.
+   */
+  async function serve<M extends FakeSpireMethod, T>(
+    method: M,
+    request: FakeSpireRequests[M],
     handle: () => T | Promise<T>,
     batchSize?: number,
   ): Promise<T> {
     const callNumber = (rpcCounts[method] ?? 0) + 1;
     rpcCounts[method] = callNumber;
+    const requests = received.get(method) ?? [];
+    requests.push(request);
+    received.set(method, requests);
     if (batchSize !== undefined) batchSizes[method] = [...(batchSizes[method] ?? []), batchSize];
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
@@ -124,28 +179,35 @@ export async function startFakeSpireServer(options: FakeSpireServerOptions = {})
 
   const routes = (router: ConnectRouter) => {
     router.service(EntryService, {
-      countEntries: (req) => serve("CountEntries", () => ({ count: store.count(req.filter) })),
+      countEntries: (req) => serve("CountEntries", req, () => ({ count: store.count(req.filter) })),
       listEntries: (req) =>
-        serve("ListEntries", () => store.list(req.filter, req.pageSize, req.pageToken, req.outputMask)),
-      getEntry: (req) => serve("GetEntry", () => store.get(req.id, req.outputMask)),
+        serve("ListEntries", req, () => store.list(req.filter, req.pageSize, req.pageToken, req.outputMask)),
+      getEntry: (req) => serve("GetEntry", req, () => store.get(req.id, req.outputMask)),
       batchCreateEntry: (req) =>
         serve(
           "BatchCreateEntry",
+          req,
           () => ({ results: req.entries.map((e) => store.create(e, req.outputMask)) }),
           req.entries.length,
         ),
       batchUpdateEntry: (req) =>
         serve(
           "BatchUpdateEntry",
+          req,
           () => ({ results: req.entries.map((e) => store.update(e, req.inputMask, req.outputMask)) }),
           req.entries.length,
         ),
       batchDeleteEntry: (req) =>
-        serve("BatchDeleteEntry", () => ({ results: req.ids.map((id) => store.delete(id)) }), req.ids.length),
+        serve(
+          "BatchDeleteEntry",
+          req,
+          () => ({ results: req.ids.map((id) => store.delete(id)) }),
+          req.ids.length,
+        ),
     });
     router.service(BundleService, {
-      getBundle: () =>
-        serve("GetBundle", () =>
+      getBundle: (req) =>
+        serve("GetBundle", req, () =>
           create(BundleSchema, {
             trustDomain,
             x509Authorities: (options.x509Authorities ?? []).map((asn1) =>
@@ -154,9 +216,47 @@ export async function startFakeSpireServer(options: FakeSpireServerOptions = {})
           }),
         ),
     });
+    router.service(TrustDomainService, {
+      listFederationRelationships: (req) =>
+        serve("ListFederationRelationships", req, () =>
+          federation.list(req.pageSize, req.pageToken, req.outputMask),
+        ),
+      getFederationRelationship: (req) =>
+        serve("GetFederationRelationship", req, () => federation.get(req.trustDomain, req.outputMask)),
+      batchCreateFederationRelationship: (req) =>
+        serve(
+          "BatchCreateFederationRelationship",
+          req,
+          () => ({ results: req.federationRelationships.map((r) => federation.create(r, req.outputMask)) }),
+          req.federationRelationships.length,
+        ),
+      batchUpdateFederationRelationship: (req) =>
+        serve(
+          "BatchUpdateFederationRelationship",
+          req,
+          () => ({
+            results: req.federationRelationships.map((r) =>
+              federation.update(r, req.inputMask, req.outputMask),
+            ),
+          }),
+          req.federationRelationships.length,
+        ),
+      batchDeleteFederationRelationship: (req) =>
+        serve(
+          "BatchDeleteFederationRelationship",
+          req,
+          () => ({ results: req.trustDomains.map((td) => federation.delete(td)) }),
+          req.trustDomains.length,
+        ),
+      refreshBundle: (req) =>
+        serve("RefreshBundle", req, () => {
+          federation.refreshBundle(req.trustDomain);
+          return {};
+        }),
+    });
     router.service(SvidService, {
       mintX509SVID: (req) =>
-        serve("MintX509SVID", async () => {
+        serve("MintX509SVID", req, async () => {
           if (!options.svidMinter) throw new ConnectError("the fake has no SVID minter", Code.Unimplemented);
           const svid = await options.svidMinter.mint(req.csr, req.ttl);
           return {
@@ -187,7 +287,10 @@ export async function startFakeSpireServer(options: FakeSpireServerOptions = {})
     socketPath,
     trustDomain,
     store,
+    federation,
     rpcCounts,
+    requests: <M extends FakeSpireMethod>(method: M) =>
+      (received.get(method) ?? []) as FakeSpireRequests[M][],
     batchSizes,
     get maxInFlight() {
       return maxInFlight;

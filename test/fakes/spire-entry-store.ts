@@ -61,13 +61,18 @@ export class EntryStore {
   private readonly byIdentity = new Map<string, Set<string>>();
   private nextRow = 1;
   private readonly trustDomain: string;
-  private readonly federated: ReadonlySet<string>;
+  private readonly federated: Set<string>;
   private readonly now: () => number;
 
   constructor(options: EntryStoreOptions) {
     this.trustDomain = options.trustDomain;
     this.federated = new Set(options.federatedTrustDomains ?? []);
     this.now = options.now ?? (() => Math.floor(Date.now() / 1000));
+  }
+
+  /** The server now holds a bundle for `trustDomain`, so entries may federate with it. */
+  addFederatedTrustDomain(trustDomain: string): void {
+    this.federated.add(trustDomain);
   }
 
   /** Every stored entry in creation order (a copy). */

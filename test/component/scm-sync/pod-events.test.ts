@@ -10,6 +10,7 @@ import type { Entry, EntrySpec } from "../../../lib/planner/entry.js";
 import type { PodJson } from "../../../lib/scm/index.js";
 import { parseScmConfig } from "../../../lib/scm/index.js";
 import type { FederationApi, ScmSyncContext } from "../../../lib/scm-sync/context.js";
+import { reconcileScmHint } from "../../../lib/scm-sync/events.js";
 import { runFullPass } from "../../../lib/scm-sync/full-pass.js";
 import {
   PER_POD_LIST_LIMIT,
@@ -106,6 +107,7 @@ describe("cluster-spiffeid passes", () => {
       clusterDomain: async () => "cluster.local",
       unsupportedFields: new Set(),
       now: Date.now,
+      passedGenerations: new Map(),
     };
   });
   afterEach(async () => {
@@ -201,6 +203,30 @@ describe("cluster-spiffeid passes", () => {
     const result = await reconcileNodeEvent(context, "node-1");
 
     expect(result).toMatchObject({ ok: true, summary: { entriesCreated: PER_POD_LIST_LIMIT + 1 } });
+    expect(lists).toEqual([{}]);
+  });
+
+  it("runs no pass for a ClusterSPIFFEID update that changed only its status, and the full pass for a spec change", async () => {
+    const resource = cluster.resources.clusterspiffeids[0] as { metadata: Record<string, unknown> };
+    resource.metadata.generation = 1;
+    cluster.pods = [pod("web-0", "uid-web-0")];
+    await runFullPass(context);
+    const update = {
+      action: "update",
+      mode: "ref",
+      apiVersion: "spire.spiffe.io/v1alpha1",
+      kind: "ClusterSPIFFEID",
+      name: "web",
+    } as const;
+    lists.length = 0;
+
+    const statusOnly = await reconcileScmHint(context, update);
+    expect(statusOnly).toMatchObject({ ok: true, summary: { entriesUnchanged: 0 } });
+    expect(lists).toEqual([]);
+
+    resource.metadata.generation = 2;
+    const specChange = await reconcileScmHint(context, update);
+    expect(specChange).toMatchObject({ ok: true, summary: { entriesUnchanged: 1 } });
     expect(lists).toEqual([{}]);
   });
 

@@ -191,6 +191,27 @@ describe("SPIRE client against the fake server", () => {
     expect(fake.rpcCounts.ListEntries).toBe(3);
   });
 
+  it("lets a test count the ListEntries calls with a given filter (the fake keeps every request)", async () => {
+    const c = connect({ pageSize: 2 });
+    await c.createEntries([
+      spec("a"),
+      spec("b"),
+      spec("c", { parentId: `spiffe://${TD}/spire/agent/node-2` }),
+    ]);
+
+    await c.listEntries({ parentId: `spiffe://${TD}/spire/agent/node-1` });
+    await c.listEntries();
+
+    const byNode1 = fake
+      .requests("ListEntries")
+      .filter((r) => r.filter?.byParentId?.path === "/spire/agent/node-1");
+    // Two entries under node-1: one full page, then the empty final page.
+    expect(byNode1.map((r) => r.pageToken === "")).toEqual([true, false]);
+    // Three entries: pages of 2 and 1, then the empty final page.
+    expect(fake.requests("ListEntries").filter((r) => r.filter === undefined)).toHaveLength(3);
+    expect(fake.requests("ListEntries")).toHaveLength(fake.rpcCounts.ListEntries ?? 0);
+  });
+
   it("keeps store_svid set by someone else when updating (input mask)", async () => {
     const c = connect();
     const created = await c.createEntries([spec("keep")]);
@@ -204,6 +225,32 @@ describe("SPIRE client against the fake server", () => {
 
     expect(updated.ok && updated.value[0]?.ok).toBe(true);
     expect(fake.store.all().find((e) => e.id === id)).toMatchObject({ storeSvid: true, hint: "new" });
+  });
+
+  it("creates an entry with store_svid and reads it back", async () => {
+    const c = connect();
+
+    const created = await c.createEntries([spec("stored", { storeSvid: true }), spec("plain")]);
+
+    expect(created.ok && created.value.map((r) => r.ok && r.entry.storeSvid)).toEqual([true, undefined]);
+    expect(fake.store.all().map((e) => e.storeSvid)).toEqual([true, false]);
+    const listed = await c.listEntries();
+    expect(listed.ok && listed.value.map((e) => e.storeSvid)).toEqual([true, undefined]);
+  });
+
+  it("replaces every field when asked (no input mask), as spire-controller-manager updates", async () => {
+    const c = connect();
+    const created = await c.createEntries([spec("all", { hint: "old", x509SvidTtl: 600, storeSvid: true })]);
+    if (!created.ok || !created.value[0]?.ok) throw new Error("create failed");
+    const { hint: _hint, x509SvidTtl: _ttl, storeSvid: _store, ...rest } = created.value[0].entry;
+
+    const replaced = await c.replaceEntries([{ ...rest, jwtSvidTtl: 60 }]);
+
+    expect(fake.requests("BatchUpdateEntry").map((r) => r.inputMask)).toEqual([undefined]);
+    // What the entry no longer sets is reset on the server; what it sets is written.
+    expect(fake.store.all()[0]).toMatchObject({ hint: "", x509SvidTtl: 0, storeSvid: false, jwtSvidTtl: 60 });
+    expect(replaced.ok && replaced.value[0]).toMatchObject({ ok: true, entry: { jwtSvidTtl: 60 } });
+    expect(replaced.ok && replaced.value[0]?.ok && replaced.value[0].entry).not.toHaveProperty("hint");
   });
 
   it("returns the bundle's X.509 authorities", async () => {

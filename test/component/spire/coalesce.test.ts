@@ -89,4 +89,27 @@ describe("coalesceWrites", () => {
       ],
     });
   });
+
+  it("never puts updates and replaces (no input mask) into the same RPC", async () => {
+    const created = await client.createEntries([spec("a"), spec("b"), spec("c")]);
+    if (!created.ok) throw created.error;
+    const [a, b, c] = created.value.map((r) => (r.ok ? { ...r.entry, hint: "h" } : undefined));
+    if (!a || !b || !c) throw new Error("create failed");
+    const coalesced = coalesceWrites(client);
+
+    const results = await Promise.all([
+      coalesced.updateEntries([a]),
+      coalesced.replaceEntries([b]),
+      coalesced.updateEntries([c]),
+    ]);
+
+    expect(results.map((r) => r.ok && r.value[0]?.ok)).toEqual([true, true, true]);
+    const sent = fake.requests("BatchUpdateEntry").map((r) => ({
+      masked: r.inputMask !== undefined,
+      ids: r.entries.map((e) => e.id),
+    }));
+    expect(sent).toHaveLength(2);
+    expect(sent).toContainEqual({ masked: true, ids: [a.id, c.id] });
+    expect(sent).toContainEqual({ masked: false, ids: [b.id] });
+  });
 });

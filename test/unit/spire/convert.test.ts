@@ -48,4 +48,14 @@ describe("entry conversion", () => {
     expect(back).not.toHaveProperty("jwtSvidTtl");
     expect(back).not.toHaveProperty("hint");
   });
+
+  it("carries store_svid, and reads it back only when set", () => {
+    expect(entrySpecToProto({ ...spec, storeSvid: true }).storeSvid).toBe(true);
+    expect(entryFromProto(entrySpecToProto({ ...spec, storeSvid: true }, "id-1"))).toMatchObject({
+      storeSvid: true,
+    });
+    // Entries of the modes that never set it read back without the field, as they were written.
+    expect(entrySpecToProto(spec).storeSvid).toBe(false);
+    expect(entryFromProto(entrySpecToProto({ ...spec, storeSvid: false }))).not.toHaveProperty("storeSvid");
+  });
 });
