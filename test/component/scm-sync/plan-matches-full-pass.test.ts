@@ -1,31 +1,27 @@
 /**
  * `registrar plan` in cluster-spiffeid mode shows what the resync writes: over the same in-memory cluster and
  * fake SPIRE server, the plan (read as the full pass reads, decided by lib/scm-sync/plan-pass.ts) is compared
- * with what runFullPass then writes: the entries SPIRE ends with, the summary's counts, the status writes.
+ * with what runFullPass then writes: the entries and federation relationships SPIRE ends with, the summary's
+ * counts, the status writes.
  */
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { planClusterSpiffeId } from "../../../lib/plan/cluster-spiffeid-plan.js";
 import type { Entry, EntrySpec } from "../../../lib/planner/entry.js";
-import { parseScmConfig, type ScmConfig } from "../../../lib/scm/index.js";
-import type { FederationApi, ScmSyncContext } from "../../../lib/scm-sync/context.js";
+import { type FederationRelationship, parseScmConfig, type ScmConfig } from "../../../lib/scm/index.js";
+import type { ScmSyncContext } from "../../../lib/scm-sync/context.js";
+import { federationApi } from "../../../lib/scm-sync/federation-api.js";
 import { runFullPass } from "../../../lib/scm-sync/full-pass.js";
-import { readEntriesPassState } from "../../../lib/scm-sync/full-pass-state.js";
+import { readEntriesPassState, readFederationPassResources } from "../../../lib/scm-sync/full-pass-state.js";
 import { createSpireClient, type SpireClient } from "../../../lib/spire/client.js";
 import { entrySpecToProto } from "../../../lib/spire/convert.js";
 import { createUnixSocketTransport } from "../../../lib/spire/transport.js";
+import { createTrustDomainClient } from "../../../lib/spire/trust-domain-client.js";
 import { type FakeScmCluster, fakeScmCluster } from "../../fakes/scm-cluster.js";
 import { type FakeSpireServer, startFakeSpireServer } from "../../fakes/spire-entry-server.js";
 
 const TD = "example.org";
 const PARENT = `spiffe://${TD}/spire/agent/k8s_psat/demo/node-uid`;
-
-const NO_FEDERATION: FederationApi = {
-  list: async () => ({ ok: true, value: [] }),
-  create: async () => ({ ok: true, value: [] }),
-  update: async () => ({ ok: true, value: [] }),
-  delete: async () => ({ ok: true, value: [] }),
-};
 
 function settings(extra: string): ScmConfig {
   const parsed = parseScmConfig(
@@ -76,10 +72,9 @@ describe.each([
 
   beforeEach(async () => {
     fake = await startFakeSpireServer({ trustDomain: TD });
-    spire = createSpireClient({
-      transport: createUnixSocketTransport(fake.socketPath),
-      logger: pino({ level: "silent" }),
-    });
+    const transport = createUnixSocketTransport(fake.socketPath);
+    const logger = pino({ level: "silent" });
+    spire = createSpireClient({ transport, logger });
     cluster = fakeScmCluster();
     cluster.namespaces = [{ metadata: { name: "apps" } }, { metadata: { name: "kube-system" } }];
     cluster.nodes = [{ metadata: { name: "node-1", uid: "node-uid" } }];
@@ -119,6 +114,18 @@ describe.each([
         },
       },
     ];
+    const trustDomain = (name: string, url: string, profile: object) => ({
+      metadata: { name, uid: `uid-${name}`, creationTimestamp: "2026-01-01T00:00:00Z" },
+      spec: { trustDomain: `${name}.test`, bundleEndpointURL: url, bundleEndpointProfile: profile },
+    });
+    cluster.resources.clusterfederatedtrustdomains = [
+      trustDomain("a", "https://a.test/bundle", { type: "https_web" }),
+      trustDomain("b", "https://b.test/new", {
+        type: "https_spiffe",
+        endpointSPIFFEID: "spiffe://b.test/server",
+      }),
+      trustDomain("c", "https://c.test/bundle", { type: "https_web" }),
+    ];
     const prefixed = extraConfig !== "";
     fake.seed([
       // web-0: up to date; web-1: outdated TTL and DNS names; a pod that is gone; a cleanup entry; a foreign one.
@@ -139,17 +146,39 @@ describe.each([
         "hand-made",
       ),
     ]);
+    const relationships = await createTrustDomainClient({ transport, logger }).createFederationRelationships(
+      [
+        {
+          trustDomain: "b.test",
+          bundleEndpointUrl: "https://b.test/old",
+          bundleEndpointProfile: { type: "https_web" as const },
+        },
+        {
+          trustDomain: "c.test",
+          bundleEndpointUrl: "https://c.test/bundle",
+          bundleEndpointProfile: { type: "https_web" as const },
+        },
+        {
+          trustDomain: "d.test",
+          bundleEndpointUrl: "https://d.test",
+          bundleEndpointProfile: { type: "https_web" as const },
+        },
+      ].map((relationship): FederationRelationship => ({ ...relationship, trustDomainBundle: undefined })),
+    );
+    if (!relationships.ok || !relationships.value.every((item) => item.ok))
+      throw new Error("seeding relationships failed");
     let uuids = 0;
     context = {
       config: settings(extraConfig),
       cluster,
       spire,
-      federation: NO_FEDERATION,
+      federation: federationApi(createTrustDomainClient({ transport, logger })),
       logger: pino({ level: "silent" }),
       newUuid: () => `00000000-0000-4000-8000-${String(++uuids).padStart(12, "0")}`,
       clusterDomain: async () => "cluster.local",
       unsupportedFields: new Set(),
       now: Date.now,
+      passedGenerations: new Map(),
     };
   });
   afterEach(async () => {
@@ -165,12 +194,14 @@ describe.each([
 
   it("plans exactly the entries, counts and statuses the resync then writes", async () => {
     const before = await entries();
+    const relationshipsBefore = await context.federation.list();
+    if (!relationshipsBefore.ok) throw relationshipsBefore.error;
     const plan = planClusterSpiffeId(
       {
         cluster: await readEntriesPassState(cluster, context.config),
-        clusterFederatedTrustDomains: [],
+        clusterFederatedTrustDomains: await readFederationPassResources(cluster, context.config),
         entries: before,
-        relationships: [],
+        relationships: relationshipsBefore.value,
         clusterDomain: "cluster.local",
       },
       context.config,
@@ -191,7 +222,39 @@ describe.each([
       entriesUnchanged: writes.plan.unchanged,
       entriesFailed: 0,
       renderFailures: plan.renderFailures.length,
+      relationshipsCreated: plan.federation?.plan.create.length,
+      relationshipsUpdated: plan.federation?.plan.update.length,
+      relationshipsDeleted: plan.federation?.plan.delete.length,
+      relationshipsFailed: 0,
     });
+    const relationshipsAfter = await context.federation.list();
+    if (!relationshipsAfter.ok) throw relationshipsAfter.error;
+    const federation = plan.federation?.plan;
+    const removed = new Set(federation?.delete.map((item) => item.trustDomain));
+    const written = new Map(
+      [...(federation?.create ?? []), ...(federation?.update ?? [])].map((item) => [item.trustDomain, item]),
+    );
+    const relationship = (item: {
+      trustDomain: string;
+      bundleEndpointUrl: string;
+      bundleEndpointProfile: object;
+    }) => JSON.stringify([item.trustDomain, item.bundleEndpointUrl, item.bundleEndpointProfile]);
+    expect(relationshipsAfter.value.map(relationship).sort()).toEqual(
+      [
+        ...relationshipsBefore.value.filter(
+          (item) => !removed.has(item.trustDomain) && !written.has(item.trustDomain),
+        ),
+        ...written.values(),
+      ]
+        .map(relationship)
+        .sort(),
+    );
+    expect([
+      federation?.create.length,
+      federation?.update.length,
+      federation?.delete.length,
+      plan.federation?.unchanged,
+    ]).toEqual([1, 1, 1, 1]);
     const deleted = new Set(writes.plan.delete.map((entry) => entry.id));
     const updated = new Map(writes.plan.update.map((item) => [item.entry.id, item.entry]));
     const expected = [
@@ -215,13 +278,14 @@ describe.each([
     const again = planClusterSpiffeId(
       {
         cluster: await readEntriesPassState(cluster, context.config),
-        clusterFederatedTrustDomains: [],
+        clusterFederatedTrustDomains: await readFederationPassResources(cluster, context.config),
         entries: after,
-        relationships: [],
+        relationships: relationshipsAfter.value,
         clusterDomain: "cluster.local",
       },
       context.config,
     );
     expect(again.entries?.plan).toMatchObject({ create: [], update: [], delete: [] });
+    expect(again.federation?.plan).toMatchObject({ create: [], update: [], delete: [] });
   });
 });
