@@ -42,7 +42,7 @@ Print what a resync would do, without writing anything.
   --entries FILE        JSON of "spire-server entry show -output json"; absent: read the live SPIRE
                         server (exit 1 when it cannot be read or serves another trust domain)
   --federation FILE     cluster-spiffeid mode: JSON of "spire-server federation list -output json"; absent:
-                        no federation writes are planned (they are not read live yet)
+                        read the live SPIRE server
   --output FORMAT       table (default) or json: {"create":[E],"update":[E],"delete":[E]}; crd mode adds
                         "spiffeIds": {"create","update","delete"} for the SpiffeID resources; cluster-spiffeid
                         mode adds "unchanged", "ownership", "federation", "renderFailures", "invalid",

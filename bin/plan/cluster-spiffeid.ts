@@ -1,7 +1,7 @@
 /**
  * `registrar plan` in cluster-spiffeid mode: the cluster (a `kubectl get` file, or the live API server read
- * as the full pass reads it), SPIRE's entries (a file, or the live server) and federation relationships (a
- * file; live once the TrustDomain client exists), planned by the full pass's own decisions
+ * as the full pass reads it), SPIRE's entries and federation relationships (files, or the live server),
+ * planned by the full pass's own decisions
  * (lib/plan/cluster-spiffeid-plan.ts). Nothing is written anywhere.
  */
 import type { Config } from "../../lib/config/config.js";
@@ -9,10 +9,10 @@ import { planClusterSpiffeId } from "../../lib/plan/cluster-spiffeid-plan.js";
 import { scmPlanToJson, scmPlanToTable } from "../../lib/plan/format-cluster-spiffeid-plan.js";
 import { parseScmClusterState, type ScmStateFile } from "../../lib/plan/scm-state-file.js";
 import { parseEntries, parseFederationRelationships } from "../../lib/plan/state-files.js";
-import type { CurrentRelationship, CustomResourceJson, ScmConfig } from "../../lib/scm/index.js";
+import type { CustomResourceJson, ScmConfig } from "../../lib/scm/index.js";
 import { federationPassEnabled } from "../../lib/scm-sync/plan-pass.js";
 import type { CliIo } from "../cli-io.js";
-import { readLiveEntries, readText, unwrap } from "./inputs.js";
+import { readLiveSpire, readText, unwrap } from "./inputs.js";
 
 export interface ClusterSpiffeIdPlanOptions {
   readonly clusterStateFile: string | undefined;
@@ -37,18 +37,19 @@ export async function planClusterSpiffeIdMode(
     ? unwrap(parseScmClusterState(readText(file), file))
     : await readLiveCluster(scm, options.kubeconfigPath, io.env);
   for (const warning of state.warnings) warn(warning);
-  const entries = options.entriesFile
-    ? unwrap(parseEntries(readText(options.entriesFile), options.entriesFile))
-    : await readLiveEntries(config);
-  let relationships: CurrentRelationship[] | undefined;
-  if (options.federationFile)
-    relationships = unwrap(
-      parseFederationRelationships(readText(options.federationFile), options.federationFile),
-    );
-  else if (federationPassEnabled(scm))
-    io.stderr.write(
-      'note: SPIRE\'s federation relationships are not read live yet (the TrustDomain client is not in this build): the plan has no federation writes; pass --federation FILE with the output of "spire-server federation list -output json"\n',
-    );
+  const { entriesFile, federationFile } = options;
+  const fromFiles = {
+    entries: entriesFile ? unwrap(parseEntries(readText(entriesFile), entriesFile)) : undefined,
+    relationships: federationFile
+      ? unwrap(parseFederationRelationships(readText(federationFile), federationFile))
+      : undefined,
+  };
+  const live = await readLiveSpire(config, {
+    entries: fromFiles.entries === undefined,
+    relationships: fromFiles.relationships === undefined && federationPassEnabled(scm),
+  });
+  const entries = fromFiles.entries ?? live.entries ?? [];
+  const relationships = fromFiles.relationships ?? live.relationships;
   const clusterDomain = await passClusterDomain(scm);
   if (clusterDomain === "" && state.cluster.clusterSpiffeIds.some(usesClusterDomain))
     warn(

@@ -1,16 +1,17 @@
 /**
  * `registrar plan` in cluster-spiffeid mode against the real kube-apiserver (with the project's copies of
  * SCM's CRDs) and spire-server, run as its own process: what it prints live is what the resync function then
- * writes (entries, counts, statuses), and a plan after the resync has nothing left to do. SPIRE starts with
- * entries of every ownership: outdated and stale ones under `entry_id_prefix`, one under
- * `entry_id_prefix_cleanup`, and a hand-made one outside both. The files `spire-server entry show` and
- * `federation list` print are read as `--entries` and `--federation` take them.
+ * writes (entries, federation relationships, counts, statuses), and a plan after the resync has nothing left
+ * to do. SPIRE starts with entries of every ownership (outdated and stale ones under `entry_id_prefix`, one
+ * under `entry_id_prefix_cleanup`, a hand-made one outside both) and a relationship no CR declares. What
+ * `spire-server entry show` and `federation list` print, given as `--entries` and `--federation`, plans the
+ * same.
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { parseEntries } from "../../lib/plan/state-files.js";
+import { parseEntries, parseFederationRelationships } from "../../lib/plan/state-files.js";
 import type { Entry } from "../../lib/planner/entry.js";
 import { CLUSTER_PEERS, type Cluster, startCluster } from "./harness/cluster.js";
 import { skipWithoutPeers } from "./harness/peers.js";
@@ -53,7 +54,7 @@ interface PrintedPlan {
   delete: (PrintedEntry & { reason: string })[];
   unchanged: number;
   ownership: Record<string, unknown>;
-  federation: { delete: { trustDomain: string }[]; create: { trustDomain: string }[] } | null;
+  federation: Record<string, unknown> | null;
   statuses: { kind: string; name: string; status: Record<string, unknown>; changed: boolean }[];
 }
 
@@ -238,9 +239,26 @@ describe.skipIf(skipWithoutPeers(PEERS))("registrar plan in cluster-spiffeid mod
 
     const live = await plan();
     expect(live.code, live.stderr).toBe(0);
-    expect(live.stderr).toContain("pass --federation FILE");
+    expect(live.stderr).toBe("");
     const printed = JSON.parse(live.stdout) as PrintedPlan;
-    expect(printed.federation).toBeNull();
+    expect(printed.federation).toEqual({
+      create: [
+        {
+          trustDomain: "a.test",
+          bundleEndpointUrl: "https://a.test/bundle",
+          bundleEndpointProfile: "https_web",
+        },
+      ],
+      update: [],
+      delete: [
+        {
+          trustDomain: "b.test",
+          bundleEndpointUrl: "https://b.test/bundle",
+          bundleEndpointProfile: "https_web",
+        },
+      ],
+      unchanged: 0,
+    });
     expect(printed.create.map((entry) => entry.spiffeId).sort()).toEqual([
       `spiffe://${TD}/db`,
       `spiffe://${TD}/ns/${NS}/pod/web-1`,
@@ -260,19 +278,11 @@ describe.skipIf(skipWithoutPeers(PEERS))("registrar plan in cluster-spiffeid mod
     ]);
     expect(printed.ownership).toMatchObject({ managed: 2, ignored: 1, deleteOnly: 1 });
 
-    // The same plan from the files kubectl-like reads and spire-server print, with federation.
-    const withFederation = JSON.parse((await plan(["--federation", federationFile])).stdout) as PrintedPlan;
-    expect(withFederation.federation).toMatchObject({
-      create: [{ trustDomain: "a.test" }],
-      delete: [{ trustDomain: "b.test" }],
-    });
+    // The same plan from what spire-server prints.
     const entriesFile = join(dir, "entries.json");
     await writeFile(entriesFile, (await server.cli(["entry", "show", "-output", "json"])).stdout);
-    const fromEntriesFile = JSON.parse((await plan(["--entries", entriesFile])).stdout) as PrintedPlan;
-    expect(fromEntriesFile.create.length + fromEntriesFile.update.length).toBe(
-      printed.create.length + printed.update.length,
-    );
-    expect(fromEntriesFile.delete).toEqual(printed.delete);
+    const fromFiles = await plan(["--entries", entriesFile, "--federation", federationFile]);
+    expect(fromFiles.stdout).toBe(live.stdout);
 
     const before = await spireEntries();
     const summary = await functions.resync();
@@ -283,7 +293,16 @@ describe.skipIf(skipWithoutPeers(PEERS))("registrar plan in cluster-spiffeid mod
       entriesDeleted: printed.delete.length,
       entriesUnchanged: printed.unchanged,
       entriesFailed: 0,
+      relationshipsCreated: 1,
+      relationshipsUpdated: 0,
+      relationshipsDeleted: 1,
+      relationshipsFailed: 0,
     });
+    const relationships = parseFederationRelationships(
+      (await server.cli(["federation", "list", "-output", "json"])).stdout,
+      "federation list",
+    );
+    expect(relationships.ok && relationships.value.map((item) => item.trustDomain)).toEqual(["a.test"]);
 
     const deleted = new Set(printed.delete.map((entry) => entry.id));
     const updated = new Map(printed.update.map((entry) => [entry.id, entry]));
@@ -312,5 +331,6 @@ describe.skipIf(skipWithoutPeers(PEERS))("registrar plan in cluster-spiffeid mod
     const again = JSON.parse((await plan()).stdout) as PrintedPlan;
     expect([again.create, again.update, again.delete]).toEqual([[], [], []]);
     expect(again.unchanged).toBe(3);
+    expect(again.federation).toMatchObject({ create: [], update: [], delete: [], unchanged: 1 });
   });
 });

@@ -182,11 +182,27 @@ describe("registrar plan in cluster-spiffeid mode", () => {
     );
   });
 
-  it("says on stderr that federation needs --federation, and plans the entries", async () => {
+  it("reads SPIRE's federation relationships live without --federation: exits 1 naming the socket and --federation", async () => {
+    const result = await run(["plan", "-config", hcl, "--cluster-state", state, "--entries", entries]);
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain(
+      `cannot read the SPIRE server's federation relationships: SPIRE server socket ${socket} does not exist`,
+    );
+    expect(result.stderr).toContain(
+      'pass --federation FILE with the output of "spire-server federation list -output json"',
+    );
+  });
+
+  it("reads no relationships when the config does not reconcile ClusterFederatedTrustDomains", async () => {
+    const entriesOnly = file(
+      "scm-entries-only.yaml",
+      `apiVersion: spire.spiffe.io/v1alpha1\nkind: ControllerManagerConfig\ntrustDomain: ${TD}\nclusterName: c1\nclusterDomain: cluster.local\nspireServerSocketPath: ${socket}\nreconcile:\n  clusterSPIFFEIDs: true\n  clusterStaticEntries: true\n`,
+    );
     const result = await run([
       "plan",
       "-config",
-      hcl,
+      entriesOnly,
       "--cluster-state",
       state,
       "--entries",
@@ -194,14 +210,13 @@ describe("registrar plan in cluster-spiffeid mode", () => {
       "--output",
       "json",
     ]);
+    expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
-    expect(result.stderr).toContain(
-      'pass --federation FILE with the output of "spire-server federation list -output json"',
-    );
     const plan = JSON.parse(result.stdout);
     expect(plan.federation).toBeNull();
-    expect(plan.notes).toEqual(["federation relationships not planned: SPIRE's relationships were not read"]);
-    expect(plan.create).toHaveLength(2);
+    expect(plan.notes).toEqual([
+      "federation relationships not planned: reconcile.clusterFederatedTrustDomains is off",
+    ]);
   });
 
   it("exits 1 naming the socket and --entries when SPIRE cannot be read", async () => {
