@@ -4,21 +4,19 @@
  * create, update and delete. Nothing is written anywhere.
  */
 
-import { readFileSync } from "node:fs";
 import type { Config } from "../../lib/config/config.js";
 import { isPlannerMode } from "../../lib/config/config.js";
 import { loadConfig } from "../../lib/config/parse-config.js";
 import { planCrd } from "../../lib/plan/crd-plan.js";
 import { crdPlanToJson, crdPlanToTable, planToJson, planToTable } from "../../lib/plan/format-plan.js";
+import { SCM_STATE_COMMAND } from "../../lib/plan/scm-state-file.js";
 import {
   type ClusterState,
   ENDPOINTS_KIND,
-  type FileResult,
   parseClusterState,
   parseEntries,
 } from "../../lib/plan/state-files.js";
 import { diff } from "../../lib/planner/diff.js";
-import type { Entry } from "../../lib/planner/entry.js";
 import { ownershipFor } from "../../lib/planner/ownership.js";
 import { SPIFFEID_KIND, type SpiffeId } from "../../lib/planner/spiffeid.js";
 import { describeRef, type Warning } from "../../lib/planner/warning.js";
@@ -27,22 +25,28 @@ import { configPathOr } from "../../lib/runtime/config-path.js";
 import { ownNamespace } from "../../lib/runtime/namespace.js";
 import { type CliIo, type CommandRun, USAGE_EXIT_CODE, USAGE_LINE } from "../cli-io.js";
 import { parseFlags, stringFlag, wantsHelp } from "../flags.js";
+import { readLiveEntries, readText, unwrap } from "../plan/inputs.js";
 import { CONFIG_DEFAULT_TEXT } from "./check-config.js";
 
 const DEFAULT_REGISTRAR_NAMESPACE = "spire";
 
-export const usage = `usage: registrar plan [-config FILE] [--cluster-state FILE] [--entries FILE] [--output table|json] [--kubeconfig FILE] [--namespace NS]
+export const usage = `usage: registrar plan [-config FILE] [--cluster-state FILE] [--entries FILE] [--federation FILE] [--output table|json] [--kubeconfig FILE] [--namespace NS]
 
 Print what a resync would do, without writing anything.
 
   -config FILE          configuration file (default: ${CONFIG_DEFAULT_TEXT})
   --cluster-state FILE  JSON of "kubectl get pods,nodes,endpointslices -A -o json" (crd mode: also
-                        spiffeids; endpoints_source = "endpoints": endpoints instead of endpointslices);
+                        spiffeids; endpoints_source = "endpoints": endpoints instead of endpointslices;
+                        cluster-spiffeid mode: "${SCM_STATE_COMMAND}");
                         absent: read the live cluster
   --entries FILE        JSON of "spire-server entry show -output json"; absent: read the live SPIRE
                         server (exit 1 when it cannot be read or serves another trust domain)
+  --federation FILE     cluster-spiffeid mode: JSON of "spire-server federation list -output json"; absent:
+                        read the live SPIRE server
   --output FORMAT       table (default) or json: {"create":[E],"update":[E],"delete":[E]}; crd mode adds
-                        "spiffeIds": {"create","update","delete"} for the SpiffeID resources
+                        "spiffeIds": {"create","update","delete"} for the SpiffeID resources; cluster-spiffeid
+                        mode adds "unchanged", "ownership", "federation", "renderFailures", "invalid",
+                        "statuses" and "notes"
   --namespace NS        crd mode: the registrar's namespace, where node SpiffeIDs live
                         (default: MY_POD_NAMESPACE, else "${DEFAULT_REGISTRAR_NAMESPACE}")
   --kubeconfig FILE     kubeconfig for the live cluster (default: KUBECONFIG, ~/.kube/config, in-cluster)
@@ -53,6 +57,7 @@ export const run: CommandRun = async (args, io) => {
     config: { takesValue: true },
     "cluster-state": { takesValue: true },
     entries: { takesValue: true },
+    federation: { takesValue: true },
     output: { takesValue: true },
     kubeconfig: { takesValue: true },
     namespace: { takesValue: true },
@@ -80,9 +85,27 @@ export const run: CommandRun = async (args, io) => {
   if (!loaded.ok) return fail(io, loaded.error);
   for (const warning of loaded.value.warnings) io.stderr.write(`warning: ${warning}\n`);
   const config = loaded.value.config;
-  if (!isPlannerMode(config)) return fail(io, [`registrar plan does not support mode "${config.mode}" yet`]);
 
   try {
+    if (!isPlannerMode(config)) {
+      // lib/scm (templates, RE2) loads only for this mode.
+      const { planClusterSpiffeIdMode } = await import("../plan/cluster-spiffeid.js");
+      return await planClusterSpiffeIdMode(
+        config,
+        {
+          clusterStateFile: text("cluster-state"),
+          entriesFile: text("entries"),
+          federationFile: text("federation"),
+          kubeconfigPath: text("kubeconfig"),
+          output,
+        },
+        io,
+      );
+    }
+    if (text("federation") !== undefined)
+      io.stderr.write(
+        `warning: --federation is read only in mode "cluster-spiffeid" (mode is "${config.mode}")\n`,
+      );
     const clusterFile = text("cluster-state");
     const state = clusterFile
       ? unwrap(parseClusterState(readText(clusterFile), clusterFile, config.endpointsSource))
@@ -146,19 +169,6 @@ function fail(io: CliIo, messages: readonly string[]): number {
   return 1;
 }
 
-function readText(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (error) {
-    throw new Error(`cannot read ${path}: ${error instanceof Error ? error.message : String(error)}`);
-  }
-}
-
-function unwrap<T>(result: FileResult<T>): T {
-  if (!result.ok) throw new Error(result.error);
-  return result.value;
-}
-
 async function readLiveCluster(
   config: Config,
   kubeconfigPath: string | undefined,
@@ -188,41 +198,4 @@ async function readLiveCluster(
   } finally {
     client.close();
   }
-}
-
-/**
- * Live entries, read-only. A plan is only as true as the entries it is compared with, so a server
- * that cannot be read, or one of another trust domain, ends the command instead of planning
- * against nothing.
- */
-async function readLiveEntries(config: Config): Promise<Entry[]> {
-  const pino = (await import("pino")).default;
-  const { createSpireClient } = await import("../../lib/spire/client.js");
-  const { createSpireTransport } = await import("../../lib/spire/create-transport.js");
-  const { checkServerTrustDomain } = await import("../../lib/spire/server-trust-domain.js");
-  const logger = pino({ level: "silent" });
-  const transport = createSpireTransport({ ...config, logger });
-  if (!transport.ok) throw cannotReadEntries(transport.error);
-  const client = createSpireClient({
-    transport: transport.value,
-    logger,
-    timeoutMs: config.spireTimeoutMs,
-    retry: { maxAttempts: 1 },
-  });
-  try {
-    const checked = await checkServerTrustDomain(client, config.trustDomain);
-    if (!checked.ok) throw cannotReadEntries(checked.error.message);
-    const listed = await client.listEntries();
-    if (!listed.ok) throw cannotReadEntries(listed.error.message);
-    return listed.value;
-  } finally {
-    client.close();
-  }
-}
-
-function cannotReadEntries(reason: string): Error {
-  return new Error(
-    `registrar plan: cannot read the SPIRE server's entries: ${reason}\n` +
-      `(to plan against a saved list instead, pass --entries FILE with the output of "spire-server entry show -output json")`,
-  );
 }

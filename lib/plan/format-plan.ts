@@ -61,21 +61,27 @@ export function planToTable(plan: Plan): string {
   for (const entry of plan.create) add("create", entry);
   for (const entry of plan.update) add("update", entry);
   for (const entry of plan.delete) add("delete", entry);
-  const widths =
-    rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length))) ?? [];
-  const lines =
-    rows.length > 1
-      ? rows.map((row) =>
-          row
-            .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-            .join("  ")
-            .trimEnd(),
-        )
-      : [];
+  const lines = formatColumns(rows);
   lines.push(
     `${plan.create.length} to create, ${plan.update.length} to update, ${plan.delete.length} to delete`,
   );
   return `${lines.join("\n")}\n`;
+}
+
+/**
+ * Rows (the first a header) as lines of left-aligned columns two spaces apart; no lines when there is only
+ * the header.
+ */
+export function formatColumns(rows: readonly (readonly string[])[]): string[] {
+  if (rows.length <= 1) return [];
+  const widths =
+    rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? "").length))) ?? [];
+  return rows.map((row) =>
+    row
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd(),
+  );
 }
 
 /** A SpiffeID as `registrar plan` prints it; selectors as sorted SPIRE `type:value` strings. */

@@ -2,12 +2,14 @@
  * Reads the inputs of `registrar plan` from files: the cluster as `kubectl get
  * pods,nodes,endpointslices -A -o json` prints it (a v1 List; `endpoints` instead of `endpointslices`
  * with `endpoints_source = "endpoints"`), and SPIRE's entries as `spire-server entry show -output
- * json` prints them. Expected problems are results naming the file and item.
+ * json` prints them, and SPIRE's federation relationships as `spire-server federation list -output json`
+ * prints them. Expected problems are results naming the file and item.
  */
 import { serviceEndpointsFromSlices } from "../planner/endpoint-slices.js";
 import type { Entry, Selector } from "../planner/entry.js";
 import type { ClusterSnapshot, EndpointSlice, Endpoints, Node, Pod } from "../planner/k8s-objects.js";
 import { type EndpointsSource, serviceEndpointsFromEndpoints } from "../planner/service-endpoints.js";
+import type { CurrentRelationship } from "../scm/index.js";
 
 export type FileResult<T> = { ok: true; value: T } | { ok: false; error: string };
 
@@ -32,6 +34,28 @@ export function parseClusterState(
   path: string,
   source: EndpointsSource,
 ): FileResult<ClusterState> {
+  const parsed = parseKubeList(text, path);
+  if (!parsed.ok) return parsed;
+  const byKind = parsed.value;
+  const take = (kind: string): unknown[] => {
+    const list = byKind.get(kind) ?? [];
+    byKind.delete(kind);
+    return list;
+  };
+  const pods = take("Pod") as Pod[];
+  const nodes = take("Node") as Node[];
+  const endpoints =
+    source === "endpointslices"
+      ? serviceEndpointsFromSlices(take("EndpointSlice") as EndpointSlice[])
+      : (take("Endpoints") as Endpoints[]).map(serviceEndpointsFromEndpoints);
+  return { ok: true, value: { pods, nodes, endpoints, others: byKind } };
+}
+
+/**
+ * The items of `kubectl get ... -o json` (a v1 List, or a plain array of objects) by `kind`, in file order;
+ * an item without a kind is an error naming its index.
+ */
+export function parseKubeList(text: string, path: string): FileResult<Map<string, unknown[]>> {
   const json = parseJson(text, path);
   if (!json.ok) return json;
   const items = listItems(json.value);
@@ -49,18 +73,7 @@ export function parseClusterState(
     if (list === undefined) byKind.set(item.kind, [item]);
     else list.push(item);
   }
-  const take = (kind: string): unknown[] => {
-    const list = byKind.get(kind) ?? [];
-    byKind.delete(kind);
-    return list;
-  };
-  const pods = take("Pod") as Pod[];
-  const nodes = take("Node") as Node[];
-  const endpoints =
-    source === "endpointslices"
-      ? serviceEndpointsFromSlices(take("EndpointSlice") as EndpointSlice[])
-      : (take("Endpoints") as Endpoints[]).map(serviceEndpointsFromEndpoints);
-  return { ok: true, value: { pods, nodes, endpoints, others: byKind } };
+  return { ok: true, value: byKind };
 }
 
 /** `spire-server entry show -output json`: `{"entries":[...]}` with protojson field names. */
@@ -77,6 +90,50 @@ export function parseEntries(text: string, path: string): FileResult<Entry[]> {
     entries.push(entry);
   }
   return { ok: true, value: entries };
+}
+
+/**
+ * `spire-server federation list -output json`: `{"federation_relationships":[...]}`, each the TrustDomain API's
+ * FederationRelationship in protojson (`trust_domain`, `bundle_endpoint_url`, and `https_web: {}` or
+ * `https_spiffe: {endpoint_spiffe_id}`). The bundle is not read: no plan compares it.
+ */
+export function parseFederationRelationships(text: string, path: string): FileResult<CurrentRelationship[]> {
+  const json = parseJson(text, path);
+  if (!json.ok) return json;
+  const list = isRecord(json.value)
+    ? field(json.value, "federation_relationships", "federationRelationships")
+    : undefined;
+  if (list === undefined || list === null) return { ok: true, value: [] };
+  if (!Array.isArray(list)) return { ok: false, error: `${path}: "federation_relationships" must be a list` };
+  const relationships: CurrentRelationship[] = [];
+  for (const [index, raw] of list.entries()) {
+    const relationship = toRelationship(raw);
+    if (typeof relationship === "string")
+      return { ok: false, error: `${path}: federation_relationships[${index}]: ${relationship}` };
+    relationships.push(relationship);
+  }
+  return { ok: true, value: relationships };
+}
+
+function toRelationship(raw: unknown): CurrentRelationship | string {
+  if (!isRecord(raw)) return "not an object";
+  const trustDomain = field(raw, "trust_domain", "trustDomain");
+  if (typeof trustDomain !== "string" || trustDomain === "") return "missing trust_domain";
+  const url = field(raw, "bundle_endpoint_url", "bundleEndpointUrl");
+  if (typeof url !== "string") return "missing bundle_endpoint_url";
+  const spiffe = field(raw, "https_spiffe", "httpsSpiffe");
+  if (isRecord(spiffe)) {
+    const id = field(spiffe, "endpoint_spiffe_id", "endpointSpiffeId");
+    if (typeof id !== "string") return "https_spiffe without endpoint_spiffe_id";
+    return {
+      trustDomain,
+      bundleEndpointUrl: url,
+      bundleEndpointProfile: { type: "https_spiffe", endpointSpiffeId: id },
+    };
+  }
+  if (isRecord(field(raw, "https_web", "httpsWeb")))
+    return { trustDomain, bundleEndpointUrl: url, bundleEndpointProfile: { type: "https_web" } };
+  return "no bundle endpoint profile (https_web or https_spiffe)";
 }
 
 function toEntry(raw: unknown): Entry | string {
@@ -108,6 +165,7 @@ function toEntry(raw: unknown): Entry | string {
     x509SvidTtl: Number(field(raw, "x509_svid_ttl", "x509SvidTtl") ?? 0),
     jwtSvidTtl: Number(field(raw, "jwt_svid_ttl", "jwtSvidTtl") ?? 0),
     hint: typeof field(raw, "hint") === "string" ? (field(raw, "hint") as string) : "",
+    ...(field(raw, "store_svid", "storeSvid") === true ? { storeSvid: true } : {}),
   };
 }
 

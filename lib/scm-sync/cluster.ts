@@ -40,8 +40,12 @@ export interface ScmCluster {
   writeStatus(resource: ScmResource, name: string, status: object): Promise<void>;
 }
 
-interface EndpointSliceJson {
-  readonly metadata?: { readonly labels?: Readonly<Record<string, string>> | null };
+/** The fields of an EndpointSlice that name its Service and the pods it targets. */
+export interface EndpointSliceJson {
+  readonly metadata?: {
+    readonly namespace?: string;
+    readonly labels?: Readonly<Record<string, string>> | null;
+  };
   readonly endpoints?:
     | readonly {
         readonly conditions?: { readonly ready?: boolean | null; readonly terminating?: boolean | null };
@@ -60,14 +64,16 @@ export function createScmCluster(client: KubeClient, pageSize = 500): ScmCluster
     const keepStatus = path.startsWith("/apis/spire.spiffe.io/");
     const listed = await client.list<ObjectJson, T>(call, path, {
       pageSize,
-      map: (item) => trim(item, keepStatus) as T,
+      map: (item) => trimObject(item, keepStatus) as T,
       ...(query ? { query } : {}),
     });
     return listed.items;
   }
   async function get<T>(call: KubeCall, path: string): Promise<T | undefined> {
     const item = await client.get<ObjectJson>(call, path);
-    return item === undefined ? undefined : (trim(item, path.startsWith("/apis/spire.spiffe.io/")) as T);
+    return item === undefined
+      ? undefined
+      : (trimObject(item, path.startsWith("/apis/spire.spiffe.io/")) as T);
   }
 
   return {
@@ -98,28 +104,12 @@ export function createScmCluster(client: KubeClient, pageSize = 500): ScmCluster
       return new Set(listed.items);
     }),
     async servicesByPodUid(namespace) {
-      const slices = await client.list<EndpointSliceJson & { metadata?: { namespace?: string } }>(
+      const slices = await client.list<EndpointSliceJson>(
         { verb: "list", resource: "endpointslices", ...(namespace ? { namespace } : {}) },
         `/apis/discovery.k8s.io/v1${inNamespace(namespace)}/endpointslices`,
         { pageSize },
       );
-      const byPod = new Map<string, ServiceRef[]>();
-      for (const slice of slices.items) {
-        const service = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
-        const sliceNamespace = slice.metadata?.namespace ?? "";
-        if (service === undefined || service === "") continue;
-        for (const endpoint of slice.endpoints ?? []) {
-          const target = endpoint.targetRef;
-          if (target?.kind !== "Pod" || !target.uid) continue;
-          // The Endpoints controller (which SCM reads) leaves out terminating pods unless they are still ready.
-          if (endpoint.conditions?.terminating === true && endpoint.conditions.ready !== true) continue;
-          const services = byPod.get(target.uid) ?? [];
-          if (!services.some((ref) => ref.name === service && ref.namespace === sliceNamespace))
-            services.push({ name: service, namespace: sliceNamespace });
-          byPod.set(target.uid, services);
-        }
-      }
-      return byPod;
+      return servicesByPodUidFromSlices(slices.items);
     },
     async writeStatus(resource, name, status) {
       await client.request(
@@ -135,10 +125,36 @@ export function createScmCluster(client: KubeClient, pageSize = 500): ScmCluster
   };
 }
 
+/**
+ * The Services whose EndpointSlices target each pod, by pod UID: ready or not, terminating only when still
+ * ready (the pods the Endpoints controller, which SCM reads, lists). Slices without a Service name are skipped.
+ */
+export function servicesByPodUidFromSlices(slices: readonly EndpointSliceJson[]): Map<string, ServiceRef[]> {
+  const byPod = new Map<string, ServiceRef[]>();
+  for (const slice of slices) {
+    const service = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
+    const sliceNamespace = slice.metadata?.namespace ?? "";
+    if (service === undefined || service === "") continue;
+    for (const endpoint of slice.endpoints ?? []) {
+      const target = endpoint.targetRef;
+      if (target?.kind !== "Pod" || !target.uid) continue;
+      if (endpoint.conditions?.terminating === true && endpoint.conditions.ready !== true) continue;
+      const services = byPod.get(target.uid) ?? [];
+      if (!services.some((ref) => ref.name === service && ref.namespace === sliceNamespace))
+        services.push({ name: service, namespace: sliceNamespace });
+      byPod.set(target.uid, services);
+    }
+  }
+  return byPod;
+}
+
 type ObjectJson = KubeObjectJson & { readonly status?: unknown };
 
-/** `metadata` without managedFields, `spec`, and (custom resources, whose stored status a pass compares) `status`. */
-function trim(item: ObjectJson, keepStatus: boolean): ObjectJson {
+/**
+ * An object as a pass holds it: `metadata` without managedFields, `spec`, and (custom resources, whose stored
+ * status a pass compares) `status`.
+ */
+export function trimObject(item: ObjectJson, keepStatus: boolean): ObjectJson {
   const { managedFields: _, ...metadata } = (item.metadata ?? {}) as Record<string, unknown>;
   return {
     metadata,
