@@ -5,19 +5,17 @@
  * over ClusterFederatedTrustDomains and SPIRE's relationships.
  */
 import { LogField } from "../log/log-fields.js";
-import {
-  type Declaration,
-  declareEntries,
-  planEntries,
-  planFederation,
-  staticStatusAfterApply,
-  statsAfterApply,
-  statusChanged,
-} from "../scm/index.js";
-import type { CustomResourceJson } from "../scm/objects.js";
+import { planFederation } from "../scm/index.js";
 import { applyEntryPlan, applyFederationPlan } from "./apply.js";
-import type { ScmResource } from "./cluster.js";
 import { emptyScmSummary, phase, type ScmResult, type ScmSummary, type ScmSyncContext } from "./context.js";
+import { readEntriesPassState, readFederationPassResources } from "./full-pass-state.js";
+import {
+  type CustomResourceStatus,
+  decideEntriesPass,
+  entriesPassEnabled,
+  federationPassEnabled,
+  statusesAfterApply,
+} from "./plan-pass.js";
 
 export interface FullPassScope {
   /** Entries and the ClusterSPIFFEID / ClusterStaticEntry statuses. */
@@ -32,11 +30,11 @@ export async function runFullPass(
 ): Promise<ScmResult> {
   const summary = emptyScmSummary();
   const { config } = context;
-  if (scope.entries && (config.reconcile.clusterSPIFFEIDs || config.reconcile.clusterStaticEntries)) {
+  if (scope.entries && entriesPassEnabled(config)) {
     const failed = await entriesPass(context, summary);
     if (failed !== undefined) return failed;
   }
-  if (scope.federation && config.reconcile.clusterFederatedTrustDomains) {
+  if (scope.federation && federationPassEnabled(config)) {
     const failed = await federationPass(context, summary);
     if (failed !== undefined) return failed;
   }
@@ -45,23 +43,17 @@ export async function runFullPass(
 
 async function entriesPass(context: ScmSyncContext, summary: ScmSummary): Promise<ScmResult | undefined> {
   const { cluster, config, logger } = context;
-  const [clusterSpiffeIds, clusterStaticEntries, namespaces, nodes, pods, servicesByPodUid, clusterDomain] =
-    await phase(context, "full", "kubernetes_read", () =>
-      Promise.all([
-        config.reconcile.clusterSPIFFEIDs ? cluster.listCustomResources("clusterspiffeids") : [],
-        config.reconcile.clusterStaticEntries ? cluster.listCustomResources("clusterstaticentries") : [],
-        cluster.listNamespaces(),
-        cluster.listNodes(),
-        cluster.listPods(),
-        cluster.servicesByPodUid(),
-        context.clusterDomain(),
-      ]),
-    );
-  const declaration = await phase(context, "full", "render", () =>
-    declareEntries(
-      { clusterSpiffeIds, clusterStaticEntries, namespaces, nodes, pods, servicesByPodUid },
-      { ...config, clusterDomain },
-    ),
+  const [state, clusterDomain] = await phase(context, "full", "kubernetes_read", () =>
+    Promise.all([readEntriesPassState(cluster, config), context.clusterDomain()]),
+  );
+  const current = await phase(context, "full", "spire_list", () => context.spire.listEntries());
+  if (!current.ok) return failure(current.error, summary);
+  const { declaration, plan } = await phase(context, "full", "render", () =>
+    decideEntriesPass(state, current.value, config, {
+      clusterDomain,
+      unsupportedFields: context.unsupportedFields,
+      newUuid: context.newUuid,
+    }),
   );
   summary.renderFailures = declaration.renderFailures.length;
   for (const failure of declaration.renderFailures)
@@ -79,20 +71,12 @@ async function entriesPass(context: ScmSyncContext, summary: ScmSummary): Promis
         { cluster_spiffeid: item.resource.name },
         `invalid ClusterSPIFFEID spec: ${item.specError.message}`,
       );
-  const current = await phase(context, "full", "spire_list", () => context.spire.listEntries());
-  if (!current.ok) return failure(current.error, summary);
-  const plan = planEntries(declaration.entries, current.value, {
-    entryIdPrefix: config.entryIdPrefix,
-    entryIdPrefixCleanup: config.entryIdPrefixCleanup,
-    unsupportedFields: context.unsupportedFields,
-    newUuid: context.newUuid,
-  });
   const applied = await phase(context, "full", "spire_write", () => applyEntryPlan(context, plan, summary));
   if (applied.failure !== undefined) return failure(applied.failure, summary);
   await phase(context, "full", "status_write", () =>
-    writeStatuses(context, declaration, { clusterSpiffeIds, clusterStaticEntries }, applied.outcome, summary),
+    writeStatuses(context, statusesAfterApply(declaration, state, applied.outcome), summary),
   );
-  for (const resource of [...clusterSpiffeIds, ...clusterStaticEntries]) {
+  for (const resource of [...state.clusterSpiffeIds, ...state.clusterStaticEntries]) {
     const { uid, generation } = resource.metadata ?? {};
     if (uid !== undefined && generation !== undefined) context.passedGenerations.set(uid, generation);
   }
@@ -102,27 +86,11 @@ async function entriesPass(context: ScmSyncContext, summary: ScmSummary): Promis
 /** SCM's status writes: a ClusterSPIFFEID's `status.stats`, a ClusterStaticEntry's `status`, only when changed. */
 async function writeStatuses(
   context: ScmSyncContext,
-  declaration: Declaration,
-  stored: { clusterSpiffeIds: CustomResourceJson[]; clusterStaticEntries: CustomResourceJson[] },
-  outcome: Parameters<typeof statsAfterApply>[2],
+  statuses: readonly CustomResourceStatus[],
   summary: ScmSummary,
 ): Promise<void> {
-  const storedStatus = (resources: CustomResourceJson[], uid: string) =>
-    resources.find((resource) => resource.metadata?.uid === uid)?.status as
-      | Record<string, unknown>
-      | undefined;
-  const writes: { resource: ScmResource; name: string; status: object }[] = [];
-  for (const item of declaration.clusterSpiffeIds) {
-    const stats = statsAfterApply(item.resource.uid, item.stats, outcome);
-    if (statusChanged(storedStatus(stored.clusterSpiffeIds, item.resource.uid)?.stats, stats))
-      writes.push({ resource: "clusterspiffeids", name: item.resource.name, status: { stats } });
-  }
-  for (const item of declaration.clusterStaticEntries) {
-    const status = staticStatusAfterApply(item.resource.uid, item.status, outcome);
-    if (statusChanged(storedStatus(stored.clusterStaticEntries, item.resource.uid), status))
-      writes.push({ resource: "clusterstaticentries", name: item.resource.name, status });
-  }
-  for (const write of writes) {
+  for (const write of statuses) {
+    if (!write.changed) continue;
     try {
       await context.cluster.writeStatus(write.resource, write.name, write.status);
       summary.statusWrites++;
@@ -139,7 +107,7 @@ async function writeStatuses(
 async function federationPass(context: ScmSyncContext, summary: ScmSummary): Promise<ScmResult | undefined> {
   const [resources, current] = await Promise.all([
     phase(context, "full", "kubernetes_read", () =>
-      context.cluster.listCustomResources("clusterfederatedtrustdomains"),
+      readFederationPassResources(context.cluster, context.config),
     ),
     phase(context, "full", "spire_list", () => context.federation.list()),
   ]);
