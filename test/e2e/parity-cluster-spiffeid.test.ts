@@ -17,12 +17,13 @@
  * resync of the project must find nothing to write. Where the project differs on purpose
  * (docs/cluster-spiffeid-core.md "Deliberate differences"), the set names the item and states the difference.
  *
- * Two sets fail until the project's SPIRE client carries what SCM writes (branch scm-spire): store_svid
- * (a ClusterStaticEntry's `storeSVID`) and federation relationships (ClusterFederatedTrustDomains).
+ * Two sets need the SPIRE client of branch scm-spire (merged into main with 6e18205), which writes store_svid
+ * (a ClusterStaticEntry's `storeSVID`) and federation relationships (ClusterFederatedTrustDomains); without it
+ * they fail.
  *
  * SCM runs with `gcInterval` 2 s instead of 10 s, so that a few seconds cover several of its passes.
  */
-import type { V1Pod } from "@kubernetes/client-node";
+import { PatchStrategy, setHeaderOptions, type V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CLUSTER_PEERS, type Cluster, startCluster } from "./harness/cluster.js";
 import { skipWithoutPeers } from "./harness/peers.js";
@@ -62,6 +63,8 @@ const FEDERATED = ["federated.example", "partner.example"];
 const SYSTEM_NAMESPACES = ["default", "kube-node-lease", "kube-public", "kube-system"];
 /** Of those, the ones SCM's default `ignoreNamespaces` ignores. */
 const IGNORED_SYSTEM_NAMESPACES = 2;
+/** A node label sets write (and remove again): a template reads it, a pod waits for it. */
+const ZONE_LABEL = "example.com/zone";
 const PEERS = [...CLUSTER_PEERS, "spire-server", "spire-controller-manager"] as const;
 const log = (line: string) => process.stderr.write(`[e2e] ${line}\n`);
 
@@ -105,6 +108,12 @@ interface Env {
   pod(namespace: string, name: string): V1Pod;
   /** `spiffe://example.org/spire/agent/k8s_psat/parity/<node UID>`, the default parent ID of a pod's entry. */
   agentOf(namespace: string, name: string): Promise<string>;
+  /** Sets (or, with null, removes) a label of a node; the set's clean-up removes every label set this way. */
+  labelNode(node: string, key: string, value: string | null): Promise<void>;
+  /** Sets (or, with null, removes) a label of a namespace. */
+  labelNamespace(namespace: string, key: string, value: string | null): Promise<void>;
+  /** `node\nkey` of every label `labelNode` wrote. */
+  readonly nodeLabels: Set<string>;
 }
 
 /** The state both sides must reach after a step. */
@@ -156,6 +165,7 @@ const serviceNames = (service: string, namespace: string) => [
   `${service}.${namespace}.svc`,
   `${service}.${namespace}.svc.cluster.local`,
 ];
+const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Creation timestamps have a resolution of one second: a resource created after this is younger. */
 const nextSecond = () => sleep(1_100);
@@ -177,8 +187,18 @@ const SETS: ParitySet[] = [
           // SCM does not filter pods by phase: a Job's finished pod keeps an entry
           const [done] = await env.w.runJob("pcs-default", "done", 1, { labels: { job: "done" } });
           expect(done?.status?.phase).toBe("Succeeded");
-          // no node: "node not found", a render failure
-          await env.w.createUnschedulablePod("pcs-default", "pending-0", { serviceAccount: "web" });
+          // no node (it waits for a node labelled zone "late"): "node not found", a render failure
+          await env.w.core.createNamespacedPod({
+            namespace: "pcs-default",
+            body: {
+              metadata: { name: "late-0" },
+              spec: {
+                serviceAccountName: "web",
+                nodeSelector: { [ZONE_LABEL]: "late" },
+                containers: [{ name: "app", image: "registry.invalid/app:1" }],
+              },
+            },
+          });
         },
         expect: () => ({
           ids: [
@@ -202,6 +222,29 @@ const SETS: ParitySet[] = [
               expect(entry.selectors).toHaveLength(1);
               expect(entry.selectors[0]).toMatch(/^k8s:pod-uid:/);
             }
+          },
+        }),
+      },
+      {
+        what: "a node labelled for the waiting pod: the scheduler binds it",
+        async act(env) {
+          await env.labelNode("kwok-node-2", ZONE_LABEL, "late");
+        },
+        expect: () => ({
+          ids: [
+            "ns/pcs-default/sa/api",
+            "ns/pcs-default/sa/default",
+            "ns/pcs-default/sa/web",
+            "ns/pcs-default/sa/web",
+            "ns/pcs-default/sa/web",
+          ],
+          stats: {
+            "default-template": stats({
+              namespacesSelected: SYSTEM_NAMESPACES.length + 1,
+              namespacesIgnored: IGNORED_SYSTEM_NAMESPACES,
+              podsSelected: 5,
+              entriesToSet: 5,
+            }),
           },
         }),
       },
@@ -872,6 +915,52 @@ const SETS: ParitySet[] = [
     ],
   },
   {
+    title: "events: Namespace and Node labels changed (SCM has no watch of either: its next pass sees them)",
+    namespaces: { "pcs-labels": { team: "a" } },
+    steps: [
+      {
+        what: "a pod, its node labelled, then a ClusterSPIFFEID selecting another team and naming the node's zone",
+        async act(env) {
+          const pod = await env.run("pcs-labels", "web-0");
+          await env.labelNode(pod.spec?.nodeName ?? "", ZONE_LABEL, "z1");
+          await env.crs.create("clusterspiffeids", "zone", {
+            spiffeIDTemplate: `spiffe://{{ .TrustDomain }}/zone/{{ index .NodeMeta.Labels "${ZONE_LABEL}" }}/{{ .PodMeta.Name }}`,
+            namespaceSelector: { matchLabels: { team: "b" } },
+          });
+        },
+        // all-zero stats equal an absent status: neither writes one
+        expect: () => ({ ids: [], stats: { zone: undefined } }),
+      },
+      {
+        what: "the namespace relabelled into the selector",
+        async act(env) {
+          await env.labelNamespace("pcs-labels", "team", "b");
+        },
+        expect: () => ({
+          ids: ["zone/z1/web-0"],
+          stats: { zone: stats({ namespacesSelected: 1, podsSelected: 1, entriesToSet: 1 }) },
+        }),
+      },
+      {
+        what: "the node relabelled",
+        async act(env) {
+          await env.labelNode(env.pod("pcs-labels", "web-0").spec?.nodeName ?? "", ZONE_LABEL, "z2");
+        },
+        expect: () => ({
+          ids: ["zone/z2/web-0"],
+          stats: { zone: stats({ namespacesSelected: 1, podsSelected: 1, entriesToSet: 1 }) },
+        }),
+      },
+      {
+        what: "the namespace relabelled out of the selector",
+        async act(env) {
+          await env.labelNamespace("pcs-labels", "team", "a");
+        },
+        expect: () => ({ ids: [], stats: { zone: stats({}) } }),
+      },
+    ],
+  },
+  {
     title: "events: pods relabelled out, deleted and added; the ClusterSPIFFEID's template changed",
     namespaces: { "pcs-life": {} },
     steps: [
@@ -920,8 +1009,8 @@ const SETS: ParitySet[] = [
     ],
   },
   {
-    // Fails until the project's SPIRE client writes store_svid (branch scm-spire): the project creates the
-    // entry without it, and every full pass then finds it outdated and updates it (masked: still without it).
+    // Needs store_svid in the SPIRE client (scm-spire): without it the project creates the entry without it, and
+    // every full pass then finds it outdated and updates it (with a masked update: still without it).
     title: "ClusterStaticEntry with storeSVID",
     namespaces: {},
     steps: [
@@ -947,8 +1036,8 @@ const SETS: ParitySet[] = [
     ],
   },
   {
-    // Fails until the project's TrustDomain client lands (branch scm-spire): until then the project writes
-    // no federation relationships (lib/runtime/runtime.ts, PENDING_FEDERATION).
+    // Needs the TrustDomain client (scm-spire): without it the project writes no federation relationships
+    // (lib/runtime/runtime.ts, PENDING_FEDERATION).
     title:
       "ClusterFederatedTrustDomain: https_web, https_spiffe with a bundle, a younger one for a claimed trust domain",
     namespaces: {},
@@ -1008,6 +1097,7 @@ describe.skipIf(skipWithoutPeers(PEERS))(
       const { cluster } = peers();
       const w = workloads(cluster.kubeConfig);
       const pods = new Map<string, V1Pod>();
+      const nodeLabels = new Set<string>();
       const pod = (namespace: string, name: string) => {
         const found = pods.get(`${namespace}/${name}`);
         if (!found) throw new Error(`pod ${namespace}/${name} was not run by this set`);
@@ -1028,6 +1118,20 @@ describe.skipIf(skipWithoutPeers(PEERS))(
           const node = await w.core.readNode({ name: pod(namespace, name).spec?.nodeName ?? "" });
           return `spiffe://${TD}/spire/agent/k8s_psat/${CLUSTER}/${node.metadata?.uid}`;
         },
+        async labelNode(node, key, value) {
+          await w.core.patchNode(
+            { name: node, body: { metadata: { labels: { [key]: value } } } },
+            mergePatch,
+          );
+          nodeLabels.add(`${node}\n${key}`);
+        },
+        async labelNamespace(namespace, key, value) {
+          await w.core.patchNamespace(
+            { name: namespace, body: { metadata: { labels: { [key]: value } } } },
+            mergePatch,
+          );
+        },
+        nodeLabels,
       };
     };
 
@@ -1161,6 +1265,10 @@ describe.skipIf(skipWithoutPeers(PEERS))(
     /** Deletes the set's resources and namespaces, and waits until both servers are empty again. */
     const cleanUp = async (env: Env, set: ParitySet) => {
       const { projectServer, scmServer } = peers();
+      for (const label of env.nodeLabels) {
+        const [node = "", key = ""] = label.split("\n");
+        await env.labelNode(node, key, null);
+      }
       await env.crs.deleteAll();
       await Promise.all(Object.keys(set.namespaces).map((namespace) => env.w.deleteNamespace(namespace)));
       await eventually(
