@@ -263,13 +263,29 @@ function declarer(kind: Declarer["kind"], resource: CustomResourceJson): Declare
   };
 }
 
+/**
+ * Parsed specs by spec object: a scoped pass declares many pods against the same listed CRs, and parsing
+ * (templates, selectors) is the costly part. Specs are never mutated once read.
+ */
+const parsedSpecs = new WeakMap<object, ReturnType<typeof parseClusterSpiffeIdSpec>>();
+
+function parseSpecOnce(spec: unknown): ReturnType<typeof parseClusterSpiffeIdSpec> {
+  if (spec === null || typeof spec !== "object") return parseClusterSpiffeIdSpec(spec);
+  let parsed = parsedSpecs.get(spec);
+  if (parsed === undefined) {
+    parsed = parseClusterSpiffeIdSpec(spec);
+    parsedSpecs.set(spec, parsed);
+  }
+  return parsed;
+}
+
 /** The CRs of the class, in list order with every fallback CR after every other (a stable reorder). */
 function parsedSpiffeIds(resources: readonly CustomResourceJson[], filter: ClassFilter) {
   const parsed = resources
     .filter((resource) => inClass(classNameOf(resource), filter))
     .map((resource) => ({
       resource: declarer("ClusterSPIFFEID", resource),
-      spec: parseClusterSpiffeIdSpec(resource.spec),
+      spec: parseSpecOnce(resource.spec),
     }));
   const isFallback = (item: { spec: { ok: boolean; value?: ClusterSpiffeIdSpec } }): boolean =>
     item.spec.ok && item.spec.value?.fallback === true;
