@@ -1,7 +1,9 @@
 /**
  * The summary table: one row per figure, one column per system with the median, [min-max] and n
- * over its successful runs, and the ratios of the project's medians to the Go registrar's and to
- * spire-controller-manager's (bridge / Knative adapter). Rows no system has a value for are left out.
+ * over its successful runs, the ratios of the project's medians to the Go registrar's and to
+ * spire-controller-manager's (bridge / Knative adapter), and of cluster-spiffeid mode's to
+ * spire-controller-manager's (the same resources, the same entries). Rows no system has a value for
+ * are left out.
  */
 import type { AuditCounts } from "./entry-audit.js";
 import type { PhaseName, Results, RunResult, Workload } from "./results.js";
@@ -23,6 +25,7 @@ const TITLES: Record<SystemName, string> = {
   knative: "project (Knative adapter)",
   go: "Go v1.5.6",
   scm: "SCM v0.6.6",
+  "cluster-spiffeid": "project (cluster-spiffeid)",
   floor: "floor",
 };
 
@@ -164,6 +167,7 @@ export function summaryTable(results: Results): string {
     ...SYSTEM_NAMES.map((name) => TITLES[name]),
     "project/Go (bridge / Knative)",
     "project/SCM (bridge / Knative)",
+    "cluster-spiffeid/SCM",
   ];
   const lines = [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`];
   for (const figure of FIGURES) {
@@ -176,7 +180,8 @@ export function summaryTable(results: Results): string {
       figure.ratio === false
         ? ""
         : `${ratioOf(values.bridge, values[peer])} / ${ratioOf(values.knative, values[peer])}`;
-    lines.push(`| ${[figure.label, ...cells, ratio("go"), ratio("scm")].join(" | ")} |`);
+    const sameResources = figure.ratio === false ? "" : ratioOf(values["cluster-spiffeid"], values.scm);
+    lines.push(`| ${[figure.label, ...cells, ratio("go"), ratio("scm"), sameResources].join(" | ")} |`);
   }
   return lines.join("\n");
 }

@@ -29,7 +29,7 @@ describe("settings", () => {
       burstNamespaces: 20,
     });
     expect(settings.w2).toEqual({ rounds: 3, nodes: 200, coldPods: 10_000 });
-    expect(settings.systems).toEqual(["bridge", "knative", "go", "scm", "floor"]);
+    expect(settings.systems).toEqual(["bridge", "knative", "go", "scm", "cluster-spiffeid", "floor"]);
     expect(readSettings({ BENCH_SYSTEMS: "floor, bridge", BENCH_WORKLOADS: "w2" })).toMatchObject({
       systems: ["bridge", "floor"],
       workloads: { w1: false, w2: true },
@@ -43,7 +43,7 @@ const NO_AUDIT = noAuditCounts();
 const machine = { cpus: 2, node: "v20", kernel: "6", loadavgStart: [0.5, 0.4, 0.3] };
 
 describe("summary table", () => {
-  it("prints median [min-max] n per system and the ratios to the peers", () => {
+  it("prints median [min-max] n per system and the ratios to the peers (cluster-spiffeid's to SCM's)", () => {
     const run = (system: RunResult["system"], coldMs: number): RunResult => ({
       workload: "W1",
       round: 1,
@@ -68,11 +68,13 @@ describe("summary table", () => {
         run("bridge", 2000),
         run("go", 4000),
         run("knative", 2000),
+        run("scm", 4000),
+        run("cluster-spiffeid", 1000),
       ],
     } as unknown as Results;
     const table = summaryTable(results);
     expect(table).toContain(
-      "| W1 cold start: time to all entries (s) | 2.00 [1.00-3.00] n=3 | 2.00 [2.00-2.00] n=1 | 4.00 [4.00-4.00] n=1 | n/a | n/a | 0.50 / 0.50 | n/a / n/a |",
+      "| W1 cold start: time to all entries (s) | 2.00 [1.00-3.00] n=3 | 2.00 [2.00-2.00] n=1 | 4.00 [4.00-4.00] n=1 | 4.00 [4.00-4.00] n=1 | 1.00 [1.00-1.00] n=1 | n/a | 0.50 / 0.50 | 0.50 / 0.50 | 0.25 |",
     );
     expect(table).toContain(
       "| W1 cold start: entry writes in the audit log (creates + updates + deletes) | 1050 [1050-1050] n=3 |",
