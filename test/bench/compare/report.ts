@@ -213,7 +213,7 @@ export function summaryNotes(results: Results): string[] {
   const mismatches = results.parity.filter((p) => !p.match);
   notes.push(
     results.parity.length === 0
-      ? "parity: not checked (fewer than two of bridge, knative, go ran in a W1 round)"
+      ? "parity: not checked (no two systems of a group (bridge, knative, go; scm, cluster-spiffeid) ran in a W1 round)"
       : `parity: ${results.parity.length - mismatches.length}/${results.parity.length} comparisons MATCH${
           mismatches.length > 0
             ? ` (differences: ${mismatches.map((p) => `round ${p.round} ${p.phase} ${p.systems.join("~")}`).join(", ")})`

@@ -8,6 +8,7 @@
 import { copyFile, cp, mkdir } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { basename, join, resolve } from "node:path";
+import type { Entry } from "../../../lib/planner/entry.js";
 import type { ControlPlane } from "../../e2e/harness/kube.js";
 import { type SpireServer, startSpireServer } from "../../e2e/harness/spire.js";
 import { makeRunDir } from "../../e2e/harness/tmp.js";
@@ -17,7 +18,6 @@ import { type EntryLister, openEntryLister } from "./entry-list.js";
 import { TRUST_DOMAIN } from "./identity.js";
 import type { KubeApi } from "./kube-api.js";
 import { SPIRE_SERVER_LOGGING } from "./measurement.js";
-import { canonicalEntries } from "./parity.js";
 import { coldStart, type PhaseTools, podWave, seconds } from "./phases.js";
 import type { PlannedPod } from "./planned-pods.js";
 import type { PodUids } from "./pod-key.js";
@@ -49,7 +49,13 @@ export interface RunSpec {
 /** The run's figures, and its entries after the cold start and after the burst (for parity). */
 export interface SystemRun {
   readonly result: RunResult;
-  readonly entries: { cold?: string[]; burst?: string[] };
+  readonly entries: PhaseEntries;
+}
+
+/** A run's entries as listed once the cold start and the burst had settled. */
+export interface PhaseEntries {
+  cold?: readonly Entry[];
+  burst?: readonly Entry[];
 }
 
 export async function runSystem(system: SystemUnderTest, spec: RunSpec): Promise<SystemRun> {
@@ -120,7 +126,7 @@ export async function runSystem(system: SystemUnderTest, spec: RunSpec): Promise
       return running;
     });
     result.phases.cold = cold.phase;
-    entries.cold = canonicalEntries(cold.entries);
+    entries.cold = cold.entries;
     log(`cold start: all ${spec.coldPods.length} pod entries after ${seconds(cold.phase.convergenceMs)}`);
 
     const burstPods = spec.burstPods;
@@ -140,7 +146,7 @@ export async function runSystem(system: SystemUnderTest, spec: RunSpec): Promise
         },
       );
       result.phases.burst = burst.phase;
-      entries.burst = canonicalEntries(burst.entries);
+      entries.burst = burst.entries;
       log(`burst: all ${burstPods.length} pod entries after ${seconds(burst.phase.convergenceMs)}`);
 
       // Delete: the burst's pods deleted (grace period 0), until their entries are gone (the
