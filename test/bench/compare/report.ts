@@ -5,6 +5,7 @@
  * spire-controller-manager's (the same resources, the same entries). Rows no system has a value for
  * are left out.
  */
+import { LIST_ALL, LIST_FILTERED, type RpcCounts } from "../scale/spire-proxy.js";
 import type { AuditCounts } from "./entry-audit.js";
 import type { PhaseName, Results, RunResult, Workload } from "./results.js";
 import { max, median, min } from "./stats.js";
@@ -33,6 +34,14 @@ const s = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000)
 const writes = (audit: AuditCounts | undefined) =>
   audit === undefined ? undefined : audit.created + audit.updated + audit.deleted;
 const usage = (run: RunResult, phase: PhaseName) => run.phases[phase]?.usage;
+/** Entries the ListEntries calls returned, as the counting proxy saw them (BENCH_SPIRE_PROXY). */
+const listed = (rpcs: RpcCounts | undefined) =>
+  rpcs === undefined ? undefined : (rpcs[LIST_FILTERED]?.items ?? 0) + (rpcs[LIST_ALL]?.items ?? 0);
+/** `count` per event the registrar handled, when it counted any. */
+const perEvent = (count: number | undefined, run: RunResult, phase: PhaseName) => {
+  const events = run.phases[phase]?.registrar?.events;
+  return count === undefined || events === undefined || events === 0 ? undefined : count / events;
+};
 
 function phaseFigures(workload: Workload, phase: PhaseName, name: string): Figure[] {
   const figures: Figure[] = [
@@ -72,6 +81,48 @@ function phaseFigures(workload: Workload, phase: PhaseName, name: string): Figur
       workload,
       value: (run) => writes(run.phases[phase]?.audit),
       digits: 0,
+      ratio: false,
+    },
+    {
+      label: `${name}: ListEntries calls in the audit log (pages)`,
+      workload,
+      value: (run) => run.phases[phase]?.audit.listEntries,
+      digits: 0,
+      ratio: false,
+    },
+    {
+      label: `${name}: … of which without a filter (pages of every entry)`,
+      workload,
+      value: (run) => run.phases[phase]?.audit.listEntriesUnfiltered,
+      digits: 0,
+      ratio: false,
+    },
+    {
+      label: `${name}: events the registrar handled (its /metrics)`,
+      workload,
+      value: (run) => run.phases[phase]?.registrar?.events,
+      digits: 0,
+      ratio: false,
+    },
+    {
+      label: `${name}: registrar ListEntries calls per event`,
+      workload,
+      value: (run) => perEvent(run.phases[phase]?.registrar?.listEntries, run, phase),
+      digits: 2,
+      ratio: false,
+    },
+    {
+      label: `${name}: entries returned by ListEntries (BENCH_SPIRE_PROXY)`,
+      workload,
+      value: (run) => listed(run.phases[phase]?.spireRpcs),
+      digits: 0,
+      ratio: false,
+    },
+    {
+      label: `${name}: … per registrar event`,
+      workload,
+      value: (run) => perEvent(listed(run.phases[phase]?.spireRpcs), run, phase),
+      digits: 2,
       ratio: false,
     },
     {
@@ -210,6 +261,7 @@ export function summaryNotes(results: Results): string[] {
     );
   }
   notes.push(auditNote(results));
+  notes.push(listNote(results));
   const mismatches = results.parity.filter((p) => !p.match);
   notes.push(
     results.parity.length === 0
@@ -227,6 +279,48 @@ export function summaryNotes(results: Results): string[] {
     )}, at end ${load(results.machine.loadavgEnd)}`,
   );
   return notes;
+}
+
+/**
+ * What each system listed per phase (medians over its successful runs): ListEntries calls and those
+ * without a filter (the audit log), the events the project's processes handled and their ListEntries
+ * calls per event (their /metrics), and with the proxy the entries returned.
+ */
+function listNote(results: Results): string {
+  const parts: string[] = [];
+  for (const system of SYSTEM_NAMES) {
+    for (const workload of ["W1", "W2"] as const) {
+      for (const phase of ["cold", "burst", "delete"] as const) {
+        const runs = results.runs.filter(
+          (run) => run.ok && run.system === system && run.workload === workload && run.phases[phase],
+        );
+        if (runs.length === 0) continue;
+        const med = (value: (run: RunResult) => number | undefined) => {
+          const values = runs.map(value).filter((v): v is number => v !== undefined && Number.isFinite(v));
+          return values.length === 0 ? undefined : median(values);
+        };
+        const calls = med((run) => run.phases[phase]?.audit.listEntries);
+        const unfiltered = med((run) => run.phases[phase]?.audit.listEntriesUnfiltered);
+        const facts = [`${calls ?? "?"} ListEntries (${unfiltered ?? "?"} without a filter)`];
+        const events = med((run) => run.phases[phase]?.registrar?.events);
+        if (events !== undefined) {
+          const perEventCalls = med((run) => perEvent(run.phases[phase]?.registrar?.listEntries, run, phase));
+          facts.push(`${events} events, ${perEventCalls?.toFixed(2) ?? "?"} ListEntries per event`);
+        }
+        const returned = med((run) => listed(run.phases[phase]?.spireRpcs));
+        if (returned !== undefined) {
+          const perEventReturned = med((run) => perEvent(listed(run.phases[phase]?.spireRpcs), run, phase));
+          facts.push(
+            `${returned} entries returned${perEventReturned === undefined ? "" : ` (${perEventReturned.toFixed(2)} per event)`}`,
+          );
+        }
+        parts.push(`${system} ${workload} ${phase}: ${facts.join(", ")}`);
+      }
+    }
+  }
+  return parts.length === 0
+    ? "ListEntries: none recorded"
+    : `ListEntries (medians over runs; calls are pages; audit log, the project's /metrics, the proxy): ${parts.join("; ")}`;
 }
 
 /** The audit lines seen per phase, over every successful run: "W1 cold 1,043-1,095 (refused 0), …". */

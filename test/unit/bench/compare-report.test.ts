@@ -3,9 +3,12 @@ import { describe, expect, it } from "vitest";
 import { noAuditCounts } from "../../bench/compare/entry-audit.js";
 import { MEASUREMENT } from "../../bench/compare/measurement.js";
 import { burstPods, coldPods } from "../../bench/compare/planned-pods.js";
+import { parseRegistrarMetrics, registrarCountsSince } from "../../bench/compare/registrar-metrics.js";
 import { summaryNotes, summaryTable } from "../../bench/compare/report.js";
 import type { Results, RunResult } from "../../bench/compare/results.js";
+import { rpcCountsSince } from "../../bench/compare/run-system.js";
 import { readSettings } from "../../bench/compare/settings.js";
+import { LIST_ALL, LIST_FILTERED } from "../../bench/scale/spire-proxy.js";
 
 describe("planned pods", () => {
   it("spreads pods over namespaces and nodes with unique IPs", () => {
@@ -36,6 +39,9 @@ describe("settings", () => {
     });
     expect(() => readSettings({ BENCH_W1_PODS: "0" })).toThrow("BENCH_W1_PODS=0");
     expect(() => readSettings({ BENCH_SYSTEMS: "rust" })).toThrow("unknown system rust");
+    expect(settings.spireProxy).toBe(false);
+    expect(readSettings({ BENCH_SPIRE_PROXY: "1" }).spireProxy).toBe(true);
+    expect(() => readSettings({ BENCH_SPIRE_PROXY: "yes" })).toThrow("BENCH_SPIRE_PROXY=yes");
   });
 });
 
@@ -85,6 +91,95 @@ describe("summary table", () => {
     expect(notes[0]).toMatch(/^measurement: spire-server audit log: /);
     expect(notes).toContain(
       "audit lines per phase (min-max over runs): W1 cold 1100-1100 (of which refused writes 2-2)",
+    );
+  });
+});
+
+describe("counters per phase", () => {
+  it("reads events and SPIRE RPCs from the registrar's /metrics", () => {
+    const text = [
+      "# HELP registrar_events_total Kubernetes and SpiffeID events handled.",
+      "# TYPE registrar_events_total counter",
+      'registrar_events_total{kind="Pod",type="dev.knative.apiserver.resource.add",outcome="done"} 1000',
+      'registrar_events_total{kind="Pod",type="dev.knative.apiserver.resource.update",outcome="done"} 990',
+      'registrar_events_total{kind="Namespace",type="dev.knative.apiserver.resource.add",outcome="done"} 20',
+      'registrar_spire_rpc_duration_seconds_bucket{le="0.001",method="ListEntries",code="OK"} 3',
+      'registrar_spire_rpc_duration_seconds_sum{method="ListEntries",code="OK"} 1.5',
+      'registrar_spire_rpc_duration_seconds_count{method="ListEntries",code="OK"} 1990',
+      'registrar_spire_rpc_duration_seconds_count{method="ListEntries",code="Unavailable"} 2',
+      'registrar_spire_rpc_duration_seconds_count{method="BatchCreateEntry",code="OK"} 40',
+      "",
+    ].join("\n");
+    const counts = parseRegistrarMetrics(text);
+    expect(counts).toEqual({ events: 2010, podEvents: 1990, listEntries: 1992, spireRpcs: 2032 });
+    expect(registrarCountsSince({ events: 10, podEvents: 0, listEntries: 2, spireRpcs: 2 }, counts)).toEqual({
+      events: 2000,
+      podEvents: 1990,
+      listEntries: 1990,
+      spireRpcs: 2030,
+    });
+  });
+
+  it("takes the proxy's counts of a phase as a difference, per method", () => {
+    const before = { [LIST_ALL]: { calls: 2, failed: 0, items: 1100 } };
+    const after = {
+      [LIST_ALL]: { calls: 2, failed: 0, items: 1100 },
+      [LIST_FILTERED]: { calls: 1000, failed: 1, items: 999 },
+    };
+    expect(rpcCountsSince(before, after)).toEqual({
+      [LIST_ALL]: { calls: 0, failed: 0, items: 0 },
+      [LIST_FILTERED]: { calls: 1000, failed: 1, items: 999 },
+    });
+  });
+
+  it("prints ListEntries per event in the table and the notes", () => {
+    const run: RunResult = {
+      workload: "W1",
+      round: 1,
+      system: "cluster-spiffeid",
+      position: 0,
+      ok: true,
+      startedAt: "",
+      loadavgStart: [],
+      phases: {
+        burst: {
+          convergenceMs: 1000,
+          entriesAtEnd: 2000,
+          usage: { byRole: {}, byGroup: {} },
+          audit: { ...NO_AUDIT, listEntries: 1000, listEntriesUnfiltered: 0 },
+          registrar: { events: 2000, podEvents: 2000, listEntries: 1000, spireRpcs: 1020 },
+          spireRpcs: { [LIST_FILTERED]: { calls: 1000, failed: 0, items: 500 } },
+        },
+      },
+    };
+    const scm: RunResult = {
+      ...run,
+      system: "scm",
+      phases: {
+        burst: {
+          convergenceMs: 1000,
+          entriesAtEnd: 2000,
+          usage: { byRole: {}, byGroup: {} },
+          audit: { ...NO_AUDIT, listEntries: 26, listEntriesUnfiltered: 26 },
+        },
+      },
+    };
+    const results = { runs: [run, scm] } as unknown as Results;
+    const table = summaryTable(results);
+    expect(table).toContain(
+      "| W1 burst: registrar ListEntries calls per event | n/a | n/a | n/a | n/a | 0.50 [0.50-0.50] n=1 |",
+    );
+    expect(table).toContain(
+      "| W1 burst: … of which without a filter (pages of every entry) | n/a | n/a | n/a | 26 [26-26] n=1 | 0 [0-0] n=1 |",
+    );
+    expect(table).toContain(
+      "| W1 burst: … per registrar event | n/a | n/a | n/a | n/a | 0.25 [0.25-0.25] n=1 |",
+    );
+    const notes = summaryNotes({ ...results, measurement: MEASUREMENT, skipped: {}, parity: [], machine });
+    expect(notes).toContainEqual(
+      expect.stringContaining(
+        "scm W1 burst: 26 ListEntries (26 without a filter); cluster-spiffeid W1 burst: 1000 ListEntries (0 without a filter), 2000 events, 0.50 ListEntries per event, 500 entries returned (0.25 per event)",
+      ),
     );
   });
 });

@@ -73,7 +73,7 @@ export function serveWatch(
         },
         context,
       );
-      return { logPaths: [logPath, configPath] };
+      return { logPaths: [logPath, configPath], metricsUrls: [`http://${address}/metrics`] };
     },
   };
 }
