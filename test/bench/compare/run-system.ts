@@ -186,7 +186,7 @@ export async function runSystem(system: SystemUnderTest, spec: RunSpec): Promise
     log(`logs kept in ${result.logsKept}`);
   } finally {
     result.audit = audit?.counts();
-    for (const process of owned.reverse()) await process.stop();
+    for (const process of owned.reverse()) await process.stop(stopGraceMs(settings));
     if (!result.ok) await running?.stop?.().catch(() => undefined);
     await audit?.stop();
     await proxy?.close();
@@ -197,6 +197,14 @@ export async function runSystem(system: SystemUnderTest, spec: RunSpec): Promise
     result.loadavgEnd = loadavg();
   }
   return { result, entries };
+}
+
+/**
+ * How long a stopped process may take to exit before SIGKILL: the processes' own default, or 60 s when
+ * BENCH_NODE_ARGS asks for a CPU or heap profile, which node writes on its way out.
+ */
+export function stopGraceMs(settings: Pick<Settings, "node">): number | undefined {
+  return settings.node.args.some((arg) => /^--(cpu|heap)-prof/.test(arg)) ? 60_000 : undefined;
 }
 
 /**

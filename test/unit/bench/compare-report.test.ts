@@ -6,7 +6,7 @@ import { burstPods, coldPods } from "../../bench/compare/planned-pods.js";
 import { parseRegistrarMetrics, registrarCountsSince } from "../../bench/compare/registrar-metrics.js";
 import { summaryNotes, summaryTable } from "../../bench/compare/report.js";
 import type { Results, RunResult } from "../../bench/compare/results.js";
-import { rpcCountsSince } from "../../bench/compare/run-system.js";
+import { rpcCountsSince, stopGraceMs } from "../../bench/compare/run-system.js";
 import { readSettings } from "../../bench/compare/settings.js";
 import { LIST_ALL, LIST_FILTERED } from "../../bench/scale/spire-proxy.js";
 
@@ -42,6 +42,8 @@ describe("settings", () => {
     expect(settings.spireProxy).toBe(false);
     expect(readSettings({ BENCH_SPIRE_PROXY: "1" }).spireProxy).toBe(true);
     expect(() => readSettings({ BENCH_SPIRE_PROXY: "yes" })).toThrow("BENCH_SPIRE_PROXY=yes");
+    expect(stopGraceMs(settings)).toBeUndefined();
+    expect(stopGraceMs(readSettings({ BENCH_NODE_ARGS: "--cpu-prof --cpu-prof-dir=/tmp/p" }))).toBe(60_000);
   });
 });
 
