@@ -7,6 +7,7 @@
 import type { KubeCall } from "../k8s/errors.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import type { CustomResourceJson, KubeObjectJson, PodJson, ServiceRef } from "../scm/index.js";
+import { shareFreshReads } from "./shared-reads.js";
 
 export const SCM_GROUP_VERSION = "spire.spiffe.io/v1alpha1";
 
@@ -67,7 +68,7 @@ export function createScmCluster(client: KubeClient, pageSize = 500): ScmCluster
     return item === undefined ? undefined : (trim(item, path.startsWith("/apis/spire.spiffe.io/")) as T);
   }
 
-  return {
+  return shareFreshReads({
     listCustomResources: (resource) => list({ verb: "list", resource }, crPath(resource)),
     getCustomResource: (resource, name) =>
       get({ verb: "get", resource, name }, `${crPath(resource)}/${one(name)}`),
@@ -129,7 +130,7 @@ export function createScmCluster(client: KubeClient, pageSize = 500): ScmCluster
         },
       );
     },
-  };
+  });
 }
 
 type ObjectJson = KubeObjectJson & { readonly status?: unknown };
