@@ -2,7 +2,9 @@
  * What the project's processes count themselves, read from their Prometheus `/metrics` after each
  * phase (outside its measuring window): the events their functions handled
  * (`registrar_events_total`) and the SPIRE RPCs they sent (`registrar_spire_rpc_duration_seconds_count`,
- * one per ListEntries page). Per phase, the difference between two readings: "ListEntries per event".
+ * one per ListEntries page), and in cluster-spiffeid mode the time its passes for pod events spent per
+ * step (`registrar_pass_phase_duration_seconds{scope="pod"}`). Per phase, the difference between two
+ * readings: "ListEntries per event", and where a pod event's pass waits.
  */
 
 /** Counters of one reading (summed over the system's processes), or of a phase (a difference). */
@@ -15,10 +17,14 @@ export interface RegistrarCounts {
   listEntries: number;
   /** Every SPIRE RPC sent. */
   spireRpcs: number;
+  /** cluster-spiffeid mode: passes scoped to pods (their `render` steps). */
+  podPasses: number;
+  /** cluster-spiffeid mode: seconds those passes spent per step (kubernetes_read, render, spire_list, ...). */
+  podPassSeconds: Record<string, number>;
 }
 
 export function noRegistrarCounts(): RegistrarCounts {
-  return { events: 0, podEvents: 0, listEntries: 0, spireRpcs: 0 };
+  return { events: 0, podEvents: 0, listEntries: 0, spireRpcs: 0, podPasses: 0, podPassSeconds: {} };
 }
 
 /** The counters in a Prometheus text exposition. */
@@ -36,6 +42,13 @@ export function parseRegistrarMetrics(text: string): RegistrarCounts {
     } else if (name === "registrar_spire_rpc_duration_seconds_count") {
       counts.spireRpcs += value;
       if (label(labels, "method") === "ListEntries") counts.listEntries += value;
+    } else if (
+      name?.startsWith("registrar_pass_phase_duration_seconds_") &&
+      label(labels, "scope") === "pod"
+    ) {
+      const step = label(labels, "phase") ?? "";
+      if (name.endsWith("_sum")) counts.podPassSeconds[step] = (counts.podPassSeconds[step] ?? 0) + value;
+      else if (name.endsWith("_count") && step === "render") counts.podPasses += value;
     }
   }
   return counts;
@@ -51,15 +64,26 @@ export async function readRegistrarCounts(urls: readonly string[]): Promise<Regi
   for (const url of urls) {
     const response = await fetch(url, { signal: AbortSignal.timeout(10_000) });
     if (!response.ok) throw new Error(`${url} answered ${response.status}`);
-    const counts = parseRegistrarMetrics(await response.text());
-    for (const key of Object.keys(sum) as (keyof RegistrarCounts)[]) sum[key] += counts[key];
+    add(sum, parseRegistrarMetrics(await response.text()), 1);
   }
   return sum;
 }
 
+/** Adds `sign` times `counts` to `into`. */
+function add(into: RegistrarCounts, counts: RegistrarCounts, sign: 1 | -1): void {
+  into.events += sign * counts.events;
+  into.podEvents += sign * counts.podEvents;
+  into.listEntries += sign * counts.listEntries;
+  into.spireRpcs += sign * counts.spireRpcs;
+  into.podPasses += sign * counts.podPasses;
+  for (const [step, seconds] of Object.entries(counts.podPassSeconds))
+    into.podPassSeconds[step] = (into.podPassSeconds[step] ?? 0) + sign * seconds;
+}
+
 /** `after` minus `before`. */
 export function registrarCountsSince(before: RegistrarCounts, after: RegistrarCounts): RegistrarCounts {
-  const diff = { ...after };
-  for (const key of Object.keys(diff) as (keyof RegistrarCounts)[]) diff[key] -= before[key];
+  const diff = noRegistrarCounts();
+  add(diff, after, 1);
+  add(diff, before, -1);
   return diff;
 }

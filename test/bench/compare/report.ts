@@ -37,6 +37,14 @@ const usage = (run: RunResult, phase: PhaseName) => run.phases[phase]?.usage;
 /** Entries the ListEntries calls returned, as the counting proxy saw them (BENCH_SPIRE_PROXY). */
 const listed = (rpcs: RpcCounts | undefined) =>
   rpcs === undefined ? undefined : (rpcs[LIST_FILTERED]?.items ?? 0) + (rpcs[LIST_ALL]?.items ?? 0);
+/** The steps of a cluster-spiffeid pass scoped to pods (registrar_pass_phase_duration_seconds). */
+const POD_PASS_STEPS = ["kubernetes_read", "render", "spire_list", "spire_write"] as const;
+/** Milliseconds a pod pass spent in `step` on average over the phase, when there were passes. */
+const meanPassMs = (run: RunResult, phase: PhaseName, step: string) => {
+  const registrar = run.phases[phase]?.registrar;
+  if (!registrar?.podPasses) return undefined;
+  return (1000 * (registrar.podPassSeconds[step] ?? 0)) / registrar.podPasses;
+};
 /** `count` per event the registrar handled, when it counted any. */
 const perEvent = (count: number | undefined, run: RunResult, phase: PhaseName) => {
   const events = run.phases[phase]?.registrar?.events;
@@ -125,6 +133,22 @@ function phaseFigures(workload: Workload, phase: PhaseName, name: string): Figur
       digits: 2,
       ratio: false,
     },
+    {
+      label: `${name}: pod passes (cluster-spiffeid)`,
+      workload,
+      value: (run) => run.phases[phase]?.registrar?.podPasses || undefined,
+      digits: 0,
+      ratio: false,
+    },
+    ...POD_PASS_STEPS.map(
+      (step): Figure => ({
+        label: `${name}: … mean ms per pass in ${step}`,
+        workload,
+        value: (run) => meanPassMs(run, phase, step),
+        digits: 0,
+        ratio: false,
+      }),
+    ),
     {
       label: `${name}: registrar CPU (s)`,
       workload,
@@ -306,6 +330,13 @@ function listNote(results: Results): string {
         if (events !== undefined) {
           const perEventCalls = med((run) => perEvent(run.phases[phase]?.registrar?.listEntries, run, phase));
           facts.push(`${events} events, ${perEventCalls?.toFixed(2) ?? "?"} ListEntries per event`);
+        }
+        const passes = med((run) => run.phases[phase]?.registrar?.podPasses || undefined);
+        if (passes !== undefined) {
+          const steps = POD_PASS_STEPS.map(
+            (step) => `${step} ${med((run) => meanPassMs(run, phase, step))?.toFixed(0) ?? "?"}`,
+          );
+          facts.push(`${passes} pod passes, mean ms per pass: ${steps.join(", ")}`);
         }
         const returned = med((run) => listed(run.phases[phase]?.spireRpcs));
         if (returned !== undefined) {

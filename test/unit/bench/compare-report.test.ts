@@ -110,15 +110,39 @@ describe("counters per phase", () => {
       'registrar_spire_rpc_duration_seconds_count{method="ListEntries",code="OK"} 1990',
       'registrar_spire_rpc_duration_seconds_count{method="ListEntries",code="Unavailable"} 2',
       'registrar_spire_rpc_duration_seconds_count{method="BatchCreateEntry",code="OK"} 40',
+      'registrar_pass_phase_duration_seconds_bucket{le="0.001",scope="pod",phase="render"} 1000',
+      'registrar_pass_phase_duration_seconds_sum{scope="pod",phase="render"} 0.5',
+      'registrar_pass_phase_duration_seconds_count{scope="pod",phase="render"} 1000',
+      'registrar_pass_phase_duration_seconds_sum{scope="pod",phase="spire_list"} 2000',
+      'registrar_pass_phase_duration_seconds_count{scope="pod",phase="spire_list"} 990',
+      'registrar_pass_phase_duration_seconds_sum{scope="full",phase="spire_list"} 3',
+      'registrar_pass_phase_duration_seconds_count{scope="full",phase="render"} 1',
       "",
     ].join("\n");
     const counts = parseRegistrarMetrics(text);
-    expect(counts).toEqual({ events: 2010, podEvents: 1990, listEntries: 1992, spireRpcs: 2032 });
-    expect(registrarCountsSince({ events: 10, podEvents: 0, listEntries: 2, spireRpcs: 2 }, counts)).toEqual({
+    expect(counts).toEqual({
+      events: 2010,
+      podEvents: 1990,
+      listEntries: 1992,
+      spireRpcs: 2032,
+      podPasses: 1000,
+      podPassSeconds: { render: 0.5, spire_list: 2000 },
+    });
+    const before = {
+      events: 10,
+      podEvents: 0,
+      listEntries: 2,
+      spireRpcs: 2,
+      podPasses: 10,
+      podPassSeconds: { spire_list: 1000 },
+    };
+    expect(registrarCountsSince(before, counts)).toEqual({
       events: 2000,
       podEvents: 1990,
       listEntries: 1990,
       spireRpcs: 2030,
+      podPasses: 990,
+      podPassSeconds: { render: 0.5, spire_list: 1000 },
     });
   });
 
@@ -149,7 +173,14 @@ describe("counters per phase", () => {
           entriesAtEnd: 2000,
           usage: { byRole: {}, byGroup: {} },
           audit: { ...NO_AUDIT, listEntries: 1000, listEntriesUnfiltered: 0 },
-          registrar: { events: 2000, podEvents: 2000, listEntries: 1000, spireRpcs: 1020 },
+          registrar: {
+            events: 2000,
+            podEvents: 2000,
+            listEntries: 1000,
+            spireRpcs: 1020,
+            podPasses: 1000,
+            podPassSeconds: { kubernetes_read: 2000, render: 1, spire_list: 500, spire_write: 3000 },
+          },
           spireRpcs: { [LIST_FILTERED]: { calls: 1000, failed: 0, items: 500 } },
         },
       },
@@ -180,7 +211,7 @@ describe("counters per phase", () => {
     const notes = summaryNotes({ ...results, measurement: MEASUREMENT, skipped: {}, parity: [], machine });
     expect(notes).toContainEqual(
       expect.stringContaining(
-        "scm W1 burst: 26 ListEntries (26 without a filter); cluster-spiffeid W1 burst: 1000 ListEntries (0 without a filter), 2000 events, 0.50 ListEntries per event, 500 entries returned (0.25 per event)",
+        "scm W1 burst: 26 ListEntries (26 without a filter); cluster-spiffeid W1 burst: 1000 ListEntries (0 without a filter), 2000 events, 0.50 ListEntries per event, 1000 pod passes, mean ms per pass: kubernetes_read 2000, render 1, spire_list 500, spire_write 3000, 500 entries returned (0.25 per event)",
       ),
     );
   });
