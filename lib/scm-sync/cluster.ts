@@ -7,6 +7,7 @@
 import type { KubeCall } from "../k8s/errors.js";
 import type { KubeClient } from "../k8s/kube-client.js";
 import type { CustomResourceJson, KubeObjectJson, PodJson, ServiceRef } from "../scm/index.js";
+import { shareFreshReads } from "./shared-reads.js";
 
 export const SCM_GROUP_VERSION = "spire.spiffe.io/v1alpha1";
 
@@ -76,7 +77,7 @@ export function createScmCluster(client: KubeClient, pageSize = 500): ScmCluster
       : (trimObject(item, path.startsWith("/apis/spire.spiffe.io/")) as T);
   }
 
-  return {
+  return shareFreshReads({
     listCustomResources: (resource) => list({ verb: "list", resource }, crPath(resource)),
     getCustomResource: (resource, name) =>
       get({ verb: "get", resource, name }, `${crPath(resource)}/${one(name)}`),
@@ -122,7 +123,7 @@ export function createScmCluster(client: KubeClient, pageSize = 500): ScmCluster
         },
       );
     },
-  };
+  });
 }
 
 /**

@@ -4,7 +4,9 @@
  * per item, e.g. one per entry of a BatchCreateEntry, with the item's `status` ("success" or
  * "error" with `status_code`: 6 for an entry that already exists, 5 for one not found) and the
  * server's wall-clock `time` in nanoseconds. Create lines carry the entry's `selectors`
- * ("k8s:pod-name:x,k8s:ns:y") but not its id; update and delete lines carry `entry_id`.
+ * ("k8s:pod-name:x,k8s:ns:y") but not its id; update and delete lines carry `entry_id`. A
+ * ListEntries line (one per page) carries the request's filter, when it has one (`by_selectors`,
+ * `parent_id`, `spiffe_id`, ...; spire 1.13.3 `fieldsFromListEntryFilter`), not what it returned.
  */
 import type { Selector } from "../../../lib/planner/entry.js";
 
@@ -23,9 +25,22 @@ export interface AuditRecord {
   readonly selectors: readonly Selector[];
   /** The entry's id (update and delete lines). */
   readonly entryId?: string;
+  /** ListEntries lines: whether the request had a filter (without one, the page is of every entry). */
+  readonly filtered?: boolean;
 }
 
 const AUDIT_MARK = '"type":"audit"';
+/** The fields spire-server logs for a ListEntries filter (telemetry names). */
+const LIST_FILTER_FIELDS = [
+  "by_selectors",
+  "by_selector_match",
+  "parent_id",
+  "spiffe_id",
+  "hint",
+  "federates_with",
+  "federates_with_match",
+  "downstream",
+] as const;
 const WRITE_METHODS: ReadonlySet<string> = new Set<EntryWriteMethod>([
   "BatchCreateEntry",
   "BatchUpdateEntry",
@@ -57,6 +72,9 @@ export function parseAuditLine(line: string): AuditRecord | undefined {
     atMs,
     selectors: typeof fields.selectors === "string" ? parseSelectors(fields.selectors) : [],
     ...(typeof fields.entry_id === "string" ? { entryId: fields.entry_id } : {}),
+    ...(fields.method === "ListEntries"
+      ? { filtered: LIST_FILTER_FIELDS.some((name) => fields[name] !== undefined) }
+      : {}),
   };
 }
 

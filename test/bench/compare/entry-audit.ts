@@ -10,6 +10,8 @@
  * - Delete lines carry only the entry id, so a pod's entry is gone once every id it had in a list
  *   taken before the deletes has a successful delete line.
  * - The log is quiet when no entry write has succeeded for a while (refused writes change nothing).
+ * - ListEntries lines (one per page) are counted, and those without a filter apart: a page of a list
+ *   of every entry.
  *
  * Times are milliseconds since the epoch on the server's wall clock, which is this machine's: compare
  * them with `Date.now()`.
@@ -31,6 +33,10 @@ export interface AuditCounts {
   deleteRefused: number;
   /** Audited calls that write no entry (ListEntries, CountEntries, bundle and agent calls, ...). */
   otherCalls: number;
+  /** Of those, ListEntries calls (one per page). */
+  listEntries: number;
+  /** Of those, ListEntries calls without a filter: pages of a list of every entry. */
+  listEntriesUnfiltered: number;
 }
 
 /** A wait for a set of pods to reach a state ("created", "deleted"). */
@@ -54,6 +60,8 @@ export interface EntryAudit {
    * after `timeoutMs`.
    */
   quiet(quietMs: number, timeoutMs: number): Promise<void>;
+  /** Resolves once the log has been read up to now. */
+  drain(): Promise<void>;
   /** The counts so far (a copy). */
   counts(): AuditCounts;
   stop(): Promise<void>;
@@ -79,6 +87,8 @@ export function noAuditCounts(): AuditCounts {
     deleted: 0,
     deleteRefused: 0,
     otherCalls: 0,
+    listEntries: 0,
+    listEntriesUnfiltered: 0,
   };
 }
 
@@ -110,6 +120,10 @@ export async function followEntryAudit(logPath: string, uids: PodUids): Promise<
     counts.auditLines++;
     if (!isEntryWrite(audit.method)) {
       counts.otherCalls++;
+      if (audit.method === "ListEntries") {
+        counts.listEntries++;
+        if (audit.filtered === false) counts.listEntriesUnfiltered++;
+      }
       return;
     }
     if (audit.ok) lastWriteAtMs = Math.max(lastWriteAtMs, audit.atMs);
@@ -261,6 +275,7 @@ export async function followEntryAudit(logPath: string, uids: PodUids): Promise<
         );
       }
     },
+    drain: () => follower.drain(),
     counts: () => ({ ...counts }),
     async stop() {
       await follower.stop();

@@ -1,19 +1,54 @@
 /**
- * Entry-set parity between systems that should write the same entries (the project's two paths
- * and the Go registrar): each entry reduced to its SPIFFE ID, parent, sorted selectors and DNS
- * names (in order: the first is the certificate's CN), compared as multisets.
+ * Entry-set parity between systems that should write the same entries: each entry reduced to its
+ * SPIFFE ID, parent, sorted selectors and DNS names (in order: the first is the certificate's CN),
+ * compared as multisets. The project's two reconcile-mode paths and the Go registrar are compared on
+ * those fields ("identity"); spire-controller-manager and the project's cluster-spiffeid mode, which
+ * implement the same resources, on every field of the entry but its id and bookkeeping ("all":
+ * also federatesWith, admin, downstream, TTLs, hint, storeSvid). A `k8s:pod-uid` selector is
+ * compared by the pod it names (the burst's pods are new pods, with new UIDs, in every run).
  */
 import type { Entry } from "../../../lib/planner/entry.js";
+import type { PodUids } from "./pod-key.js";
 
-/** One line per entry, sorted: what parity compares. */
-export function canonicalEntries(entries: readonly Entry[]): string[] {
+/** Which fields of an entry parity compares. */
+export type ParityFields = "identity" | "all";
+
+/**
+ * One line per entry, sorted: what parity compares. With `uids`, a `k8s:pod-uid:<uid>` selector of a
+ * known pod reads `k8s:pod-uid:{<namespace>/<name>}`.
+ */
+export function canonicalEntries(
+  entries: readonly Entry[],
+  fields: ParityFields = "identity",
+  uids?: PodUids,
+): string[] {
+  const selector = (type: string, value: string) => {
+    const key =
+      uids && type === "k8s" && value.startsWith(POD_UID)
+        ? uids.keyOf(value.slice(POD_UID.length))
+        : undefined;
+    return key === undefined ? `${type}:${value}` : `${type}:${POD_UID}{${key}}`;
+  };
   return entries
     .map((entry) => {
-      const selectors = entry.selectors.map((s) => `${s.type}:${s.value}`).sort();
-      return `${entry.spiffeId} parent=${entry.parentId} selectors=[${selectors.join(",")}] dns=[${entry.dnsNames.join(",")}]`;
+      const selectors = entry.selectors.map((s) => selector(s.type, s.value)).sort();
+      const identity = `${entry.spiffeId} parent=${entry.parentId} selectors=[${selectors.join(",")}] dns=[${entry.dnsNames.join(",")}]`;
+      if (fields === "identity") return identity;
+      return [
+        identity,
+        `federatesWith=[${[...entry.federatesWith].sort().join(",")}]`,
+        `admin=${entry.admin}`,
+        `downstream=${entry.downstream}`,
+        `x509SvidTtl=${entry.x509SvidTtl ?? 0}`,
+        `jwtSvidTtl=${entry.jwtSvidTtl ?? 0}`,
+        `hint=${JSON.stringify(entry.hint ?? "")}`,
+        `storeSvid=${entry.storeSvid ?? false}`,
+      ].join(" ");
     })
     .sort();
 }
+
+const POD_UID = "pod-uid:";
 
 /** The outcome of comparing two systems' entries after one phase of one round. */
 export interface ParityResult {

@@ -127,6 +127,9 @@ async function settle(
   const usage = endWindow();
   const audit = countsSince(countsBefore, tools.audit.counts());
   const entries = await tools.lister.list();
+  // The list's own audit lines (spire-server writes them before it answers) are read now, so the next
+  // phase's counts start after them.
+  await tools.audit.drain();
   const listed = new Set<string>();
   for (const entry of entries) {
     const key = podKeyOfEntry(entry, tools.uids);

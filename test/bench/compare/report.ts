@@ -1,8 +1,11 @@
 /**
  * The summary table: one row per figure, one column per system with the median, [min-max] and n
- * over its successful runs, and the ratios of the project's medians to the Go registrar's and to
- * spire-controller-manager's (bridge / Knative adapter). Rows no system has a value for are left out.
+ * over its successful runs, the ratios of the project's medians to the Go registrar's and to
+ * spire-controller-manager's (bridge / Knative adapter), and of cluster-spiffeid mode's to
+ * spire-controller-manager's (the same resources, the same entries). Rows no system has a value for
+ * are left out.
  */
+import { LIST_ALL, LIST_FILTERED, type RpcCounts } from "../scale/spire-proxy.js";
 import type { AuditCounts } from "./entry-audit.js";
 import type { PhaseName, Results, RunResult, Workload } from "./results.js";
 import { max, median, min } from "./stats.js";
@@ -23,6 +26,7 @@ const TITLES: Record<SystemName, string> = {
   knative: "project (Knative adapter)",
   go: "Go v1.5.6",
   scm: "SCM v0.6.6",
+  "cluster-spiffeid": "project (cluster-spiffeid)",
   floor: "floor",
 };
 
@@ -30,6 +34,22 @@ const s = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000)
 const writes = (audit: AuditCounts | undefined) =>
   audit === undefined ? undefined : audit.created + audit.updated + audit.deleted;
 const usage = (run: RunResult, phase: PhaseName) => run.phases[phase]?.usage;
+/** Entries the ListEntries calls returned, as the counting proxy saw them (BENCH_SPIRE_PROXY). */
+const listed = (rpcs: RpcCounts | undefined) =>
+  rpcs === undefined ? undefined : (rpcs[LIST_FILTERED]?.items ?? 0) + (rpcs[LIST_ALL]?.items ?? 0);
+/** The steps of a cluster-spiffeid pass scoped to pods (registrar_pass_phase_duration_seconds). */
+const POD_PASS_STEPS = ["kubernetes_read", "render", "spire_list", "spire_write"] as const;
+/** Milliseconds a pod pass spent in `step` on average over the phase, when there were passes. */
+const meanPassMs = (run: RunResult, phase: PhaseName, step: string) => {
+  const registrar = run.phases[phase]?.registrar;
+  if (!registrar?.podPasses) return undefined;
+  return (1000 * (registrar.podPassSeconds[step] ?? 0)) / registrar.podPasses;
+};
+/** `count` per event the registrar handled, when it counted any. */
+const perEvent = (count: number | undefined, run: RunResult, phase: PhaseName) => {
+  const events = run.phases[phase]?.registrar?.events;
+  return count === undefined || events === undefined || events === 0 ? undefined : count / events;
+};
 
 function phaseFigures(workload: Workload, phase: PhaseName, name: string): Figure[] {
   const figures: Figure[] = [
@@ -71,6 +91,64 @@ function phaseFigures(workload: Workload, phase: PhaseName, name: string): Figur
       digits: 0,
       ratio: false,
     },
+    {
+      label: `${name}: ListEntries calls in the audit log (pages)`,
+      workload,
+      value: (run) => run.phases[phase]?.audit.listEntries,
+      digits: 0,
+      ratio: false,
+    },
+    {
+      label: `${name}: … of which without a filter (pages of every entry)`,
+      workload,
+      value: (run) => run.phases[phase]?.audit.listEntriesUnfiltered,
+      digits: 0,
+      ratio: false,
+    },
+    {
+      label: `${name}: events the registrar handled (its /metrics)`,
+      workload,
+      value: (run) => run.phases[phase]?.registrar?.events,
+      digits: 0,
+      ratio: false,
+    },
+    {
+      label: `${name}: registrar ListEntries calls per event`,
+      workload,
+      value: (run) => perEvent(run.phases[phase]?.registrar?.listEntries, run, phase),
+      digits: 2,
+      ratio: false,
+    },
+    {
+      label: `${name}: entries returned by ListEntries (BENCH_SPIRE_PROXY)`,
+      workload,
+      value: (run) => listed(run.phases[phase]?.spireRpcs),
+      digits: 0,
+      ratio: false,
+    },
+    {
+      label: `${name}: … per registrar event`,
+      workload,
+      value: (run) => perEvent(listed(run.phases[phase]?.spireRpcs), run, phase),
+      digits: 2,
+      ratio: false,
+    },
+    {
+      label: `${name}: pod passes (cluster-spiffeid)`,
+      workload,
+      value: (run) => run.phases[phase]?.registrar?.podPasses || undefined,
+      digits: 0,
+      ratio: false,
+    },
+    ...POD_PASS_STEPS.map(
+      (step): Figure => ({
+        label: `${name}: … mean ms per pass in ${step}`,
+        workload,
+        value: (run) => meanPassMs(run, phase, step),
+        digits: 0,
+        ratio: false,
+      }),
+    ),
     {
       label: `${name}: registrar CPU (s)`,
       workload,
@@ -164,6 +242,7 @@ export function summaryTable(results: Results): string {
     ...SYSTEM_NAMES.map((name) => TITLES[name]),
     "project/Go (bridge / Knative)",
     "project/SCM (bridge / Knative)",
+    "cluster-spiffeid/SCM",
   ];
   const lines = [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`];
   for (const figure of FIGURES) {
@@ -176,7 +255,8 @@ export function summaryTable(results: Results): string {
       figure.ratio === false
         ? ""
         : `${ratioOf(values.bridge, values[peer])} / ${ratioOf(values.knative, values[peer])}`;
-    lines.push(`| ${[figure.label, ...cells, ratio("go"), ratio("scm")].join(" | ")} |`);
+    const sameResources = figure.ratio === false ? "" : ratioOf(values["cluster-spiffeid"], values.scm);
+    lines.push(`| ${[figure.label, ...cells, ratio("go"), ratio("scm"), sameResources].join(" | ")} |`);
   }
   return lines.join("\n");
 }
@@ -205,10 +285,11 @@ export function summaryNotes(results: Results): string[] {
     );
   }
   notes.push(auditNote(results));
+  notes.push(listNote(results));
   const mismatches = results.parity.filter((p) => !p.match);
   notes.push(
     results.parity.length === 0
-      ? "parity: not checked (fewer than two of bridge, knative, go ran in a W1 round)"
+      ? "parity: not checked (no two systems of a group (bridge, knative, go; scm, cluster-spiffeid) ran in a W1 round)"
       : `parity: ${results.parity.length - mismatches.length}/${results.parity.length} comparisons MATCH${
           mismatches.length > 0
             ? ` (differences: ${mismatches.map((p) => `round ${p.round} ${p.phase} ${p.systems.join("~")}`).join(", ")})`
@@ -222,6 +303,55 @@ export function summaryNotes(results: Results): string[] {
     )}, at end ${load(results.machine.loadavgEnd)}`,
   );
   return notes;
+}
+
+/**
+ * What each system listed per phase (medians over its successful runs): ListEntries calls and those
+ * without a filter (the audit log), the events the project's processes handled and their ListEntries
+ * calls per event (their /metrics), and with the proxy the entries returned.
+ */
+function listNote(results: Results): string {
+  const parts: string[] = [];
+  for (const system of SYSTEM_NAMES) {
+    for (const workload of ["W1", "W2"] as const) {
+      for (const phase of ["cold", "burst", "delete"] as const) {
+        const runs = results.runs.filter(
+          (run) => run.ok && run.system === system && run.workload === workload && run.phases[phase],
+        );
+        if (runs.length === 0) continue;
+        const med = (value: (run: RunResult) => number | undefined) => {
+          const values = runs.map(value).filter((v): v is number => v !== undefined && Number.isFinite(v));
+          return values.length === 0 ? undefined : median(values);
+        };
+        const calls = med((run) => run.phases[phase]?.audit.listEntries);
+        const unfiltered = med((run) => run.phases[phase]?.audit.listEntriesUnfiltered);
+        const facts = [`${calls ?? "?"} ListEntries (${unfiltered ?? "?"} without a filter)`];
+        const events = med((run) => run.phases[phase]?.registrar?.events);
+        if (events !== undefined) {
+          const perEventCalls = med((run) => perEvent(run.phases[phase]?.registrar?.listEntries, run, phase));
+          facts.push(`${events} events, ${perEventCalls?.toFixed(2) ?? "?"} ListEntries per event`);
+        }
+        const passes = med((run) => run.phases[phase]?.registrar?.podPasses || undefined);
+        if (passes !== undefined) {
+          const steps = POD_PASS_STEPS.map(
+            (step) => `${step} ${med((run) => meanPassMs(run, phase, step))?.toFixed(0) ?? "?"}`,
+          );
+          facts.push(`${passes} pod passes, mean ms per pass: ${steps.join(", ")}`);
+        }
+        const returned = med((run) => listed(run.phases[phase]?.spireRpcs));
+        if (returned !== undefined) {
+          const perEventReturned = med((run) => perEvent(listed(run.phases[phase]?.spireRpcs), run, phase));
+          facts.push(
+            `${returned} entries returned${perEventReturned === undefined ? "" : ` (${perEventReturned.toFixed(2)} per event)`}`,
+          );
+        }
+        parts.push(`${system} ${workload} ${phase}: ${facts.join(", ")}`);
+      }
+    }
+  }
+  return parts.length === 0
+    ? "ListEntries: none recorded"
+    : `ListEntries (medians over runs; calls are pages; audit log, the project's /metrics, the proxy): ${parts.join("; ")}`;
 }
 
 /** The audit lines seen per phase, over every successful run: "W1 cold 1,043-1,095 (refused 0), …". */

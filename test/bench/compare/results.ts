@@ -1,8 +1,11 @@
 /** What the side-by-side benchmark records: one `RunResult` per system run, written to the JSON file. */
+
+import type { RpcCounts } from "../scale/spire-proxy.js";
 import type { AuditCounts } from "./entry-audit.js";
 import type { Measurement } from "./measurement.js";
 import type { ParityResult } from "./parity.js";
 import type { WindowFigures } from "./process-sampler.js";
+import type { RegistrarCounts } from "./registrar-metrics.js";
 import type { Settings } from "./settings.js";
 import type { SystemName } from "./system.js";
 
@@ -36,6 +39,13 @@ export interface PhaseResult {
   readonly audit: AuditCounts;
   /** Entries listed once the phase had settled. */
   readonly entriesAtEnd: number;
+  /**
+   * The project's own counters over the phase (events handled, SPIRE RPCs sent), read from its
+   * /metrics once the phase had settled; other systems have none.
+   */
+  registrar?: RegistrarCounts;
+  /** With BENCH_SPIRE_PROXY: the SPIRE RPCs the counting proxy passed over the phase, by method. */
+  spireRpcs?: RpcCounts;
 }
 
 export interface RunResult {

@@ -1,7 +1,8 @@
 /**
  * The whole side-by-side benchmark: one etcd + kube-apiserver for everything, the cluster set up
  * for W1 (nodes and cold pods), then W1's rounds (every available system once per round, the order
- * rotated each round, each run with a fresh spire-server; parity after each round), then the cluster
+ * rotated each round, each run with a fresh spire-server; parity within each group of systems that
+ * should write the same entries after each round), then the cluster
  * grown for W2 and W2's rounds. Returns every figure; nothing here judges them.
  */
 import { cpus, loadavg, release } from "node:os";
@@ -11,20 +12,27 @@ import { ensureNamespaces, ensureNodes, ensurePods, removeNamespaces } from "./c
 import { CLUSTER, TRUST_DOMAIN } from "./identity.js";
 import { createKubeApi, type KubeApi } from "./kube-api.js";
 import { MEASUREMENT } from "./measurement.js";
-import { compareEntries, describeParity } from "./parity.js";
+import { canonicalEntries, compareEntries, describeParity, type ParityFields } from "./parity.js";
 import { burstNamespaces, burstPods, coldPods, nodeName } from "./planned-pods.js";
-import { podUids } from "./pod-key.js";
+import { type PodUids, podUids } from "./pod-key.js";
 import type { Progress } from "./progress.js";
 import type { Results, Workload } from "./results.js";
-import { type RunSpec, runSystem } from "./run-system.js";
+import { type PhaseEntries, type RunSpec, runSystem } from "./run-system.js";
 import type { Settings } from "./settings.js";
 import type { SystemName, SystemUnderTest } from "./system.js";
 
 /** kube-apiserver limits high enough for a burst of hundreds of requests in flight. */
 export const API_SERVER_ARGS = ["--max-requests-inflight=3000", "--max-mutating-requests-inflight=1500"];
 
-/** The systems whose entries must be equal (spire-controller-manager parents differ by design). */
-const PARITY_SYSTEMS: readonly SystemName[] = ["bridge", "knative", "go"];
+/**
+ * The groups of systems whose entries must be equal, and on which fields: the reconcile-mode systems
+ * (spire-controller-manager's parents and selectors differ from theirs by design), and the two that
+ * implement SCM's resources.
+ */
+const PARITY_GROUPS: readonly { systems: readonly SystemName[]; fields: ParityFields }[] = [
+  { systems: ["bridge", "knative", "go"], fields: "identity" },
+  { systems: ["scm", "cluster-spiffeid"], fields: "all" },
+];
 
 export interface ComparisonOptions {
   readonly settings: Settings;
@@ -96,7 +104,7 @@ export async function runComparison(options: ComparisonOptions): Promise<Results
       await timed(`W1: ${w1.nodes} nodes`, () => ensureNodes(kube, names(w1.nodes), settings.inflight));
       await timed(`W1: ${w1.coldPods} cold pods`, () => ensurePods(kube, cold, uids, settings.inflight));
       for (let round = 1; round <= w1.rounds; round++) {
-        const entries = new Map<SystemName, { cold?: string[]; burst?: string[] }>();
+        const entries = new Map<SystemName, PhaseEntries>();
         for (const [position, system] of rotate(systems, round - 1).entries()) {
           await ensureNamespaces(kube, namespaces);
           const spec: RunSpec = {
@@ -117,7 +125,7 @@ export async function runComparison(options: ComparisonOptions): Promise<Results
             await removeNamespaces(kube, namespaces, settings.inflight);
           }
         }
-        checkParity(results, round, entries, progress);
+        checkParity(results, round, entries, uids, progress);
       }
     }
 
@@ -150,27 +158,32 @@ export async function runComparison(options: ComparisonOptions): Promise<Results
   return results;
 }
 
-/** Compares, for one round, the entries of every pair of parity systems that ran. */
+/** Compares, for one round, the entries of every pair of systems of a parity group that ran. */
 function checkParity(
   results: Results,
   round: number,
-  entries: ReadonlyMap<SystemName, { cold?: string[]; burst?: string[] }>,
+  entries: ReadonlyMap<SystemName, PhaseEntries>,
+  uids: PodUids,
   progress: Progress,
 ): void {
-  const ran = PARITY_SYSTEMS.filter((name) => entries.has(name));
-  for (const phase of ["cold", "burst"] as const) {
-    for (let i = 0; i < ran.length; i++) {
-      for (let j = i + 1; j < ran.length; j++) {
-        const first = ran[i] as SystemName;
-        const second = ran[j] as SystemName;
-        const parity = compareEntries(
-          round,
-          phase,
-          { system: first, entries: entries.get(first)?.[phase] ?? [] },
-          { system: second, entries: entries.get(second)?.[phase] ?? [] },
-        );
-        results.parity.push(parity);
-        progress.note(`parity ${describeParity(parity)}`);
+  for (const group of PARITY_GROUPS) {
+    const ran = group.systems.filter((name) => entries.has(name));
+    for (const phase of ["cold", "burst"] as const) {
+      const lines = (name: SystemName) =>
+        canonicalEntries(entries.get(name)?.[phase] ?? [], group.fields, uids);
+      for (let i = 0; i < ran.length; i++) {
+        for (let j = i + 1; j < ran.length; j++) {
+          const first = ran[i] as SystemName;
+          const second = ran[j] as SystemName;
+          const parity = compareEntries(
+            round,
+            phase,
+            { system: first, entries: lines(first) },
+            { system: second, entries: lines(second) },
+          );
+          results.parity.push(parity);
+          progress.note(`parity ${describeParity(parity)}`);
+        }
       }
     }
   }

@@ -2,28 +2,36 @@
  * One system run: a fresh spire-server (log level INFO, JSON, audit log), the audit log follower
  * and the process sampler on it, then the phases against the shared cluster: the cold start (the
  * system starts after the cold pods exist), and in W1 the burst (new pods created, then marked
- * Running) and their deletion. Every process started
+ * Running) and their deletion. After each phase the project's processes' own counters are read
+ * from their /metrics (and, with BENCH_SPIRE_PROXY, the counting proxy's). Every process started
  * is stopped by PID in the end, whatever happened; a failed run keeps its logs.
  */
 import { copyFile, cp, mkdir } from "node:fs/promises";
 import { loadavg } from "node:os";
 import { basename, join, resolve } from "node:path";
+import type { Entry } from "../../../lib/planner/entry.js";
 import type { ControlPlane } from "../../e2e/harness/kube.js";
 import { type SpireServer, startSpireServer } from "../../e2e/harness/spire.js";
 import { makeRunDir } from "../../e2e/harness/tmp.js";
+import { type RpcCounts, type SpireProxy, startSpireProxy } from "../scale/spire-proxy.js";
 import { createPod, deletePod, markRunning } from "./cluster.js";
 import { type EntryAudit, followEntryAudit } from "./entry-audit.js";
 import { type EntryLister, openEntryLister } from "./entry-list.js";
 import { TRUST_DOMAIN } from "./identity.js";
 import type { KubeApi } from "./kube-api.js";
 import { SPIRE_SERVER_LOGGING } from "./measurement.js";
-import { canonicalEntries } from "./parity.js";
 import { coldStart, type PhaseTools, podWave, seconds } from "./phases.js";
 import type { PlannedPod } from "./planned-pods.js";
 import type { PodUids } from "./pod-key.js";
 import { createProcessSampler, type ProcessSampler } from "./process-sampler.js";
 import type { Progress } from "./progress.js";
-import type { RunResult, Workload } from "./results.js";
+import {
+  noRegistrarCounts,
+  type RegistrarCounts,
+  readRegistrarCounts,
+  registrarCountsSince,
+} from "./registrar-metrics.js";
+import type { PhaseResult, RunResult, Workload } from "./results.js";
 import type { Settings } from "./settings.js";
 import type { OwnedProcess, RunContext, RunningSystem, SystemUnderTest } from "./system.js";
 
@@ -49,7 +57,13 @@ export interface RunSpec {
 /** The run's figures, and its entries after the cold start and after the burst (for parity). */
 export interface SystemRun {
   readonly result: RunResult;
-  readonly entries: { cold?: string[]; burst?: string[] };
+  readonly entries: PhaseEntries;
+}
+
+/** A run's entries as listed once the cold start and the burst had settled. */
+export interface PhaseEntries {
+  cold?: readonly Entry[];
+  burst?: readonly Entry[];
 }
 
 export async function runSystem(system: SystemUnderTest, spec: RunSpec): Promise<SystemRun> {
@@ -74,6 +88,7 @@ export async function runSystem(system: SystemUnderTest, spec: RunSpec): Promise
   let audit: EntryAudit | undefined;
   let lister: EntryLister | undefined;
   let sampler: ProcessSampler | undefined;
+  let proxy: SpireProxy | undefined;
   let running: RunningSystem | undefined;
   try {
     progress.step(`${label}: starting spire-server`);
@@ -89,11 +104,12 @@ export async function runSystem(system: SystemUnderTest, spec: RunSpec): Promise
     audit = entryAudit;
     const entryLister = openEntryLister(spire.socketPath);
     lister = entryLister;
+    if (settings.spireProxy) proxy = await startSpireProxy(spire.socketPath, join(dir.path, "p.sock"));
     const context: RunContext = {
       kubeconfigPath: spec.plane.kubeconfigPath,
       kubeConfig: spec.plane.kubeConfig,
       kube: spec.plane.kube,
-      spire,
+      spire: proxy ? { ...spire, socketPath: proxy.socketPath } : spire,
       registrarConfig: spec.registrarConfig,
       dir: dir.path,
       own(role, process) {
@@ -119,8 +135,9 @@ export async function runSystem(system: SystemUnderTest, spec: RunSpec): Promise
       logPaths.push(...running.logPaths);
       return running;
     });
-    result.phases.cold = cold.phase;
-    entries.cold = canonicalEntries(cold.entries);
+    const counters = phaseCounters(proxy, log);
+    result.phases.cold = { ...cold.phase, ...(await counters.next(running)) };
+    entries.cold = cold.entries;
     log(`cold start: all ${spec.coldPods.length} pod entries after ${seconds(cold.phase.convergenceMs)}`);
 
     const burstPods = spec.burstPods;
@@ -139,8 +156,8 @@ export async function runSystem(system: SystemUnderTest, spec: RunSpec): Promise
           await markRunning(spec.api, pod);
         },
       );
-      result.phases.burst = burst.phase;
-      entries.burst = canonicalEntries(burst.entries);
+      result.phases.burst = { ...burst.phase, ...(await counters.next(running)) };
+      entries.burst = burst.entries;
       log(`burst: all ${burstPods.length} pod entries after ${seconds(burst.phase.convergenceMs)}`);
 
       // Delete: the burst's pods deleted (grace period 0), until their entries are gone (the
@@ -156,7 +173,7 @@ export async function runSystem(system: SystemUnderTest, spec: RunSpec): Promise
           hooks.podDeleted?.(pod);
         },
       );
-      result.phases.delete = gone.phase;
+      result.phases.delete = { ...gone.phase, ...(await counters.next(running)) };
       log(`delete: all ${burstPods.length} pod entries gone after ${seconds(gone.phase.convergenceMs)}`);
     }
     result.run = runWindow.end();
@@ -169,9 +186,10 @@ export async function runSystem(system: SystemUnderTest, spec: RunSpec): Promise
     log(`logs kept in ${result.logsKept}`);
   } finally {
     result.audit = audit?.counts();
-    for (const process of owned.reverse()) await process.stop();
+    for (const process of owned.reverse()) await process.stop(stopGraceMs(settings));
     if (!result.ok) await running?.stop?.().catch(() => undefined);
     await audit?.stop();
+    await proxy?.close();
     lister?.close();
     sampler?.stop();
     await spire?.stop();
@@ -179,6 +197,59 @@ export async function runSystem(system: SystemUnderTest, spec: RunSpec): Promise
     result.loadavgEnd = loadavg();
   }
   return { result, entries };
+}
+
+/**
+ * How long a stopped process may take to exit before SIGKILL: the processes' own default, or 60 s when
+ * BENCH_NODE_ARGS asks for a CPU or heap profile, which node writes on its way out.
+ */
+export function stopGraceMs(settings: Pick<Settings, "node">): number | undefined {
+  return settings.node.args.some((arg) => /^--(cpu|heap)-prof/.test(arg)) ? 60_000 : undefined;
+}
+
+/**
+ * The counters of each phase, read when it has settled: the system's own (its /metrics, if it has
+ * any) and the proxy's, each minus the reading after the phase before (the first phase: from zero).
+ * A reading that fails is logged and left out.
+ */
+function phaseCounters(proxy: SpireProxy | undefined, log: (line: string) => void) {
+  let registrarBefore = noRegistrarCounts();
+  let rpcsBefore: RpcCounts = {};
+  return {
+    async next(running: RunningSystem | undefined): Promise<Pick<PhaseResult, "registrar" | "spireRpcs">> {
+      const counters: Pick<PhaseResult, "registrar" | "spireRpcs"> = {};
+      const urls = running?.metricsUrls ?? [];
+      if (urls.length > 0) {
+        try {
+          const now: RegistrarCounts = await readRegistrarCounts(urls);
+          counters.registrar = registrarCountsSince(registrarBefore, now);
+          registrarBefore = now;
+        } catch (error) {
+          log(`the registrar's /metrics could not be read: ${String(error)}`);
+        }
+      }
+      if (proxy) {
+        const now = proxy.counts();
+        counters.spireRpcs = rpcCountsSince(rpcsBefore, now);
+        rpcsBefore = now;
+      }
+      return counters;
+    },
+  };
+}
+
+/** `after` minus `before`, per method. */
+export function rpcCountsSince(before: RpcCounts, after: RpcCounts): RpcCounts {
+  const diff: RpcCounts = {};
+  for (const [method, counts] of Object.entries(after)) {
+    const earlier = before[method] ?? { calls: 0, failed: 0, items: 0 };
+    diff[method] = {
+      calls: counts.calls - earlier.calls,
+      failed: counts.failed - earlier.failed,
+      items: counts.items - earlier.items,
+    };
+  }
+  return diff;
 }
 
 /** Copies the run's files and the logs it named to `<logsDir>/<workload>-r<round>-<system>/`. */

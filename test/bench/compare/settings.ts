@@ -1,12 +1,15 @@
 /**
  * The side-by-side benchmark's settings, from environment variables (defaults in parentheses):
- * BENCH_WORKLOADS (w1,w2), BENCH_SYSTEMS (bridge,knative,go,scm,floor), BENCH_ROUNDS_W1 (5),
+ * BENCH_WORKLOADS (w1,w2), BENCH_SYSTEMS (bridge,knative,go,scm,cluster-spiffeid,floor), BENCH_ROUNDS_W1 (5),
  * BENCH_ROUNDS_W2 (3), BENCH_W1_NODES (50), BENCH_W1_PODS (1000, the cold pods),
  * BENCH_BURST_PODS (1000), BENCH_BURST_NAMESPACES (20), BENCH_W2_NODES (200), BENCH_W2_PODS
  * (10000), BENCH_INFLIGHT (100, API requests in flight when creating or deleting pods),
  * BENCH_QUIET_MS (1500), BENCH_PHASE_TIMEOUT_S (900), BENCH_NODE (the node binary that runs the
  * project's processes; the one running the benchmark), BENCH_NODE_ARGS (extra node flags for
- * them, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) and BENCH_OUTPUT (.tmp/bench-compare.json).
+ * them, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), BENCH_SPIRE_PROXY (off; `1`: every system
+ * reaches its spire-server through bench:scale's counting proxy, which counts the entries each
+ * ListEntries returned, at the cost of a hop on every RPC) and BENCH_OUTPUT
+ * (.tmp/bench-compare.json).
  */
 import { SYSTEM_NAMES, type SystemName } from "./system.js";
 
@@ -25,6 +28,8 @@ export interface Settings {
   readonly quietMs: number;
   readonly phaseTimeoutMs: number;
   readonly node: NodeCommand;
+  /** Systems reach spire-server through the counting proxy (BENCH_SPIRE_PROXY=1). */
+  readonly spireProxy: boolean;
   readonly output: string;
 }
 
@@ -46,6 +51,14 @@ export function envCount(env: BenchEnv, name: string, fallback: number, least = 
     throw new Error(`${name}=${raw}: want an integer >= ${least}`);
   }
   return value;
+}
+
+/** `env[name]` as a switch: unset, empty or `0` is off, `1` is on. */
+export function flag(env: BenchEnv, name: string): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "" || raw === "0") return false;
+  if (raw === "1") return true;
+  throw new Error(`${name}=${raw}: want 0 or 1`);
 }
 
 /** BENCH_NODE and BENCH_NODE_ARGS: how the project's processes are started. */
@@ -93,6 +106,7 @@ export function readSettings(env: BenchEnv): Settings {
     quietMs: count("BENCH_QUIET_MS", 1500, 0),
     phaseTimeoutMs: count("BENCH_PHASE_TIMEOUT_S", 900) * 1000,
     node: nodeCommand(env),
+    spireProxy: flag(env, "BENCH_SPIRE_PROXY"),
     output: env.BENCH_OUTPUT || ".tmp/bench-compare.json",
   };
 }

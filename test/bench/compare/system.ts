@@ -10,7 +10,7 @@ import type { SpireServer } from "../../e2e/harness/spire.js";
 import type { PlannedPod } from "./planned-pods.js";
 
 /** The columns of the report, in order. */
-export const SYSTEM_NAMES = ["bridge", "knative", "go", "scm", "floor"] as const;
+export const SYSTEM_NAMES = ["bridge", "knative", "go", "scm", "cluster-spiffeid", "floor"] as const;
 export type SystemName = (typeof SYSTEM_NAMES)[number];
 
 /** A process the runner measures and stops. */
@@ -52,6 +52,8 @@ export interface RunningSystem {
   /** Told about each burst pod when its create returns, and each deleted pod when the delete returns (the floor writes then). */
   podCreated?(pod: PlannedPod): void;
   podDeleted?(pod: PlannedPod): void;
+  /** The project's Prometheus endpoints (`/metrics` of each of its processes), read after each phase. */
+  readonly metricsUrls?: readonly string[];
   /** Releases anything else it holds (its processes are stopped by the runner). */
   stop?(): Promise<void>;
 }

@@ -26,6 +26,9 @@ const create = (time: string, selectors: string, status = "success") =>
 const remove = (time: string, id: string, status = "success") =>
   line({ method: "BatchDeleteEntry", entry_id: id, time, status });
 
+const list = (time: string, filter: Record<string, string>) =>
+  line({ method: "ListEntries", service: "entry.v1.Entry", time, ...filter });
+
 describe("audit lines", () => {
   it("reads a create, a refused create, a delete, and ignores other lines", () => {
     expect(parseAuditLine(create("2026-12-01T06:39:19.348806213Z", "k8s:pod-name:x,k8s:ns:y"))).toEqual({
@@ -59,6 +62,18 @@ describe("audit lines", () => {
       parseAuditLine('{"level":"info","msg":"Configured","time":"2026-12-01T06:41:33.117342371Z"}'),
     ).toBeUndefined();
     expect(parseAuditLine('panic: "type":"audit" but not JSON')).toBeUndefined();
+    expect(parseAuditLine(list("2026-12-01T06:41:59Z", {}))).toMatchObject({
+      method: "ListEntries",
+      filtered: false,
+    });
+    const filters: Record<string, string>[] = [
+      { by_selectors: "k8s:pod-uid:u-1", by_selector_match: "MATCH_SUPERSET" },
+      { parent_id: "spiffe://example.org/spire/agent/x" },
+      { spiffe_id: "spiffe://example.org/a" },
+    ];
+    for (const filter of filters)
+      expect(parseAuditLine(list("2026-12-01T06:41:59Z", filter))?.filtered).toBe(true);
+    expect(parseAuditLine(create("2026-12-01T06:41:59Z", "k8s:pod-uid:u"))).not.toHaveProperty("filtered");
   });
 
   it("keeps the digits below the millisecond (to a float64's quarter of a microsecond at this epoch)", () => {
@@ -140,6 +155,11 @@ describe("following a log", () => {
         remove("2026-12-01T06:00:06Z", "e-b"),
         remove("2026-12-01T06:00:06.5Z", "e-x", "error"),
         remove("2026-12-01T06:00:07Z", "e-a2"),
+        list("2026-12-01T06:00:08Z", {}),
+        list("2026-12-01T06:00:08Z", {
+          by_selectors: "k8s:pod-uid:u-c",
+          by_selector_match: "MATCH_SUPERSET",
+        }),
         "",
       ].join("\n"),
     );
@@ -148,15 +168,17 @@ describe("following a log", () => {
       "ns/b": t("2026-12-01T06:00:06Z"),
     });
     expect(audit.counts()).toEqual({
-      lines: 10,
-      auditLines: 9,
+      lines: 12,
+      auditLines: 11,
       created: 4,
       createRefused: 1,
       updated: 0,
       updateRefused: 0,
       deleted: 3,
       deleteRefused: 1,
-      otherCalls: 0,
+      otherCalls: 2,
+      listEntries: 2,
+      listEntriesUnfiltered: 1,
     });
     await audit.stop();
   });

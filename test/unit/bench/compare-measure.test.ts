@@ -69,6 +69,42 @@ describe("parity", () => {
     expect(describeParity(result)).toContain("1 only in x, 1 only in y");
   });
 
+  it('compares every field but the id on "all" (the SCM group), only the identity otherwise', () => {
+    const byUid = entry({ selectors: [{ type: "k8s", value: "pod-uid:u-1" }] });
+    const variants: Partial<Entry>[] = [
+      { x509SvidTtl: 3600 },
+      { jwtSvidTtl: 300 },
+      { hint: "web" },
+      { storeSvid: true },
+      { admin: true },
+      { downstream: true },
+      { federatesWith: ["other.org"] },
+    ];
+    for (const variant of variants) {
+      const other = { ...byUid, ...variant };
+      expect(canonicalEntries([other])).toEqual(canonicalEntries([byUid]));
+      expect(canonicalEntries([other], "all")).not.toEqual(canonicalEntries([byUid], "all"));
+    }
+    const defaults = { ...byUid, id: "x", x509SvidTtl: 0, jwtSvidTtl: 0, hint: "", storeSvid: false };
+    expect(canonicalEntries([defaults], "all")).toEqual(canonicalEntries([byUid], "all"));
+    expect(canonicalEntries([{ ...byUid, federatesWith: ["b.org", "a.org"] }], "all")).toEqual(
+      canonicalEntries([{ ...byUid, federatesWith: ["a.org", "b.org"] }], "all"),
+    );
+  });
+
+  it("compares pod-uid selectors by the pod they name, when it is known", () => {
+    const uids = podUids();
+    uids.remember("u-1", "a/p1");
+    uids.remember("u-2", "a/p1");
+    const first = entry({ selectors: [{ type: "k8s", value: "pod-uid:u-1" }] });
+    const second = entry({ selectors: [{ type: "k8s", value: "pod-uid:u-2" }] });
+    expect(canonicalEntries([first], "all", uids)).toEqual(canonicalEntries([second], "all", uids));
+    expect(canonicalEntries([first], "all", uids)[0]).toContain("selectors=[k8s:pod-uid:{a/p1}]");
+    expect(canonicalEntries([first], "all")).not.toEqual(canonicalEntries([second], "all"));
+    const unknown = entry({ selectors: [{ type: "k8s", value: "pod-uid:u-3" }] });
+    expect(canonicalEntries([unknown], "all", uids)[0]).toContain("selectors=[k8s:pod-uid:u-3]");
+  });
+
   it("counts duplicates", () => {
     const result = compareEntries(
       2,

@@ -2,6 +2,7 @@
 import { CLUSTER } from "../identity.js";
 import type { Settings } from "../settings.js";
 import type { SystemUnderTest } from "../system.js";
+import { projectClusterSpiffeId } from "./cluster-spiffeid.js";
 import { floor } from "./floor.js";
 import { goRegistrar } from "./go-registrar.js";
 import { projectBridge } from "./project-bridge.js";
@@ -15,6 +16,7 @@ export function selectedSystems(settings: Settings): SystemUnderTest[] {
     projectKnative(settings.node),
     goRegistrar(),
     spireControllerManager(CLUSTER),
+    projectClusterSpiffeId(settings.node, CLUSTER),
     floor(),
   ];
   return all.filter((system) => settings.systems.includes(system.name));

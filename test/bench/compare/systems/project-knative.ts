@@ -111,7 +111,10 @@ export function projectKnative(node: NodeCommand): SystemUnderTest {
       context.log(`resync answered ${answer.status}: ${answer.body.slice(0, 300)}`);
       if (answer.status !== 200)
         throw new Error(`resync answered ${answer.status}: ${answer.body.slice(0, 300)}`);
-      return { logPaths: [eventsLog, resyncLog, adapterLog, configPath] };
+      return {
+        logPaths: [eventsLog, resyncLog, adapterLog, configPath],
+        metricsUrls: [eventsPort, resyncPort].map((port) => `http://127.0.0.1:${port}/metrics`),
+      };
     },
   };
 }
