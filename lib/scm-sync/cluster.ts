@@ -97,13 +97,13 @@ export function createScmCluster(client: KubeClient, pageSize = 500): ScmCluster
         { verb: "get", resource: "pods", namespace, name },
         `/api/v1/namespaces/${one(namespace)}/pods/${one(name)}`,
       ),
-    listPodUids: sharedFreshRead(async () => {
+    async listPodUids() {
       const listed = await client.list<PodJson, string>({ verb: "list", resource: "pods" }, "/api/v1/pods", {
         pageSize,
         map: (pod) => pod.metadata?.uid ?? "",
       });
       return new Set(listed.items);
-    }),
+    },
     async servicesByPodUid(namespace) {
       const slices = await client.list<EndpointSliceJson>(
         { verb: "list", resource: "endpointslices", ...(namespace ? { namespace } : {}) },
@@ -161,26 +161,5 @@ export function trimObject(item: ObjectJson, keepStatus: boolean): ObjectJson {
     metadata,
     spec: item.spec,
     ...(keepStatus && item.status !== undefined ? { status: item.status } : {}),
-  };
-}
-
-/**
- * `read` shared by concurrent callers, each answered by a read that started after its call: callers that
- * arrive while a read runs wait for the next one, which they all share.
- */
-export function sharedFreshRead<T>(read: () => Promise<T>): () => Promise<T> {
-  let waiting: Promise<T> | undefined;
-  let last: Promise<unknown> = Promise.resolve();
-  return () => {
-    if (waiting !== undefined) return waiting;
-    const next = last
-      .catch(() => undefined)
-      .then(() => {
-        waiting = undefined;
-        return read();
-      });
-    waiting = next;
-    last = next;
-    return next;
   };
 }
