@@ -63,6 +63,8 @@ const FEDERATED = ["federated.example", "partner.example"];
 const SYSTEM_NAMESPACES = ["default", "kube-node-lease", "kube-public", "kube-system"];
 /** Of those, the ones SCM's default `ignoreNamespaces` ignores. */
 const IGNORED_SYSTEM_NAMESPACES = 2;
+/** A finalizer nothing removes but the test: pods and ClusterSPIFFEIDs stay while it holds them. */
+const HOLD = "example.com/hold";
 /** A node label sets write (and remove again): a template reads it, a pod waits for it. */
 const ZONE_LABEL = "example.com/zone";
 const PEERS = [...CLUSTER_PEERS, "spire-server", "spire-controller-manager"] as const;
@@ -1006,6 +1008,97 @@ const SETS: ParitySet[] = [
           stats: { life: stats({ namespacesSelected: 1, podsSelected: 2, entriesToSet: 2 }) },
         }),
       },
+      {
+        what: "web-2 deleted while a finalizer holds it: terminating, it keeps its entry",
+        async act(env) {
+          await env.w.core.patchNamespacedPod(
+            { namespace: "pcs-life", name: "web-2", body: { metadata: { finalizers: [HOLD] } } },
+            mergePatch,
+          );
+          await env.w.core.deleteNamespacedPod({ namespace: "pcs-life", name: "web-2" });
+        },
+        expect: () => ({
+          ids: ["life-v2/web-2", "life-v2/web-3"],
+          stats: { life: stats({ namespacesSelected: 1, podsSelected: 2, entriesToSet: 2 }) },
+        }),
+      },
+      {
+        what: "the finalizer removed: web-2 is gone, and so is its entry",
+        async act(env) {
+          await env.w.core.patchNamespacedPod(
+            { namespace: "pcs-life", name: "web-2", body: { metadata: { finalizers: null } } },
+            mergePatch,
+          );
+        },
+        expect: () => ({
+          ids: ["life-v2/web-3"],
+          stats: { life: stats({ namespacesSelected: 1, podsSelected: 1, entriesToSet: 1 }) },
+        }),
+      },
+    ],
+  },
+  {
+    title:
+      "masking while a ClusterSPIFFEID is deleted: held by a finalizer it still declares (the creation time ranks first)",
+    namespaces: { "pcs-del": {} },
+    steps: [
+      {
+        what: "a pod, then two ClusterSPIFFEIDs declaring its entry, one second apart",
+        async act(env) {
+          await env.run("pcs-del", "web-0");
+          await env.crs.create("clusterspiffeids", "first", {
+            spiffeIDTemplate: byPod("del"),
+            namespaceSelector: only("pcs-del"),
+            hint: "first",
+          });
+          await nextSecond();
+          await env.crs.create("clusterspiffeids", "second", {
+            spiffeIDTemplate: byPod("del"),
+            namespaceSelector: only("pcs-del"),
+            hint: "second",
+          });
+        },
+        expect: () => ({
+          ids: ["del/web-0"],
+          stats: {
+            first: stats({ namespacesSelected: 1, podsSelected: 1, entriesToSet: 1 }),
+            second: stats({ namespacesSelected: 1, podsSelected: 1, entriesMasked: 1 }),
+          },
+          check(entries) {
+            expect(entryOf(entries, "del/web-0").hint).toBe("first");
+          },
+        }),
+      },
+      {
+        what: "the older one deleted, held by a finalizer: still the oldest, it still wins",
+        async act(env) {
+          await env.crs.setFinalizers("clusterspiffeids", "first", [HOLD]);
+          await env.crs.deleteOnly("clusterspiffeids", "first");
+        },
+        expect: () => ({
+          ids: ["del/web-0"],
+          stats: {
+            first: stats({ namespacesSelected: 1, podsSelected: 1, entriesToSet: 1 }),
+            second: stats({ namespacesSelected: 1, podsSelected: 1, entriesMasked: 1 }),
+          },
+          check(entries) {
+            expect(entryOf(entries, "del/web-0").hint).toBe("first");
+          },
+        }),
+      },
+      {
+        what: "the finalizer removed: the younger one wins",
+        async act(env) {
+          await env.crs.setFinalizers("clusterspiffeids", "first", null);
+        },
+        expect: () => ({
+          ids: ["del/web-0"],
+          stats: { second: stats({ namespacesSelected: 1, podsSelected: 1, entriesToSet: 1 }) },
+          check(entries) {
+            expect(entryOf(entries, "del/web-0").hint).toBe("second");
+          },
+        }),
+      },
     ],
   },
   {
@@ -1270,6 +1363,13 @@ describe.skipIf(skipWithoutPeers(PEERS))(
         await env.labelNode(node, key, null);
       }
       await env.crs.deleteAll();
+      for (const namespace of Object.keys(set.namespaces))
+        for (const held of (await env.w.core.listNamespacedPod({ namespace })).items)
+          if (held.metadata?.finalizers?.length)
+            await env.w.core.patchNamespacedPod(
+              { namespace, name: held.metadata.name ?? "", body: { metadata: { finalizers: null } } },
+              mergePatch,
+            );
       await Promise.all(Object.keys(set.namespaces).map((namespace) => env.w.deleteNamespace(namespace)));
       await eventually(
         async () => {
@@ -1350,9 +1450,14 @@ describe.skipIf(skipWithoutPeers(PEERS))(
             await step.act(env);
             await converge(env, set, step);
           }
-        } finally {
-          await cleanUp(env, set);
+        } catch (error) {
+          // the set's failure is the one to report; a clean-up failing after it only in the log
+          await cleanUp(env, set).catch((cleanUpError: unknown) => {
+            log(`${set.title}: clean-up failed too: ${String(cleanUpError)}`);
+          });
+          throw error;
         }
+        await cleanUp(env, set);
       },
       SET_TIMEOUT_MS,
     );

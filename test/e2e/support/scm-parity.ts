@@ -6,7 +6,7 @@
  */
 import { X509Certificate } from "node:crypto";
 import { readFile } from "node:fs/promises";
-import { CustomObjectsApi, type KubeConfig } from "@kubernetes/client-node";
+import { CustomObjectsApi, type KubeConfig, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { type NormalEntry, parseJsonEntries } from "../harness/entries.js";
 import type { SpireServer } from "../harness/spire.js";
 import { eventually } from "./eventually.js";
@@ -124,7 +124,13 @@ const KIND_NAMES: Record<ScmKind, string> = {
 
 /** One of those resources as served. */
 export interface ScmObject {
-  metadata: { name: string; uid: string; resourceVersion: string; creationTimestamp?: string };
+  metadata: {
+    name: string;
+    uid: string;
+    resourceVersion: string;
+    creationTimestamp?: string;
+    finalizers?: string[];
+  };
   spec: Record<string, unknown>;
   status?: Record<string, unknown>;
 }
@@ -136,7 +142,11 @@ export interface ScmResources {
   list(kind: ScmKind): Promise<ScmObject[]>;
   /** Deletes one and waits until it is gone. */
   delete(kind: ScmKind, name: string): Promise<void>;
-  /** Deletes every one of the three kinds and waits until none is left. */
+  /** Deletes one (a finalizer may hold it). */
+  deleteOnly(kind: ScmKind, name: string): Promise<void>;
+  /** Replaces its finalizers (null: none). */
+  setFinalizers(kind: ScmKind, name: string, finalizers: string[] | null): Promise<void>;
+  /** Deletes every one of the three kinds (their finalizers removed) and waits until none is left. */
   deleteAll(): Promise<void>;
 }
 
@@ -161,7 +171,18 @@ export function scmResources(kubeConfig: KubeConfig): ScmResources {
       { timeoutMs: 30_000, intervalMs: 200, what: `${kind} ${names?.join(", ") ?? ""} to be gone` },
     );
   const remove = async (kind: ScmKind, name: string) => {
-    await api.deleteClusterCustomObject({ group: GROUP, version: VERSION, plural: kind, name });
+    try {
+      await api.deleteClusterCustomObject({ group: GROUP, version: VERSION, plural: kind, name });
+    } catch (error) {
+      // gone already (e.g. a deleted one whose finalizer was just removed)
+      if ((error as { code?: number }).code !== 404) throw error;
+    }
+  };
+  const setFinalizers = async (kind: ScmKind, name: string, finalizers: string[] | null) => {
+    await api.patchClusterCustomObject(
+      { group: GROUP, version: VERSION, plural: kind, name, body: { metadata: { finalizers } } },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
   };
   return {
     async create(kind, name, spec) {
@@ -192,9 +213,14 @@ export function scmResources(kubeConfig: KubeConfig): ScmResources {
       await remove(kind, name);
       await gone(kind, [name]);
     },
+    deleteOnly: remove,
+    setFinalizers,
     async deleteAll() {
       for (const kind of KINDS) {
-        for (const item of await list(kind)) await remove(kind, item.metadata.name);
+        for (const item of await list(kind)) {
+          if (item.metadata.finalizers?.length) await setFinalizers(kind, item.metadata.name, null);
+          await remove(kind, item.metadata.name);
+        }
         await gone(kind);
       }
     },
