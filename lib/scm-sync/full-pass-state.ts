@@ -2,7 +2,14 @@
  * The Kubernetes reads of a full pass: the custom resources its config reconciles, and the namespaces, nodes,
  * pods and Services by pod the entries pass needs; nothing for a pass the config turns off.
  */
-import type { ClusterState, CustomResourceJson, ScmConfig } from "../scm/index.js";
+import {
+  type ClassFilter,
+  type ClusterState,
+  type CustomResourceJson,
+  classNameOf,
+  inClass,
+  type ScmConfig,
+} from "../scm/index.js";
 import type { ScmCluster } from "./cluster.js";
 import { entriesPassEnabled, federationPassEnabled } from "./plan-pass.js";
 
@@ -15,20 +22,36 @@ const NO_STATE: ClusterState = {
   servicesByPodUid: new Map(),
 };
 
-/** What the entries pass reads (empty when it does not run). */
+/**
+ * Whether any ClusterSPIFFEID of the class has `autoPopulateDNSNames`: only then do the Services targeting
+ * pods (EndpointSlices) matter.
+ */
+export function needsServices(clusterSpiffeIds: readonly CustomResourceJson[], filter: ClassFilter): boolean {
+  return clusterSpiffeIds.some((resource) => {
+    const spec = resource.spec as { autoPopulateDNSNames?: unknown } | null | undefined;
+    return inClass(classNameOf(resource), filter) && spec?.autoPopulateDNSNames === true;
+  });
+}
+
+/** What the entries pass reads (empty when it does not run); EndpointSlices only when `needsServices`. */
 export async function readEntriesPassState(
   cluster: ScmCluster,
-  config: Pick<ScmConfig, "reconcile">,
+  config: Pick<ScmConfig, "reconcile" | "className" | "watchClassless">,
 ): Promise<ClusterState> {
   if (!entriesPassEnabled(config)) return NO_STATE;
+  const listedSpiffeIds = config.reconcile.clusterSPIFFEIDs
+    ? cluster.listCustomResources("clusterspiffeids")
+    : Promise.resolve([]);
   const [clusterSpiffeIds, clusterStaticEntries, namespaces, nodes, pods, servicesByPodUid] =
     await Promise.all([
-      config.reconcile.clusterSPIFFEIDs ? cluster.listCustomResources("clusterspiffeids") : [],
+      listedSpiffeIds,
       config.reconcile.clusterStaticEntries ? cluster.listCustomResources("clusterstaticentries") : [],
       cluster.listNamespaces(),
       cluster.listNodes(),
       cluster.listPods(),
-      cluster.servicesByPodUid(),
+      listedSpiffeIds.then((resources) =>
+        needsServices(resources, config) ? cluster.servicesByPodUid() : new Map(),
+      ),
     ]);
   return { clusterSpiffeIds, clusterStaticEntries, namespaces, nodes, pods, servicesByPodUid };
 }

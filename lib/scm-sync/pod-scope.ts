@@ -29,6 +29,7 @@ import type { SpireError } from "../spire/errors.js";
 import { applyEntryPlan } from "./apply.js";
 import { emptyScmSummary, phase, type ScmResult, type ScmSyncContext } from "./context.js";
 import { runFullPass } from "./full-pass.js";
+import { needsServices } from "./full-pass-state.js";
 
 /** SPIRE lists in flight for one scoped pass. */
 const LIST_CONCURRENCY = 4;
@@ -113,10 +114,7 @@ export async function reconcileEndpointSliceEvent(
   namespace: string,
 ): Promise<ScmResult> {
   const resources = await context.cluster.listCustomResources("clusterspiffeids");
-  if (
-    !resources.some((resource) => inClass(classNameOf(resource), context.config) && autoPopulates(resource))
-  )
-    return { ok: true, summary: emptyScmSummary() };
+  if (!needsServices(resources, context.config)) return { ok: true, summary: emptyScmSummary() };
   return reconcileNamespaceEvent(context, namespace);
 }
 
@@ -233,11 +231,8 @@ async function readPodContext(context: ScmSyncContext, pods: readonly PodJson[])
     getAll(nodeNames, (name) => cluster.getNode(name)),
     context.clusterDomain(),
   ]);
-  const wantsServices = clusterSpiffeIds.some(
-    (resource) => inClass(classNameOf(resource), config) && autoPopulates(resource),
-  );
   const services = new Map<string, ServiceRef[]>();
-  if (wantsServices)
+  if (needsServices(clusterSpiffeIds, config))
     for (const perNamespace of await Promise.all(
       namespaceNames.map((name) => cluster.servicesByPodUid(name)),
     ))
@@ -272,11 +267,6 @@ async function listEntriesOf(
   );
   if (failure !== undefined) return { ok: false, error: failure };
   return { ok: true, value: dedupeById(perChunk.flatMap((entries) => entries ?? [])) };
-}
-
-function autoPopulates(resource: CustomResourceJson): boolean {
-  const spec = resource.spec as { autoPopulateDNSNames?: unknown } | null | undefined;
-  return spec?.autoPopulateDNSNames === true;
 }
 
 async function getAll(
