@@ -5,7 +5,6 @@
  */
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { parseScmConfig } from "../../../lib/scm/index.js";
 import type { ScmSyncContext } from "../../../lib/scm-sync/context.js";
 import { federationApi } from "../../../lib/scm-sync/federation-api.js";
 import { runFullPass } from "../../../lib/scm-sync/full-pass.js";
@@ -13,6 +12,7 @@ import { createSpireClient, type SpireClient } from "../../../lib/spire/client.j
 import { createUnixSocketTransport, type SpireTransport } from "../../../lib/spire/transport.js";
 import { createTrustDomainClient } from "../../../lib/spire/trust-domain-client.js";
 import { type FakeScmCluster, fakeScmCluster } from "../../fakes/scm-cluster.js";
+import { scmSettings, scmTestContext } from "../../fakes/scm-context.js";
 import { type FakeSpireServer, startFakeSpireServer } from "../../fakes/spire-entry-server.js";
 
 const TD = "example.org";
@@ -30,22 +30,12 @@ describe("cluster-spiffeid federation and static entries", () => {
     const logger = pino({ level: "silent" });
     spire = createSpireClient({ transport, logger });
     cluster = fakeScmCluster();
-    const parsed = parseScmConfig(
-      `apiVersion: spire.spiffe.io/v1alpha1\nkind: ControllerManagerConfig\ntrustDomain: ${TD}\nclusterName: demo\n`,
-    );
-    if (!parsed.ok) throw new Error(parsed.error.join("\n"));
-    context = {
-      config: parsed.value.config,
+    context = scmTestContext({
+      config: scmSettings(TD, "demo"),
       cluster,
       spire,
       federation: federationApi(createTrustDomainClient({ transport, logger })),
-      logger,
-      newUuid: () => "unused",
-      clusterDomain: async () => "",
-      unsupportedFields: new Set(),
-      now: Date.now,
-      passedGenerations: new Map(),
-    };
+    });
   });
   afterEach(async () => {
     spire.close();

@@ -8,7 +8,7 @@ import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { planClusterSpiffeId } from "../../../lib/plan/cluster-spiffeid-plan.js";
 import type { Entry, EntrySpec } from "../../../lib/planner/entry.js";
-import { type FederationRelationship, parseScmConfig, type ScmConfig } from "../../../lib/scm/index.js";
+import type { FederationRelationship } from "../../../lib/scm/index.js";
 import type { ScmSyncContext } from "../../../lib/scm-sync/context.js";
 import { federationApi } from "../../../lib/scm-sync/federation-api.js";
 import { runFullPass } from "../../../lib/scm-sync/full-pass.js";
@@ -18,18 +18,11 @@ import { entrySpecToProto } from "../../../lib/spire/convert.js";
 import { createUnixSocketTransport } from "../../../lib/spire/transport.js";
 import { createTrustDomainClient } from "../../../lib/spire/trust-domain-client.js";
 import { type FakeScmCluster, fakeScmCluster } from "../../fakes/scm-cluster.js";
+import { scmSettings, scmTestContext } from "../../fakes/scm-context.js";
 import { type FakeSpireServer, startFakeSpireServer } from "../../fakes/spire-entry-server.js";
 
 const TD = "example.org";
 const PARENT = `spiffe://${TD}/spire/agent/k8s_psat/demo/node-uid`;
-
-function settings(extra: string): ScmConfig {
-  const parsed = parseScmConfig(
-    `apiVersion: spire.spiffe.io/v1alpha1\nkind: ControllerManagerConfig\ntrustDomain: ${TD}\nclusterName: demo\n${extra}`,
-  );
-  if (!parsed.ok) throw new Error(parsed.error.join("\n"));
-  return parsed.value.config;
-}
 
 function spec(name: string, extra: Partial<EntrySpec> = {}): EntrySpec {
   return {
@@ -167,19 +160,12 @@ describe.each([
     );
     if (!relationships.ok || !relationships.value.every((item) => item.ok))
       throw new Error("seeding relationships failed");
-    let uuids = 0;
-    context = {
-      config: settings(extraConfig),
+    context = scmTestContext({
+      config: scmSettings(TD, "demo", extraConfig),
       cluster,
       spire,
       federation: federationApi(createTrustDomainClient({ transport, logger })),
-      logger: pino({ level: "silent" }),
-      newUuid: () => `00000000-0000-4000-8000-${String(++uuids).padStart(12, "0")}`,
-      clusterDomain: async () => "cluster.local",
-      unsupportedFields: new Set(),
-      now: Date.now,
-      passedGenerations: new Map(),
-    };
+    });
   });
   afterEach(async () => {
     spire.close();

@@ -8,7 +8,6 @@ import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { Entry, EntrySpec } from "../../../lib/planner/entry.js";
 import type { PodJson } from "../../../lib/scm/index.js";
-import { parseScmConfig } from "../../../lib/scm/index.js";
 import type { FederationApi, ScmSyncContext } from "../../../lib/scm-sync/context.js";
 import { createScmEventQueue, reconcileScmHint } from "../../../lib/scm-sync/events.js";
 import { runFullPass } from "../../../lib/scm-sync/full-pass.js";
@@ -21,6 +20,7 @@ import { createSpireClient, type EntryFilter, type SpireClient } from "../../../
 import { entrySpecToProto } from "../../../lib/spire/convert.js";
 import { createUnixSocketTransport } from "../../../lib/spire/transport.js";
 import { type FakeScmCluster, fakeScmCluster } from "../../fakes/scm-cluster.js";
+import { scmSettings, scmTestContext } from "../../fakes/scm-context.js";
 import { type FakeSpireServer, startFakeSpireServer } from "../../fakes/spire-entry-server.js";
 
 const TD = "example.org";
@@ -36,11 +36,7 @@ const NO_FEDERATION: FederationApi = {
 };
 
 function settings(extra = "") {
-  const parsed = parseScmConfig(
-    `apiVersion: spire.spiffe.io/v1alpha1\nkind: ControllerManagerConfig\ntrustDomain: ${TD}\nclusterName: ${CLUSTER}\n${extra}`,
-  );
-  if (!parsed.ok) throw new Error(parsed.error.join("\n"));
-  return parsed.value.config;
+  return scmSettings(TD, CLUSTER, extra);
 }
 
 function pod(name: string, uid: string, labels: Record<string, string> = { app: "web" }): PodJson {
@@ -96,19 +92,7 @@ describe("cluster-spiffeid passes", () => {
         },
       },
     ];
-    let uuids = 0;
-    context = {
-      config: settings(),
-      cluster,
-      spire,
-      federation: NO_FEDERATION,
-      logger: pino({ level: "silent" }),
-      newUuid: () => `00000000-0000-4000-8000-${String(++uuids).padStart(12, "0")}`,
-      clusterDomain: async () => "cluster.local",
-      unsupportedFields: new Set(),
-      now: Date.now,
-      passedGenerations: new Map(),
-    };
+    context = scmTestContext({ config: settings(), cluster, spire, federation: NO_FEDERATION });
   });
   afterEach(async () => {
     spire.close();
