@@ -11,13 +11,13 @@
  */
 import { Hono } from "hono";
 import type { Bridge } from "../../lib/bridge/bridge.js";
-import { createWatchCache } from "../../lib/bridge/watch-cache.js";
+import { createWatchCache, type WatchFeed } from "../../lib/bridge/watch-cache.js";
 import { type EventHandler, recordHeaders } from "../../lib/events/event-endpoint.js";
 import { addHealthRoutes } from "../../lib/http/health.js";
 import { type ServedApp, serveApp } from "../../lib/http/serve.js";
 import { addMetricsRoute } from "../../lib/metrics/routes.js";
 import { DRAIN_TIMEOUT_MS } from "../../lib/runtime/main.js";
-import { type Runtime, withClusterReader } from "../../lib/runtime/runtime.js";
+import { type ClusterReads, type Runtime, withClusterReads } from "../../lib/runtime/runtime.js";
 import { type HttpFunction, MOUNT_PATH, planServing } from "./plan-serving.js";
 
 export interface ServeOptions {
@@ -42,16 +42,24 @@ export interface Serving {
  */
 const IN_PROCESS_CONCURRENCY = 256;
 
+/** The watch cache of the runtime's mode, and the runtime's reads through it. */
+async function createCache(runtime: Runtime): Promise<{ feed: WatchFeed; reads: ClusterReads }> {
+  if (runtime.config.mode === "cluster-spiffeid") {
+    const { createScmWatchCache } = await import("../../lib/scm-sync/watch-cache.js");
+    const cache = createScmWatchCache();
+    return { feed: cache, reads: { scmCluster: cache.reads(runtime.scmCluster) } };
+  }
+  const cache = createWatchCache();
+  return { feed: cache, reads: { cluster: cache.reader(runtime.cluster) } };
+}
+
 export async function startServing(options: ServeOptions): Promise<Serving> {
   const { env } = options;
   const { config, logger } = options.runtime;
   const plan = planServing(config);
-  // With --watch, the handlers' re-reads of pods, nodes and EndpointSlices (or Endpoints) come from the
-  // bridge's watches.
-  const cache = options.watch && plan.watches.length > 0 ? createWatchCache() : undefined;
-  const runtime = cache
-    ? withClusterReader(options.runtime, cache.reader(options.runtime.cluster))
-    : options.runtime;
+  // With --watch, the handlers' re-reads of the objects the bridge watches come from its watches.
+  const cache = options.watch && plan.watches.length > 0 ? await createCache(options.runtime) : undefined;
+  const runtime = cache ? withClusterReads(options.runtime, cache.reads) : options.runtime;
   const builders: Record<HttpFunction, () => Promise<{ app: Hono; handler?: EventHandler }>> = {
     "k8s-events": async () =>
       (await import("../../functions/k8s-events/wire.js")).k8sEventsFunction(runtime, env),
@@ -118,7 +126,7 @@ export async function startServing(options: ServeOptions): Promise<Serving> {
             concurrency: IN_PROCESS_CONCURRENCY,
             ...(watch.eventMode ? { mode: watch.eventMode } : {}),
             logger,
-            ...(cache ? { cache } : {}),
+            ...(cache ? { cache: cache.feed } : {}),
           }),
         );
       }

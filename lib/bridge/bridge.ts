@@ -13,7 +13,7 @@ import type { ResourceName } from "./resources.js";
 import { WATCHED_RESOURCES } from "./resources.js";
 import { createSink, type Delivery } from "./sink.js";
 import { type EventMode, type OutgoingEvent, toCloudEvent } from "./to-cloudevent.js";
-import type { WatchCache } from "./watch-cache.js";
+import type { WatchFeed } from "./watch-cache.js";
 import { type ResourceWatch, watchResource } from "./watch-resource.js";
 
 export interface BridgeOptions {
@@ -26,7 +26,7 @@ export interface BridgeOptions {
   /** Delivers an event in-process instead (see SinkOptions.post); `sink` then only names it in logs. */
   readonly post?: (event: OutgoingEvent) => Promise<number>;
   /** Kept up to date from the watches, each change before its event is delivered. */
-  readonly cache?: WatchCache;
+  readonly cache?: WatchFeed;
   /** Reference (default, as ApiServerSource) or Resource. */
   readonly mode?: EventMode;
   readonly logger: Logger;

@@ -19,7 +19,8 @@ import type { ResourceName } from "./resources.js";
 import type { ChangeAction, KubeObjectJson } from "./to-cloudevent.js";
 import type { ListConsumer } from "./watch-resource.js";
 
-export interface WatchCache {
+/** What the bridge feeds a cache: each watch's changes and complete lists. */
+export interface WatchFeed {
   /** A change seen on a watch. */
   apply(resource: ResourceName, action: ChangeAction, object: KubeObjectJson): void;
   /**
@@ -29,6 +30,9 @@ export interface WatchCache {
    * listed before; a list that fails part-way (no `done()`) changes nothing.
    */
   startList(resource: ResourceName): ListConsumer;
+}
+
+export interface WatchCache extends WatchFeed {
   /**
    * A reader answering gets (and one namespace's or one Service's EndpointSlices or Endpoints) from the
    * cache once that collection has been listed whole, and everything else from `api`.

@@ -21,7 +21,7 @@ import { createMetrics, type Metrics } from "../metrics/metrics.js";
 import { metricsEnabled } from "../metrics/routes.js";
 import { ownershipFor } from "../planner/ownership.js";
 import type { ReconcileContext } from "../reconcile/context.js";
-import { createScmCluster } from "../scm-sync/cluster.js";
+import { createScmCluster, type ScmCluster } from "../scm-sync/cluster.js";
 import { clusterDomainSource } from "../scm-sync/cluster-domain.js";
 import type { FederationApi, ScmSyncContext } from "../scm-sync/context.js";
 import { federationApi } from "../scm-sync/federation-api.js";
@@ -44,6 +44,8 @@ export interface Runtime {
   readonly kube: KubeClient;
   /** Reads through `kube`; also created on first use. */
   readonly cluster: ClusterReader;
+  /** cluster-spiffeid mode's reads and status writes through `kube` (one per process); created on first use. */
+  readonly scmCluster: ScmCluster;
   readonly spire: SpireClient;
   /** SPIRE's federation relationships (TrustDomain API), on the same connection. */
   readonly federation: FederationApi;
@@ -98,7 +100,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   }
   for (const warning of loaded.value.warnings) logger.warn(warning);
 
-  let kube: { client: KubeClient; cluster: ClusterReader } | undefined;
+  let kube: { client: KubeClient; cluster: ClusterReader; scmCluster: ScmCluster } | undefined;
   const loadKube = () => {
     if (!kube) {
       const target = loadKubeconfig({
@@ -111,7 +113,7 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
         "Kubernetes API server",
       );
       const client = createKubeClient(target.value);
-      kube = { client, cluster: createClusterReader(client) };
+      kube = { client, cluster: createClusterReader(client), scmCluster: createScmCluster(client) };
     }
     return kube;
   };
@@ -154,6 +156,9 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
     get cluster() {
       return loadKube().cluster;
     },
+    get scmCluster() {
+      return loadKube().scmCluster;
+    },
     spire,
     federation: federationApi(
       createTrustDomainClient({
@@ -179,9 +184,21 @@ export async function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   };
 }
 
-/** The same runtime reading the cluster through `cluster` (e.g. a watch cache); everything else stays lazy. */
-export function withClusterReader(runtime: Runtime, cluster: ClusterReader): Runtime {
-  return Object.create(runtime, { cluster: { value: cluster, enumerable: true } }) as Runtime;
+/**
+ * The same runtime reading the cluster through `reads` (a watch cache: `cluster` in the planner's modes,
+ * `scmCluster` in cluster-spiffeid mode); everything else stays lazy.
+ */
+/** Replacements for a runtime's reads. */
+export interface ClusterReads {
+  readonly cluster?: ClusterReader;
+  readonly scmCluster?: ScmCluster;
+}
+
+export function withClusterReads(runtime: Runtime, reads: ClusterReads): Runtime {
+  const replaced: PropertyDescriptorMap = {};
+  if (reads.cluster) replaced.cluster = { value: reads.cluster, enumerable: true };
+  if (reads.scmCluster) replaced.scmCluster = { value: reads.scmCluster, enumerable: true };
+  return Object.create(runtime, replaced) as Runtime;
 }
 
 /** The context the event and resync functions take in the runtime's mode. */
@@ -204,7 +221,7 @@ export function scmSyncContext(runtime: Runtime): ScmSyncContext {
     ]);
   return {
     config: settings,
-    cluster: createScmCluster(runtime.kube),
+    cluster: runtime.scmCluster,
     spire: runtime.spire,
     federation: runtime.federation,
     logger: runtime.logger,
