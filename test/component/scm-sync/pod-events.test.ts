@@ -6,6 +6,8 @@
  */
 import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { ResourceName } from "../../../lib/bridge/resources.js";
+import type { KubeObjectJson } from "../../../lib/bridge/to-cloudevent.js";
 import type { Entry, EntrySpec } from "../../../lib/planner/entry.js";
 import type { PodJson } from "../../../lib/scm/index.js";
 import type { FederationApi, ScmSyncContext } from "../../../lib/scm-sync/context.js";
@@ -16,6 +18,7 @@ import {
   reconcileNodeEvent,
   reconcilePodEvent,
 } from "../../../lib/scm-sync/pod-scope.js";
+import { createScmWatchCache } from "../../../lib/scm-sync/watch-cache.js";
 import { createSpireClient, type EntryFilter, type SpireClient } from "../../../lib/spire/client.js";
 import { entrySpecToProto } from "../../../lib/spire/convert.js";
 import { createUnixSocketTransport } from "../../../lib/spire/transport.js";
@@ -194,6 +197,42 @@ describe("cluster-spiffeid passes", () => {
     expect(new Set((await entries()).map((entry) => entry.parentId))).toEqual(
       new Set([`spiffe://${TD}/spire/agent/k8s_psat/${CLUSTER}/node-uid-2`]),
     );
+  });
+
+  it("reads nothing from the API server for Pod events once a watch cache (serve --watch) holds the collections", async () => {
+    const cache = createScmWatchCache();
+    const watched = (objects: readonly object[]) => objects as KubeObjectJson[];
+    const listWhole = (resource: ResourceName, objects: readonly object[]) => {
+      const list = cache.startList(resource);
+      list.page(watched(objects));
+      list.done();
+    };
+    const pods = Array.from({ length: 20 }, (_, i) => pod(`web-${i}`, `uid-web-${i}`));
+    listWhole("pods", pods);
+    listWhole("namespaces", cluster.namespaces);
+    listWhole("nodes", cluster.nodes);
+    listWhole("clusterspiffeids", cluster.resources.clusterspiffeids);
+    listWhole("clusterstaticentries", []);
+    const cached = scmTestContext({
+      config: settings(),
+      cluster: cache.reads(cluster),
+      spire,
+      federation: NO_FEDERATION,
+    });
+    const queue = createScmEventQueue(cached);
+    const hint = (name: string, action: "add" | "delete", uid?: string) =>
+      ({ action, mode: "resource", apiVersion: "v1", kind: "Pod", namespace: "apps", name, uid }) as const;
+
+    const added = await Promise.all(pods.map((p) => queue(hint(p.metadata?.name ?? "", "add"))));
+    expect(added.every((result) => result.ok)).toBe(true);
+    expect(await entries()).toHaveLength(20);
+
+    // A deleted pod: the bridge applies the delete to the cache before it delivers the event.
+    cache.apply("pods", "delete", watched(pods)[0] as KubeObjectJson);
+    const gone = await queue(hint("web-0", "delete", "uid-web-0"));
+    expect(gone).toMatchObject({ ok: true, summary: { entriesDeleted: 1 } });
+    expect(await entries()).toHaveLength(19);
+    expect([...cluster.calls]).toEqual([]);
   });
 
   it("reads every entry once, not filtered lists, for an event concerning more pods than FILTERED_LIST_LIMIT", async () => {
