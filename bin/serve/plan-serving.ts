@@ -3,7 +3,7 @@
  * listener, which webhooks get their own TLS listener, and which collections the watch bridge
  * delivers to which function. One table, so the runner and its tests agree.
  */
-import type { ResourceName } from "../../lib/bridge/resources.js";
+import { CLUSTER_SPIFFEID_RESOURCES, type ResourceName } from "../../lib/bridge/resources.js";
 import type { Config } from "../../lib/config/config.js";
 
 export type HttpFunction = "k8s-events" | "spiffeid-events" | "resync";
@@ -35,19 +35,10 @@ export function planServing(config: Config): ServingPlan {
     return { http: ["resync"], tls: ["pod-admission"], watches: [] };
   }
   if (config.mode === "cluster-spiffeid") {
-    const resources: WatchedCollection[] = [
-      "pods",
-      "nodes",
-      "namespaces",
-      "endpointslices",
-      "clusterspiffeids",
-      "clusterstaticentries",
-      "clusterfederatedtrustdomains",
-    ];
     return {
       http: ["k8s-events", "resync"],
       tls: config.webhookEnabled ? ["cluster-spiffeid-validation"] : [],
-      watches: [{ resources, to: "k8s-events", eventMode: "Resource" }],
+      watches: [{ resources: CLUSTER_SPIFFEID_RESOURCES, to: "k8s-events", eventMode: "Resource" }],
     };
   }
   // Service DNS names come from the collection endpoints_source names.

@@ -58,3 +58,17 @@ function scmResource(name: ResourceName, kind: string): WatchedResource {
     path: `/apis/spire.spiffe.io/v1alpha1/${name}`,
   };
 }
+
+/**
+ * What cluster-spiffeid mode reacts to: Pods (their entries), Nodes (parent IDs), Namespaces (selectors),
+ * EndpointSlices (Services' DNS names) and SCM's three custom resources.
+ */
+export const CLUSTER_SPIFFEID_RESOURCES = [
+  "pods",
+  "nodes",
+  "namespaces",
+  "endpointslices",
+  "clusterspiffeids",
+  "clusterstaticentries",
+  "clusterfederatedtrustdomains",
+] as const satisfies readonly ResourceName[];

@@ -10,14 +10,13 @@
  * one node, the custom resources' lists, the UIDs of every pod, and one namespace's Services. The full pass's
  * unscoped lists of Pods, Nodes, Namespaces and EndpointSlices still go to the API server, as do status writes.
  */
-import type { ResourceName } from "../bridge/resources.js";
+import { CLUSTER_SPIFFEID_RESOURCES, type ResourceName } from "../bridge/resources.js";
 import type { KubeObjectJson as WatchedObject } from "../bridge/to-cloudevent.js";
 import type { WatchFeed } from "../bridge/watch-cache.js";
 import type { CustomResourceJson, KubeObjectJson, PodJson } from "../scm/index.js";
 import {
   type EndpointSliceJson,
   type ScmCluster,
-  type ScmResource,
   servicesByPodUidFromSlices,
   trimObject,
 } from "./cluster.js";
@@ -27,18 +26,10 @@ export interface ScmWatchCache extends WatchFeed {
   reads(api: ScmCluster): ScmCluster;
 }
 
-/** The collections the cache keeps; others (Endpoints, SpiffeIDs) pass through. */
-type Kept = "pods" | "nodes" | "namespaces" | "endpointslices" | ScmResource;
+/** The collections the cache keeps (the mode's); others (Endpoints, SpiffeIDs) pass through. */
+type Kept = (typeof CLUSTER_SPIFFEID_RESOURCES)[number];
 
-const KEPT: ReadonlySet<ResourceName> = new Set<Kept>([
-  "pods",
-  "nodes",
-  "namespaces",
-  "endpointslices",
-  "clusterspiffeids",
-  "clusterstaticentries",
-  "clusterfederatedtrustdomains",
-]);
+const KEPT: ReadonlySet<ResourceName> = new Set(CLUSTER_SPIFFEID_RESOURCES);
 
 const CUSTOM_RESOURCES: ReadonlySet<Kept> = new Set<Kept>([
   "clusterspiffeids",

@@ -10,7 +10,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseEntries } from "../../lib/plan/state-files.js";
 import type { Entry } from "../../lib/planner/entry.js";
@@ -26,6 +26,7 @@ import {
   startClusterSpiffeIdFunctions,
 } from "./support/cluster-spiffeid-functions.js";
 import { eventually } from "./support/eventually.js";
+import { scmResources } from "./support/scm-parity.js";
 import { workloads } from "./support/workloads.js";
 
 const TD = "example.org";
@@ -93,21 +94,14 @@ describe.skipIf(skipWithoutPeers(PEERS))("migrating from spire-controller-manage
     const w = workloads(plane.kubeConfig);
     await w.createNamespace(NS);
     await Promise.all(["web-0", "web-1"].map((name) => w.runPod(NS, name, { labels: { app: "web" } })));
-    const crs = plane.kubeConfig.makeApiClient(CustomObjectsApi);
-    const create = (plural: string, kind: string, name: string, spec: object) =>
-      crs.createClusterCustomObject({
-        group: "spire.spiffe.io",
-        version: "v1alpha1",
-        plural,
-        body: { apiVersion: "spire.spiffe.io/v1alpha1", kind, metadata: { name }, spec },
-      });
-    await create("clusterspiffeids", "ClusterSPIFFEID", "web", {
+    const resources = scmResources(plane.kubeConfig);
+    await resources.create("clusterspiffeids", "web", {
       spiffeIDTemplate: "spiffe://{{ .TrustDomain }}/ns/{{ .PodMeta.Namespace }}/pod/{{ .PodMeta.Name }}",
       podSelector: { matchLabels: { app: "web" } },
       dnsNameTemplates: ["{{ .PodMeta.Name }}.{{ .PodMeta.Namespace }}"],
       ttl: "1h",
     });
-    await create("clusterstaticentries", "ClusterStaticEntry", "db", {
+    await resources.create("clusterstaticentries", "db", {
       spiffeID: `spiffe://${TD}/db`,
       parentID: `spiffe://${TD}/spire/server`,
       selectors: ["unix:uid:2000"],

@@ -8,7 +8,6 @@
  */
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import { CustomObjectsApi } from "@kubernetes/client-node";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { CLUSTER_PEERS, type Cluster, startCluster } from "./harness/cluster.js";
 import { readEntries } from "./harness/entries.js";
@@ -22,6 +21,7 @@ import {
   startClusterSpiffeIdFunctions,
 } from "./support/cluster-spiffeid-functions.js";
 import { eventually } from "./support/eventually.js";
+import { scmResources } from "./support/scm-parity.js";
 import { workloads } from "./support/workloads.js";
 
 const TD = "example.org";
@@ -57,14 +57,9 @@ describe.skipIf(skipWithoutPeers(PEERS))(
         // kube-public is ignored by default, not with this ignoreNamespaces.
         w.runPod("kube-public", "web-3", { labels: { app: "web", tier: "front" } }),
       ]);
-      const crs = plane.kubeConfig.makeApiClient(CustomObjectsApi);
-      const create = (name: string, spec: object) =>
-        crs.createClusterCustomObject({
-          group: "spire.spiffe.io",
-          version: "v1alpha1",
-          plural: "clusterspiffeids",
-          body: { apiVersion: "spire.spiffe.io/v1alpha1", kind: "ClusterSPIFFEID", metadata: { name }, spec },
-        });
+      const resources = scmResources(plane.kubeConfig);
+      const create = (name: string, spec: Record<string, unknown>) =>
+        resources.create("clusterspiffeids", name, spec);
       await Promise.all([
         create("fractional-ttls", {
           spiffeIDTemplate: "spiffe://{{ .TrustDomain }}/ttl/{{ .PodMeta.Namespace }}/{{ .PodMeta.Name }}",

@@ -6,7 +6,7 @@
  */
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import { PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, onTestFailed } from "vitest";
 import { type Serving, startServing } from "../../bin/serve/start-serving.js";
 import type { Entry } from "../../lib/planner/entry.js";
@@ -17,6 +17,7 @@ import { printPeerLogs } from "./harness/process.js";
 import { type SpireServer, startSpireServer } from "./harness/spire.js";
 import { makeRunDir, type RunDir } from "./harness/tmp.js";
 import { eventually } from "./support/eventually.js";
+import { scmResources } from "./support/scm-parity.js";
 import { allEntries } from "./support/spire-entries.js";
 import { workloads } from "./support/workloads.js";
 
@@ -36,13 +37,10 @@ describe.skipIf(skipWithoutPeers(PEERS))("registrar serve --watch in cluster-spi
   let runtime: Runtime | undefined;
   let serving: Serving | undefined;
 
-  const createClusterSpiffeId = (name: string, spec: object) =>
-    plane?.kubeConfig.makeApiClient(CustomObjectsApi).createClusterCustomObject({
-      group: "spire.spiffe.io",
-      version: "v1alpha1",
-      plural: "clusterspiffeids",
-      body: { apiVersion: "spire.spiffe.io/v1alpha1", kind: "ClusterSPIFFEID", metadata: { name }, spec },
-    });
+  const createClusterSpiffeId = (name: string, spec: Record<string, unknown>) => {
+    if (!plane) throw new Error("setup failed (see beforeAll)");
+    return scmResources(plane.kubeConfig).create("clusterspiffeids", name, spec);
+  };
 
   beforeAll(async () => {
     dir = await makeRunDir("serve-scm", (line) => process.stderr.write(`[e2e] ${line}\n`));

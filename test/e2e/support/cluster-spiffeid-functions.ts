@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { createApp as createK8sEventsApp } from "../../../functions/k8s-events/app.js";
 import { createApp as createResyncApp } from "../../../functions/resync/app.js";
 import { type Bridge, startBridge } from "../../../lib/bridge/bridge.js";
+import { CLUSTER_SPIFFEID_RESOURCES } from "../../../lib/bridge/resources.js";
 import { type ServedApp, serveApp } from "../../../lib/http/serve.js";
 import { createRuntime, type Runtime, scmSyncContext } from "../../../lib/runtime/runtime.js";
 import type { ScmSyncContext } from "../../../lib/scm-sync/context.js";
@@ -99,15 +100,7 @@ export async function startClusterSpiffeIdFunctions(
       bridges.push(
         await startBridge({
           client: runtime.kube,
-          resources: [
-            "pods",
-            "nodes",
-            "namespaces",
-            "endpointslices",
-            "clusterspiffeids",
-            "clusterstaticentries",
-            "clusterfederatedtrustdomains",
-          ],
+          resources: CLUSTER_SPIFFEID_RESOURCES,
           sink: eventsUrl,
           // Resource mode, as the overlay's Pod source: a deleted pod's event carries its UID.
           mode: "Resource",
