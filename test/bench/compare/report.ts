@@ -27,6 +27,7 @@ const TITLES: Record<SystemName, string> = {
   go: "Go v1.5.6",
   scm: "SCM v0.6.6",
   "cluster-spiffeid": "project (cluster-spiffeid)",
+  "cluster-spiffeid-knative": "project (cluster-spiffeid, Knative adapter)",
   floor: "floor",
 };
 
@@ -242,7 +243,7 @@ export function summaryTable(results: Results): string {
     ...SYSTEM_NAMES.map((name) => TITLES[name]),
     "project/Go (bridge / Knative)",
     "project/SCM (bridge / Knative)",
-    "cluster-spiffeid/SCM",
+    "cluster-spiffeid/SCM (bridge / Knative)",
   ];
   const lines = [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`];
   for (const figure of FIGURES) {
@@ -255,7 +256,10 @@ export function summaryTable(results: Results): string {
       figure.ratio === false
         ? ""
         : `${ratioOf(values.bridge, values[peer])} / ${ratioOf(values.knative, values[peer])}`;
-    const sameResources = figure.ratio === false ? "" : ratioOf(values["cluster-spiffeid"], values.scm);
+    const sameResources =
+      figure.ratio === false
+        ? ""
+        : `${ratioOf(values["cluster-spiffeid"], values.scm)} / ${ratioOf(values["cluster-spiffeid-knative"], values.scm)}`;
     lines.push(`| ${[figure.label, ...cells, ratio("go"), ratio("scm"), sameResources].join(" | ")} |`);
   }
   return lines.join("\n");
@@ -289,7 +293,7 @@ export function summaryNotes(results: Results): string[] {
   const mismatches = results.parity.filter((p) => !p.match);
   notes.push(
     results.parity.length === 0
-      ? "parity: not checked (no two systems of a group (bridge, knative, go; scm, cluster-spiffeid) ran in a W1 round)"
+      ? "parity: not checked (no two systems of a group (bridge, knative, go; scm, cluster-spiffeid, cluster-spiffeid-knative) ran in a W1 round)"
       : `parity: ${results.parity.length - mismatches.length}/${results.parity.length} comparisons MATCH${
           mismatches.length > 0
             ? ` (differences: ${mismatches.map((p) => `round ${p.round} ${p.phase} ${p.systems.join("~")}`).join(", ")})`

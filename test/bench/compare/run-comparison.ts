@@ -31,7 +31,7 @@ export const API_SERVER_ARGS = ["--max-requests-inflight=3000", "--max-mutating-
  */
 const PARITY_GROUPS: readonly { systems: readonly SystemName[]; fields: ParityFields }[] = [
   { systems: ["bridge", "knative", "go"], fields: "identity" },
-  { systems: ["scm", "cluster-spiffeid"], fields: "all" },
+  { systems: ["scm", "cluster-spiffeid", "cluster-spiffeid-knative"], fields: "all" },
 ];
 
 export interface ComparisonOptions {

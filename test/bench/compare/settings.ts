@@ -1,6 +1,6 @@
 /**
  * The side-by-side benchmark's settings, from environment variables (defaults in parentheses):
- * BENCH_WORKLOADS (w1,w2), BENCH_SYSTEMS (bridge,knative,go,scm,cluster-spiffeid,floor), BENCH_ROUNDS_W1 (5),
+ * BENCH_WORKLOADS (w1,w2), BENCH_SYSTEMS (bridge,knative,go,scm,cluster-spiffeid,cluster-spiffeid-knative,floor), BENCH_ROUNDS_W1 (5),
  * BENCH_ROUNDS_W2 (3), BENCH_W1_NODES (50), BENCH_W1_PODS (1000, the cold pods),
  * BENCH_BURST_PODS (1000), BENCH_BURST_NAMESPACES (20), BENCH_W2_NODES (200), BENCH_W2_PODS
  * (10000), BENCH_INFLIGHT (100, API requests in flight when creating or deleting pods),

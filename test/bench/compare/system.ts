@@ -10,7 +10,15 @@ import type { SpireServer } from "../../e2e/harness/spire.js";
 import type { PlannedPod } from "./planned-pods.js";
 
 /** The columns of the report, in order. */
-export const SYSTEM_NAMES = ["bridge", "knative", "go", "scm", "cluster-spiffeid", "floor"] as const;
+export const SYSTEM_NAMES = [
+  "bridge",
+  "knative",
+  "go",
+  "scm",
+  "cluster-spiffeid",
+  "cluster-spiffeid-knative",
+  "floor",
+] as const;
 export type SystemName = (typeof SYSTEM_NAMES)[number];
 
 /** A process the runner measures and stops. */

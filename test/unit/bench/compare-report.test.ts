@@ -32,7 +32,15 @@ describe("settings", () => {
       burstNamespaces: 20,
     });
     expect(settings.w2).toEqual({ rounds: 3, nodes: 200, coldPods: 10_000 });
-    expect(settings.systems).toEqual(["bridge", "knative", "go", "scm", "cluster-spiffeid", "floor"]);
+    expect(settings.systems).toEqual([
+      "bridge",
+      "knative",
+      "go",
+      "scm",
+      "cluster-spiffeid",
+      "cluster-spiffeid-knative",
+      "floor",
+    ]);
     expect(readSettings({ BENCH_SYSTEMS: "floor, bridge", BENCH_WORKLOADS: "w2" })).toMatchObject({
       systems: ["bridge", "floor"],
       workloads: { w1: false, w2: true },
@@ -78,11 +86,12 @@ describe("summary table", () => {
         run("knative", 2000),
         run("scm", 4000),
         run("cluster-spiffeid", 1000),
+        run("cluster-spiffeid-knative", 2000),
       ],
     } as unknown as Results;
     const table = summaryTable(results);
     expect(table).toContain(
-      "| W1 cold start: time to all entries (s) | 2.00 [1.00-3.00] n=3 | 2.00 [2.00-2.00] n=1 | 4.00 [4.00-4.00] n=1 | 4.00 [4.00-4.00] n=1 | 1.00 [1.00-1.00] n=1 | n/a | 0.50 / 0.50 | 0.50 / 0.50 | 0.25 |",
+      "| W1 cold start: time to all entries (s) | 2.00 [1.00-3.00] n=3 | 2.00 [2.00-2.00] n=1 | 4.00 [4.00-4.00] n=1 | 4.00 [4.00-4.00] n=1 | 1.00 [1.00-1.00] n=1 | 2.00 [2.00-2.00] n=1 | n/a | 0.50 / 0.50 | 0.50 / 0.50 | 0.25 / 0.50 |",
     );
     expect(table).toContain(
       "| W1 cold start: entry writes in the audit log (creates + updates + deletes) | 1050 [1050-1050] n=3 |",

@@ -2,7 +2,7 @@
 import { CLUSTER } from "../identity.js";
 import type { Settings } from "../settings.js";
 import type { SystemUnderTest } from "../system.js";
-import { projectClusterSpiffeId } from "./cluster-spiffeid.js";
+import { projectClusterSpiffeId, projectClusterSpiffeIdKnative } from "./cluster-spiffeid.js";
 import { floor } from "./floor.js";
 import { goRegistrar } from "./go-registrar.js";
 import { projectBridge } from "./project-bridge.js";
@@ -17,6 +17,7 @@ export function selectedSystems(settings: Settings): SystemUnderTest[] {
     goRegistrar(),
     spireControllerManager(CLUSTER),
     projectClusterSpiffeId(settings.node, CLUSTER),
+    projectClusterSpiffeIdKnative(settings.node, CLUSTER),
     floor(),
   ];
   return all.filter((system) => settings.systems.includes(system.name));

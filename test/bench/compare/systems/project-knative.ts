@@ -2,30 +2,69 @@
  * System "knative": the project's functions as Knative runs them, one process each: `k8s-events`
  * (dist/bundle/functions/k8s-events, `event_ack = "accepted"` as the Knative overlay sets it) fed by Knative's real ApiServerSource receive adapter (pods, nodes,
  * endpointslices, all namespaces, Reference mode), and `resync` (dist/bundle/functions/resync), POSTed once
- * at start as a PingSource would: that POST is the cold start. The adapter's probe server is fixed
+ * at start as a PingSource would: that POST is the cold start. `knativeFunctions` runs the same processes for
+ * another configuration (the system "cluster-spiffeid-knative"). The adapter's probe server is fixed
  * to :8080 by knative.dev/pkg, so that port must be free.
  */
 import { request } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { peerBinary } from "../../../e2e/harness/peers.js";
 import { freePorts } from "../../../e2e/harness/ports.js";
 import { spawnPeer, waitUntil } from "../../../e2e/harness/process.js";
 import type { NodeCommand } from "../settings.js";
-import type { RunContext, RunningSystem, SystemUnderTest } from "../system.js";
+import type { RunContext, RunningSystem, SystemName, SystemUnderTest } from "../system.js";
 import { missingPeer } from "./peer-binary.js";
 import { missingBuild, startNodeProcess, writeConfig } from "./project-process.js";
 
 const ADAPTER_PROBE_PORT = 8080;
 
 export function projectKnative(node: NodeCommand): SystemUnderTest {
-  return {
+  return knativeFunctions(node, {
     name: "knative",
     title: "project (Knative adapter)",
+    config: (context) => context.registrarConfig,
+    resources: [
+      { Group: "", Version: "v1", Resource: "pods" },
+      { Group: "", Version: "v1", Resource: "nodes" },
+      { Group: "discovery.k8s.io", Version: "v1", Resource: "endpointslices" },
+    ],
+    mode: "Reference",
+  });
+}
+
+/** A resource the adapter watches, as ApiServerSource's K_SOURCE_CONFIG names it. */
+export interface GroupVersionResource {
+  readonly Group: string;
+  readonly Version: string;
+  readonly Resource: string;
+}
+
+/** What differs between the systems that run the functions behind the adapter. */
+export interface KnativeSystem {
+  readonly name: SystemName;
+  readonly title: string;
+  /** The configuration (HCL's JSON form) without the SPIRE socket, metrics address and `event_ack`. */
+  config(context: RunContext): Readonly<Record<string, unknown>>;
+  readonly resources: readonly GroupVersionResource[];
+  /** The adapter's event mode (one adapter for every resource). */
+  readonly mode: "Reference" | "Resource";
+  /** Why it cannot run besides a missing build or adapter, if it cannot. */
+  unavailable?(): string | undefined;
+  setUp?(kubeConfig: KubeConfig): Promise<void>;
+}
+
+export function knativeFunctions(node: NodeCommand, system: KnativeSystem): SystemUnderTest {
+  return {
+    name: system.name,
+    title: system.title,
     unavailable: () =>
       missingBuild("functions/k8s-events/index.js") ??
       missingBuild("functions/resync/index.js") ??
-      missingPeer("apiserver_receive_adapter"),
+      missingPeer("apiserver_receive_adapter") ??
+      system.unavailable?.(),
+    ...(system.setUp ? { setUp: system.setUp } : {}),
     async start(context: RunContext): Promise<RunningSystem> {
       if (!(await portIsFree(ADAPTER_PROBE_PORT))) {
         throw new Error(
@@ -34,7 +73,7 @@ export function projectKnative(node: NodeCommand): SystemUnderTest {
       }
       const [eventsPort, resyncPort, profilingPort] = (await freePorts(3)) as [number, number, number];
       const configPath = await writeConfig(context.dir, "registrar.conf.json", {
-        ...context.registrarConfig,
+        ...system.config(context),
         server_socket_path: context.spire.socketPath,
         metrics_addr: `127.0.0.1:${eventsPort}`,
         event_ack: "accepted",
@@ -90,12 +129,8 @@ export function projectKnative(node: NodeCommand): SystemUnderTest {
           K_SOURCE_CONFIG: JSON.stringify({
             namespaces: [],
             allNamespaces: true,
-            resources: [
-              { Group: "", Version: "v1", Resource: "pods" },
-              { Group: "", Version: "v1", Resource: "nodes" },
-              { Group: "discovery.k8s.io", Version: "v1", Resource: "endpointslices" },
-            ].map((gvr) => ({ gvr })),
-            mode: "Reference",
+            resources: system.resources.map((gvr) => ({ gvr })),
+            mode: system.mode,
           }),
         },
       });
