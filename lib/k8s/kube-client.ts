@@ -58,7 +58,12 @@ export interface KubeRequest {
   readonly body?: unknown;
   /** Content type of the body (default `application/json`; e.g. `application/merge-patch+json`). */
   readonly contentType?: string;
+  /** What to answer with (default `application/json`; e.g. METADATA_ONLY_LIST). */
+  readonly accept?: string;
 }
+
+/** Accept header of a list whose items are PartialObjectMetadata: the API server sends only their metadata. */
+export const METADATA_ONLY_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
 
 /** Every item of a paged list, and the list's resourceVersion (to watch from). */
 export interface KubeList<T> {
@@ -70,6 +75,8 @@ export interface PageOptions {
   readonly query?: Query;
   /** Items per response (default 500); the API server may return fewer. */
   readonly pageSize?: number;
+  /** Items as PartialObjectMetadata (only `metadata`): less for the API server to send and for us to parse. */
+  readonly metadataOnly?: boolean;
 }
 
 export interface ListOptions<T, R> extends PageOptions {
@@ -181,8 +188,13 @@ export function createKubeClient(target: KubeTarget, options: KubeClientOptions 
     return new URL(`${prefix}${path}${text ? `?${text}` : ""}`, base.origin);
   }
 
-  async function headersFor(call: KubeCall, body: string | undefined, contentType?: string) {
-    const headers: Record<string, string> = { accept: "application/json", "user-agent": USER_AGENT };
+  async function headersFor(
+    call: KubeCall,
+    body: string | undefined,
+    contentType: string | undefined,
+    accept = "application/json",
+  ) {
+    const headers: Record<string, string> = { accept, "user-agent": USER_AGENT };
     if (body !== undefined) {
       headers["content-type"] = contentType ?? "application/json";
       headers["content-length"] = String(Buffer.byteLength(body));
@@ -228,13 +240,14 @@ export function createKubeClient(target: KubeTarget, options: KubeClientOptions 
     url: URL,
     body: string | undefined,
     contentType: string | undefined,
+    accept: string | undefined,
     agent: HttpAgent,
   ): Promise<Opened> {
     let socketRetried = false;
     let authRetried = false;
     for (;;) {
       if (closed) throw transportError(call, new Error("the Kubernetes client is closed"));
-      const headers = await headersFor(call, body, contentType);
+      const headers = await headersFor(call, body, contentType, accept);
       let opened: Opened;
       try {
         opened = await open(method, url, headers, body, agent);
@@ -277,7 +290,8 @@ export function createKubeClient(target: KubeTarget, options: KubeClientOptions 
   async function request<T>(call: KubeCall, kubeRequest: KubeRequest): Promise<T> {
     const body = kubeRequest.body === undefined ? undefined : JSON.stringify(kubeRequest.body);
     const url = urlOf(kubeRequest.path, kubeRequest.query);
-    const opened = await exchange(call, kubeRequest.method, url, body, kubeRequest.contentType, requestAgent);
+    const { method, contentType, accept } = kubeRequest;
+    const opened = await exchange(call, method, url, body, contentType, accept, requestAgent);
     const status = opened.res.statusCode ?? 0;
     const text = await readBody(call, opened);
     if (status < 200 || status >= 300) throw httpError(call, status, text);
@@ -292,7 +306,7 @@ export function createKubeClient(target: KubeTarget, options: KubeClientOptions 
   async function watch(watchRequest: WatchRequest): Promise<WatchHandle> {
     const { call } = watchRequest;
     const url = urlOf(watchRequest.path, { ...watchRequest.query, watch: true });
-    const opened = await exchange(call, "GET", url, undefined, undefined, watchAgent);
+    const opened = await exchange(call, "GET", url, undefined, undefined, undefined, watchAgent);
     const status = opened.res.statusCode ?? 0;
     if (status < 200 || status >= 300) throw httpError(call, status, await readBody(call, opened));
     clearTimeout(opened.timer);
@@ -374,7 +388,12 @@ export function createKubeClient(target: KubeTarget, options: KubeClientOptions 
       const page = await request<{
         items?: T[];
         metadata?: { continue?: string; resourceVersion?: string };
-      }>(call, { method: "GET", path, query: { ...pageOptions.query, limit, continue: continueToken } });
+      }>(call, {
+        method: "GET",
+        path,
+        query: { ...pageOptions.query, limit, continue: continueToken },
+        ...(pageOptions.metadataOnly ? { accept: METADATA_ONLY_LIST } : {}),
+      });
       onPage(page.items ?? []);
       resourceVersion = page.metadata?.resourceVersion;
       continueToken = page.metadata?.continue || undefined;

@@ -100,6 +100,7 @@ export function createScmCluster(client: KubeClient, pageSize = 500): ScmCluster
     async listPodUids() {
       const listed = await client.list<PodJson, string>({ verb: "list", resource: "pods" }, "/api/v1/pods", {
         pageSize,
+        metadataOnly: true,
         map: (pod) => pod.metadata?.uid ?? "",
       });
       return new Set(listed.items);

@@ -4,13 +4,16 @@
  * of events those are the same reads, hundreds at once. Here a read joins the next read of the same thing
  * that starts after it was asked for (never one already in flight, which may predate the change the caller's
  * event reports), so each caller still sees the cluster as it was after its event, while a burst costs one
- * read per read's duration instead of one per event. Results are shared: callers must not change them.
- * Status writes pass through.
+ * read per read's duration instead of one per event. The list of every pod's UID, the largest, also starts at
+ * most once a second (and asks for metadata only). Results are shared: callers must not change them. Status
+ * writes pass through.
  */
 import type { ScmCluster } from "./cluster.js";
 
 export function shareFreshReads(cluster: ScmCluster): ScmCluster {
   const shared = new Map<string, FreshRead<unknown>>();
+  // Every pod, for deletions: kept (so its spacing holds across idle spells) and at most one a second.
+  const podUids = freshRead(() => cluster.listPodUids(), undefined, POD_UID_LIST_SPACING_MS);
   const read = <T>(key: string, load: () => Promise<T>): Promise<T> => {
     let fresh = shared.get(key) as FreshRead<T> | undefined;
     if (fresh === undefined) {
@@ -31,12 +34,18 @@ export function shareFreshReads(cluster: ScmCluster): ScmCluster {
       read(`list pods ${JSON.stringify([scope.namespace, scope.nodeName])}`, () => cluster.listPods(scope)),
     getPod: (namespace, name) =>
       read(`get pod ${JSON.stringify([namespace, name])}`, () => cluster.getPod(namespace, name)),
-    listPodUids: () => read("list pod uids", () => cluster.listPodUids()),
+    listPodUids: () => podUids.next(),
     servicesByPodUid: (namespace) =>
       read(`services ${JSON.stringify([namespace])}`, () => cluster.servicesByPodUid(namespace)),
     writeStatus: (resource, name, status) => cluster.writeStatus(resource, name, status),
   };
 }
+
+/**
+ * The least time between two starts of the list of every pod's UID. A burst of deletions then costs one list
+ * of the whole cluster a second, not one per list's duration; a lone deletion still waits for none.
+ */
+export const POD_UID_LIST_SPACING_MS = 1000;
 
 interface FreshRead<T> {
   /** The result of a `load` that starts after this call (shared with every caller waiting for it). */
@@ -45,12 +54,19 @@ interface FreshRead<T> {
 
 /**
  * At most one `load` in flight, and at most one queued behind it for everyone who asked meanwhile; `idle`
- * once neither is left.
+ * once neither is left. With `minSpacingMs`, a load starts no sooner than that long after the previous one
+ * started (callers wait for it; they still get a load that starts after their call).
  */
-export function freshRead<T>(load: () => Promise<T>, idle: () => void = () => undefined): FreshRead<T> {
+export function freshRead<T>(
+  load: () => Promise<T>,
+  idle: () => void = () => undefined,
+  minSpacingMs = 0,
+): FreshRead<T> {
   let running: Promise<T> | undefined;
   let queued: Promise<T> | undefined;
+  let lastStart = Number.NEGATIVE_INFINITY;
   const start = (): Promise<T> => {
+    lastStart = Date.now();
     const run = Promise.resolve()
       .then(load)
       .finally(() => {
@@ -61,18 +77,24 @@ export function freshRead<T>(load: () => Promise<T>, idle: () => void = () => un
     running = run;
     return run;
   };
+  const spacingLeft = () => Math.max(0, lastStart + minSpacingMs - Date.now());
   return {
     next() {
-      if (running === undefined) return start();
+      if (running === undefined && queued === undefined && spacingLeft() === 0) return start();
       if (queued === undefined) {
-        const after = running.then(
+        const previous = (running ?? Promise.resolve()).then(
           () => undefined,
           () => undefined,
         );
-        queued = after.then(() => {
-          queued = undefined;
-          return start();
-        });
+        queued = previous
+          .then(() => {
+            const wait = spacingLeft();
+            return wait > 0 ? new Promise((resolve) => setTimeout(resolve, wait)) : undefined;
+          })
+          .then(() => {
+            queued = undefined;
+            return start();
+          });
       }
       return queued;
     },

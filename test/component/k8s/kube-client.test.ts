@@ -145,6 +145,14 @@ describe("KubeClient", () => {
       "/api/v1/pods?continue=2&limit=2",
       "/api/v1/pods?continue=4&limit=2",
     ]);
+    expect(received.slice(1).map((r) => r.headers.accept)).toEqual(Array(3).fill("application/json"));
+
+    // A metadata-only list asks for PartialObjectMetadata on every page.
+    received.length = 0;
+    await kube.list({ verb: "list", resource: "pods" }, "/api/v1/pods", { pageSize: 2, metadataOnly: true });
+    expect(received.map((r) => r.headers.accept)).toEqual(
+      Array(3).fill("application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"),
+    );
   });
 
   it("hands each page of a list over as it arrives, before the next page is requested", async () => {

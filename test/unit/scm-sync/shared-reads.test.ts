@@ -1,5 +1,5 @@
 /** Concurrent cluster-spiffeid passes share their Kubernetes reads, each caller getting a read started after it asked. */
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { ScmCluster } from "../../../lib/scm-sync/cluster.js";
 import { freshRead, shareFreshReads } from "../../../lib/scm-sync/shared-reads.js";
 
@@ -64,6 +64,37 @@ describe("fresh reads", () => {
     await tick();
     source.answer(7);
     expect(await second).toBe(7);
+  });
+
+  it("starts loads at least minSpacingMs apart, and at once after a quiet spell", async () => {
+    vi.useFakeTimers();
+    try {
+      const source = manualLoad();
+      const read = freshRead(source.load, undefined, 1000);
+      const first = read.next();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(source.calls()).toBe(1);
+      source.answer(1);
+      expect(await first).toBe(1);
+      // Asked 100 ms after the first load started: they wait until a second after it started.
+      await vi.advanceTimersByTimeAsync(100);
+      const second = read.next();
+      const third = read.next();
+      await vi.advanceTimersByTimeAsync(899);
+      expect(source.calls()).toBe(1);
+      await vi.advanceTimersByTimeAsync(1);
+      expect(source.calls()).toBe(2);
+      source.answer(2);
+      expect([await second, await third]).toEqual([2, 2]);
+      await vi.advanceTimersByTimeAsync(1000);
+      const fourth = read.next();
+      await vi.advanceTimersByTimeAsync(0);
+      expect(source.calls()).toBe(3);
+      source.answer(3);
+      expect(await fourth).toBe(3);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("shares reads of the same object, not of different ones, and never a status write", async () => {
