@@ -21,6 +21,12 @@ export interface ObjectHint {
    * like the rest of the hint, a claim to check against the API server.
    */
   readonly uid?: string;
+  /**
+   * Resource mode: the object as the event carries it. A claim like the rest: a handler may use it only to
+   * skip work its last reconcile already did (cluster-spiffeid mode: a pod update that changed only the
+   * status), never to derive anything.
+   */
+  readonly object?: Readonly<Record<string, unknown>>;
 }
 
 /** An expected failure: `malformed` is a broken event, `foreign` one that is not for this function. */
@@ -79,7 +85,15 @@ export function readObjectHint(event: CloudEvent, kinds: readonly string[]): Hin
   const nameError = objectNameError(named.kind, named.namespace, named.name);
   if (nameError !== undefined)
     return { ok: false, reason: "malformed", message: `event ${event.id}: ${nameError}` };
-  return { ok: true, hint: { action, mode, ...named } };
+  return {
+    ok: true,
+    hint: {
+      action,
+      mode,
+      ...named,
+      ...(mode === "resource" ? { object: event.data as Record<string, unknown> } : {}),
+    },
+  };
 }
 
 type Named = Omit<ObjectHint, "action" | "mode">;

@@ -21,6 +21,11 @@ import { createMetrics, type Metrics } from "../metrics/metrics.js";
 import { metricsEnabled } from "../metrics/routes.js";
 import { ownershipFor } from "../planner/ownership.js";
 import type { ReconcileContext } from "../reconcile/context.js";
+import {
+  createReconcileMemo,
+  DEFAULT_MEMO_MAX_KEYS,
+  DEFAULT_MEMO_TTL_MS,
+} from "../reconcile/reconcile-memo.js";
 import { createScmCluster, type ScmCluster } from "../scm-sync/cluster.js";
 import { clusterDomainSource } from "../scm-sync/cluster-domain.js";
 import type { FederationApi, ScmSyncContext } from "../scm-sync/context.js";
@@ -231,6 +236,11 @@ export function scmSyncContext(runtime: Runtime): ScmSyncContext {
     unsupportedFields: new Set(),
     now: Date.now,
     passedGenerations: new Map(),
+    podMemory: createReconcileMemo({
+      ttlMs: DEFAULT_MEMO_TTL_MS,
+      maxKeys: DEFAULT_MEMO_MAX_KEYS,
+      now: Date.now,
+    }),
   };
 }
 

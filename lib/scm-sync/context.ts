@@ -4,6 +4,7 @@
  */
 import type { Logger } from "pino";
 import type { Metrics, PassPhase } from "../metrics/metrics.js";
+import type { ReconcileMemo } from "../reconcile/reconcile-memo.js";
 import type { CurrentRelationship, FederationRelationship, ProbedField, ScmConfig } from "../scm/index.js";
 
 import type { SpireClient, SpireResult } from "../spire/client.js";
@@ -41,6 +42,12 @@ export interface ScmSyncContext {
    * status (a full pass's own status write): it needs no pass. Per process; a miss only costs a full pass.
    */
   readonly passedGenerations: Map<string, number>;
+  /**
+   * By pod UID, the digest (pod-digest.ts) of the pod as this process's last successful pass for it read it,
+   * for a while: a Pod update event whose object has that digest changed only the pod's status, so it needs no
+   * read and no pass. Absent: every Pod event runs its pass.
+   */
+  readonly podMemory?: ReconcileMemo;
 }
 
 /** What a pass changed. */

@@ -12,6 +12,7 @@ import { createKeyedBatcher } from "../reconcile/keyed-batcher.js";
 import { objectKey, singleFlight } from "../reconcile/single-flight.js";
 import { emptyScmSummary, type ScmResult, type ScmSummary, type ScmSyncContext } from "./context.js";
 import { runFullPass } from "./full-pass.js";
+import { podDigest } from "./pod-digest.js";
 import {
   type PodRef,
   reconcileClusterSpiffeIdEvent,
@@ -43,14 +44,25 @@ export function createScmEventQueue(context: ScmSyncContext): (hint: ObjectHint)
     maxInFlight: POD_BATCHES_IN_FLIGHT,
   });
   const others = singleFlight(otherEventKey, (hint: ObjectHint) => reconcileScmHint(context, hint));
-  return (hint) =>
-    hint.kind === "Pod"
-      ? pods.submit({
-          namespace: hint.namespace ?? "",
-          name: hint.name,
-          ...(hint.uid === undefined ? {} : { uid: hint.uid }),
-        })
-      : others.submit(hint);
+  return (hint) => {
+    if (hint.kind !== "Pod") return others.submit(hint);
+    if (statusOnlyUpdate(context, hint)) return Promise.resolve({ ok: true, summary: emptyScmSummary() });
+    return pods.submit({
+      namespace: hint.namespace ?? "",
+      name: hint.name,
+      ...(hint.uid === undefined ? {} : { uid: hint.uid }),
+    });
+  };
+}
+
+/**
+ * A Resource-mode Pod update whose object is, but for its status, what the last pass for that pod read (see
+ * `podMemory`). Trusting the claim is safe: a false one can only skip work, never change SPIRE.
+ */
+function statusOnlyUpdate(context: ScmSyncContext, hint: ObjectHint): boolean {
+  if (hint.action !== "update" || hint.uid === undefined || context.podMemory === undefined) return false;
+  const digest = podDigest(hint.object);
+  return digest !== undefined && context.podMemory.isCurrent(hint.uid, digest);
 }
 
 /** Events that may run the full pass share one run; others run one at a time per object. */

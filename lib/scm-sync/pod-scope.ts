@@ -30,6 +30,7 @@ import { applyEntryPlan } from "./apply.js";
 import { emptyScmSummary, phase, type ScmResult, type ScmSyncContext } from "./context.js";
 import { runFullPass } from "./full-pass.js";
 import { needsServices } from "./full-pass-state.js";
+import { podDigest } from "./pod-digest.js";
 
 /** SPIRE lists in flight for one scoped pass. */
 const LIST_CONCURRENCY = 4;
@@ -207,7 +208,35 @@ export async function reconcilePods(
     newUuid: context.newUuid,
   });
   const applied = await phase(context, "pod", "spire_write", () => applyEntryPlan(context, plan, summary));
+  rememberPods(context, pods, goneUids, applied.failure === undefined && summary.entriesFailed === 0, reads);
   return applied.failure === undefined ? { ok: true, summary } : failed(applied.failure, summary);
+}
+
+/**
+ * Records the pods of a pass that left SPIRE as they declare (`podMemory`); forgets them otherwise. Not when a
+ * template reads `resourceVersion` or `managedFields`, which the digest leaves out.
+ */
+function rememberPods(
+  context: ScmSyncContext,
+  pods: readonly PodJson[],
+  goneUids: readonly string[],
+  written: boolean,
+  reads: PodContext,
+): void {
+  const memory = context.podMemory;
+  if (memory === undefined) return;
+  const templates = JSON.stringify([
+    context.config.parentIdTemplate.source,
+    reads.clusterSpiffeIds.map((r) => r.spec),
+  ]);
+  const remember = written && !/ResourceVersion|ManagedFields/.test(templates);
+  for (const pod of pods) {
+    const uid = pod.metadata?.uid ?? "";
+    const digest = podDigest(pod);
+    if (remember && digest !== undefined) memory.remember(uid, digest);
+    else memory.forget(uid);
+  }
+  for (const uid of goneUids) memory.forget(uid);
 }
 
 interface PodContext {

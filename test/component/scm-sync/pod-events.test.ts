@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ResourceName } from "../../../lib/bridge/resources.js";
 import type { KubeObjectJson } from "../../../lib/bridge/to-cloudevent.js";
 import type { Entry, EntrySpec } from "../../../lib/planner/entry.js";
+import { createReconcileMemo } from "../../../lib/reconcile/reconcile-memo.js";
 import type { PodJson } from "../../../lib/scm/index.js";
 import type { FederationApi, ScmSyncContext } from "../../../lib/scm-sync/context.js";
 import { createScmEventQueue, reconcileScmHint } from "../../../lib/scm-sync/events.js";
@@ -233,6 +234,82 @@ describe("cluster-spiffeid passes", () => {
     expect(gone).toMatchObject({ ok: true, summary: { entriesDeleted: 1 } });
     expect(await entries()).toHaveLength(19);
     expect([...cluster.calls]).toEqual([]);
+  });
+
+  it("skips a Pod update that changed only the status since its last pass: no Kubernetes read, no SPIRE call", async () => {
+    const remembering = {
+      ...context,
+      podMemory: createReconcileMemo({ ttlMs: 60_000, maxKeys: 100, now: Date.now }),
+    };
+    const queue = createScmEventQueue(remembering);
+    const web0 = pod("web-0", "uid-web-0");
+    cluster.pods = [web0];
+    const update = (object: PodJson) =>
+      queue({
+        action: "update",
+        mode: "resource",
+        apiVersion: "v1",
+        kind: "Pod",
+        namespace: "apps",
+        name: "web-0",
+        uid: "uid-web-0",
+        object: { apiVersion: "v1", kind: "Pod", ...object } as Record<string, unknown>,
+      });
+    expect(await update(web0)).toMatchObject({ ok: true, summary: { entriesCreated: 1 } });
+    const rpcs = () => Object.values(fake.rpcCounts).reduce((sum, count) => sum + count, 0);
+    const reads = () => [...cluster.calls.values()].reduce((sum, count) => sum + count, 0);
+    const [rpcsBefore, readsBefore] = [rpcs(), reads()];
+
+    // The kubelet's status update: a new resourceVersion and status, nothing a template reads.
+    const running = {
+      ...web0,
+      metadata: { ...web0.metadata, resourceVersion: "9", managedFields: [{ manager: "kubelet" }] },
+      status: { phase: "Running" },
+    };
+    expect(await update(running)).toMatchObject({ ok: true, summary: { entriesCreated: 0 } });
+    expect([rpcs(), reads()]).toEqual([rpcsBefore, readsBefore]);
+
+    // A change a template reads runs the pass, from the API server's object (not the event's).
+    const renamed = { ...web0, spec: { nodeName: "node-1", serviceAccountName: "renamed" } };
+    cluster.pods = [renamed];
+    expect(await update(renamed)).toMatchObject({
+      ok: true,
+      summary: { entriesCreated: 1, entriesDeleted: 1 },
+    });
+    expect(reads()).toBeGreaterThan(readsBefore);
+    expect((await entries()).map((entry) => entry.spiffeId)).toEqual([`spiffe://${TD}/ns/apps/sa/renamed`]);
+  });
+
+  it("does not skip Pod updates when a template reads the resourceVersion the digest leaves out", async () => {
+    const spec = cluster.resources.clusterspiffeids[0]?.spec as Record<string, unknown>;
+    cluster.resources.clusterspiffeids = [
+      {
+        metadata: { name: "web", uid: "cid-1", creationTimestamp: "2026-01-01T00:00:00Z" },
+        spec: { ...spec, spiffeIDTemplate: "spiffe://{{ .TrustDomain }}/v/{{ .PodMeta.ResourceVersion }}" },
+      },
+    ];
+    const queue = createScmEventQueue({
+      ...context,
+      podMemory: createReconcileMemo({ ttlMs: 60_000, maxKeys: 100, now: Date.now }),
+    });
+    const hint = (resourceVersion: string) => {
+      const object = { ...pod("web-0", "uid-web-0"), apiVersion: "v1", kind: "Pod" };
+      object.metadata = { ...object.metadata, resourceVersion };
+      cluster.pods = [object];
+      return queue({
+        action: "update",
+        mode: "resource",
+        apiVersion: "v1",
+        kind: "Pod",
+        namespace: "apps",
+        name: "web-0",
+        uid: "uid-web-0",
+        object: object as Record<string, unknown>,
+      });
+    };
+    await hint("1");
+    expect(await hint("2")).toMatchObject({ ok: true, summary: { entriesCreated: 1, entriesDeleted: 1 } });
+    expect((await entries()).map((entry) => entry.spiffeId)).toEqual([`spiffe://${TD}/v/2`]);
   });
 
   it("reads every entry once, not filtered lists, for an event concerning more pods than FILTERED_LIST_LIMIT", async () => {

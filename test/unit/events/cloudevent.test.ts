@@ -136,7 +136,15 @@ describe("readObjectHint", () => {
       ]),
     ).toEqual({
       ok: true,
-      hint: { action: "add", mode: "resource", apiVersion: "v1", kind: "Node", name: "n1", uid: "u" },
+      hint: {
+        action: "add",
+        mode: "resource",
+        apiVersion: "v1",
+        kind: "Node",
+        name: "n1",
+        uid: "u",
+        object: node,
+      },
     });
   });
 
