@@ -66,6 +66,7 @@ describe("toCloudEvent", () => {
         kind,
         name: "x1",
         ...(namespace ? { namespace } : {}),
+        ...(mode === "Resource" ? { object } : {}),
       },
     });
   });
