@@ -103,6 +103,25 @@ describe("cluster-spiffeid passes", () => {
     await fake.stop();
   });
 
+  /** An event queue with a pod memory; sends a Resource-mode update event carrying `object` (a pod of "apps"). */
+  function rememberingQueue() {
+    const queue = createScmEventQueue({
+      ...context,
+      podMemory: createReconcileMemo({ ttlMs: 60_000, maxKeys: 100, now: Date.now }),
+    });
+    return (object: PodJson) =>
+      queue({
+        action: "update",
+        mode: "resource",
+        apiVersion: "v1",
+        kind: "Pod",
+        namespace: "apps",
+        name: object.metadata?.name ?? "",
+        uid: object.metadata?.uid ?? "",
+        object: { apiVersion: "v1", kind: "Pod", ...object } as Record<string, unknown>,
+      });
+  }
+
   async function entries(): Promise<Entry[]> {
     const listed = await spire.listEntries();
     if (!listed.ok) throw listed.error;
@@ -237,24 +256,9 @@ describe("cluster-spiffeid passes", () => {
   });
 
   it("skips a Pod update that changed only the status since its last pass: no Kubernetes read, no SPIRE call", async () => {
-    const remembering = {
-      ...context,
-      podMemory: createReconcileMemo({ ttlMs: 60_000, maxKeys: 100, now: Date.now }),
-    };
-    const queue = createScmEventQueue(remembering);
+    const update = rememberingQueue();
     const web0 = pod("web-0", "uid-web-0");
     cluster.pods = [web0];
-    const update = (object: PodJson) =>
-      queue({
-        action: "update",
-        mode: "resource",
-        apiVersion: "v1",
-        kind: "Pod",
-        namespace: "apps",
-        name: "web-0",
-        uid: "uid-web-0",
-        object: { apiVersion: "v1", kind: "Pod", ...object } as Record<string, unknown>,
-      });
     expect(await update(web0)).toMatchObject({ ok: true, summary: { entriesCreated: 1 } });
     const rpcs = () => Object.values(fake.rpcCounts).reduce((sum, count) => sum + count, 0);
     const reads = () => [...cluster.calls.values()].reduce((sum, count) => sum + count, 0);
@@ -288,24 +292,12 @@ describe("cluster-spiffeid passes", () => {
         spec: { ...spec, spiffeIDTemplate: "spiffe://{{ .TrustDomain }}/v/{{ .PodMeta.ResourceVersion }}" },
       },
     ];
-    const queue = createScmEventQueue({
-      ...context,
-      podMemory: createReconcileMemo({ ttlMs: 60_000, maxKeys: 100, now: Date.now }),
-    });
+    const update = rememberingQueue();
     const hint = (resourceVersion: string) => {
-      const object = { ...pod("web-0", "uid-web-0"), apiVersion: "v1", kind: "Pod" };
-      object.metadata = { ...object.metadata, resourceVersion };
+      const web0 = pod("web-0", "uid-web-0");
+      const object = { ...web0, metadata: { ...web0.metadata, resourceVersion } };
       cluster.pods = [object];
-      return queue({
-        action: "update",
-        mode: "resource",
-        apiVersion: "v1",
-        kind: "Pod",
-        namespace: "apps",
-        name: "web-0",
-        uid: "uid-web-0",
-        object: object as Record<string, unknown>,
-      });
+      return update(object);
     };
     await hint("1");
     expect(await hint("2")).toMatchObject({ ok: true, summary: { entriesCreated: 1, entriesDeleted: 1 } });
