@@ -23,6 +23,7 @@ import {
   type ClusterSpiffeIdFunctions,
   startClusterSpiffeIdFunctions,
 } from "./support/cluster-spiffeid-functions.js";
+import { comparableEntry } from "./support/spire-entries.js";
 import { workloads } from "./support/workloads.js";
 
 const TD = "example.org";
@@ -59,22 +60,7 @@ interface PrintedPlan {
 }
 
 /** An entry as the plan prints it and SPIRE holds it; new IDs under the prefix compare as `reg.<uuid>`. */
-function comparable(entry: PrintedEntry | Entry): string {
-  const selectors = entry.selectors.map((s) => (typeof s === "string" ? s : `${s.type}:${s.value}`));
-  return JSON.stringify({
-    id: entry.id?.replace(/^reg\.[0-9a-f-]{36}$/, "reg.<uuid>"),
-    spiffeId: entry.spiffeId,
-    parentId: entry.parentId,
-    selectors: selectors.sort(),
-    dnsNames: entry.dnsNames,
-    federatesWith: [...entry.federatesWith].sort(),
-    admin: entry.admin,
-    downstream: entry.downstream,
-    x509SvidTtl: entry.x509SvidTtl ?? 0,
-    jwtSvidTtl: entry.jwtSvidTtl ?? 0,
-    hint: entry.hint ?? "",
-  });
-}
+const comparable = (entry: PrintedEntry | Entry) => comparableEntry(entry, "reg");
 
 describe.skipIf(skipWithoutPeers(PEERS))("registrar plan in cluster-spiffeid mode, live", () => {
   let dir: RunDir | undefined;

@@ -2,6 +2,9 @@
 import pino from "pino";
 import { parseScmConfig, type ScmConfig } from "../../lib/scm/index.js";
 import type { ScmSyncContext } from "../../lib/scm-sync/context.js";
+import { createSpireClient } from "../../lib/spire/client.js";
+import { createUnixSocketTransport } from "../../lib/spire/transport.js";
+import { createTrustDomainClient } from "../../lib/spire/trust-domain-client.js";
 
 /** A ControllerManagerConfig with the trust domain, cluster name and `extra` YAML lines, checked by SCM's rules. */
 export function scmSettings(trustDomain: string, clusterName: string, extra = ""): ScmConfig {
@@ -28,5 +31,15 @@ export function scmTestContext(
     unsupportedFields: new Set(),
     now: Date.now,
     passedGenerations: new Map(),
+  };
+}
+
+/** The entry and trust domain clients on one SPIRE socket (a fake server's), logging nothing. */
+export function scmSpireClients(socketPath: string) {
+  const transport = createUnixSocketTransport(socketPath);
+  const logger = pino({ level: "silent" });
+  return {
+    spire: createSpireClient({ transport, logger }),
+    trustDomains: createTrustDomainClient({ transport, logger }),
   };
 }

@@ -3,38 +3,33 @@
  * serves the TrustDomain API by the real server's rules): relationships follow the ClusterFederatedTrustDomains,
  * and a changed static entry is rewritten whole (no update mask), store_svid included.
  */
-import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ScmSyncContext } from "../../../lib/scm-sync/context.js";
 import { federationApi } from "../../../lib/scm-sync/federation-api.js";
 import { runFullPass } from "../../../lib/scm-sync/full-pass.js";
-import { createSpireClient, type SpireClient } from "../../../lib/spire/client.js";
-import { createUnixSocketTransport, type SpireTransport } from "../../../lib/spire/transport.js";
-import { createTrustDomainClient } from "../../../lib/spire/trust-domain-client.js";
+import type { SpireClient } from "../../../lib/spire/client.js";
 import { type FakeScmCluster, fakeScmCluster } from "../../fakes/scm-cluster.js";
-import { scmSettings, scmTestContext } from "../../fakes/scm-context.js";
+import { scmSettings, scmSpireClients, scmTestContext } from "../../fakes/scm-context.js";
 import { type FakeSpireServer, startFakeSpireServer } from "../../fakes/spire-entry-server.js";
 
 const TD = "example.org";
 
 describe("cluster-spiffeid federation and static entries", () => {
   let fake: FakeSpireServer;
-  let transport: SpireTransport;
   let spire: SpireClient;
   let cluster: FakeScmCluster;
   let context: ScmSyncContext;
 
   beforeEach(async () => {
     fake = await startFakeSpireServer({ trustDomain: TD });
-    transport = createUnixSocketTransport(fake.socketPath);
-    const logger = pino({ level: "silent" });
-    spire = createSpireClient({ transport, logger });
+    const clients = scmSpireClients(fake.socketPath);
+    spire = clients.spire;
     cluster = fakeScmCluster();
     context = scmTestContext({
       config: scmSettings(TD, "demo"),
       cluster,
       spire,
-      federation: federationApi(createTrustDomainClient({ transport, logger })),
+      federation: federationApi(clients.trustDomains),
     });
   });
   afterEach(async () => {

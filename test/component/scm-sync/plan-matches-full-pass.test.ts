@@ -4,7 +4,6 @@
  * with what runFullPass then writes: the entries and federation relationships SPIRE ends with, the summary's
  * counts, the status writes.
  */
-import pino from "pino";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { planClusterSpiffeId } from "../../../lib/plan/cluster-spiffeid-plan.js";
 import type { Entry, EntrySpec } from "../../../lib/planner/entry.js";
@@ -13,12 +12,11 @@ import type { ScmSyncContext } from "../../../lib/scm-sync/context.js";
 import { federationApi } from "../../../lib/scm-sync/federation-api.js";
 import { runFullPass } from "../../../lib/scm-sync/full-pass.js";
 import { readEntriesPassState, readFederationPassResources } from "../../../lib/scm-sync/full-pass-state.js";
-import { createSpireClient, type SpireClient } from "../../../lib/spire/client.js";
+import type { SpireClient } from "../../../lib/spire/client.js";
 import { entrySpecToProto } from "../../../lib/spire/convert.js";
-import { createUnixSocketTransport } from "../../../lib/spire/transport.js";
-import { createTrustDomainClient } from "../../../lib/spire/trust-domain-client.js";
+import { comparableEntry } from "../../e2e/support/spire-entries.js";
 import { type FakeScmCluster, fakeScmCluster } from "../../fakes/scm-cluster.js";
-import { scmSettings, scmTestContext } from "../../fakes/scm-context.js";
+import { scmSettings, scmSpireClients, scmTestContext } from "../../fakes/scm-context.js";
 import { type FakeSpireServer, startFakeSpireServer } from "../../fakes/spire-entry-server.js";
 
 const TD = "example.org";
@@ -38,21 +36,7 @@ function spec(name: string, extra: Partial<EntrySpec> = {}): EntrySpec {
 }
 
 /** An entry's fields as SPIRE holds them, for comparing entry sets. */
-function comparable(entry: Entry | (EntrySpec & { id?: string })) {
-  return JSON.stringify({
-    id: entry.id?.replace(/^reg\.[0-9a-f-]{36}$/, "reg.<uuid>"),
-    spiffeId: entry.spiffeId,
-    parentId: entry.parentId,
-    selectors: entry.selectors.map((s) => `${s.type}:${s.value}`).sort(),
-    dnsNames: entry.dnsNames,
-    federatesWith: [...entry.federatesWith].sort(),
-    admin: entry.admin,
-    downstream: entry.downstream,
-    x509SvidTtl: entry.x509SvidTtl ?? 0,
-    jwtSvidTtl: entry.jwtSvidTtl ?? 0,
-    hint: entry.hint ?? "",
-  });
-}
+const comparable = (entry: Entry | (EntrySpec & { id?: string })) => comparableEntry(entry, "reg");
 
 describe.each([
   ["with entry_id_prefix and a cleanup prefix", "entryIDPrefix: reg\nentryIDPrefixCleanup: old"],
@@ -65,9 +49,8 @@ describe.each([
 
   beforeEach(async () => {
     fake = await startFakeSpireServer({ trustDomain: TD });
-    const transport = createUnixSocketTransport(fake.socketPath);
-    const logger = pino({ level: "silent" });
-    spire = createSpireClient({ transport, logger });
+    const clients = scmSpireClients(fake.socketPath);
+    spire = clients.spire;
     cluster = fakeScmCluster();
     cluster.namespaces = [{ metadata: { name: "apps" } }, { metadata: { name: "kube-system" } }];
     cluster.nodes = [{ metadata: { name: "node-1", uid: "node-uid" } }];
@@ -139,7 +122,7 @@ describe.each([
         "hand-made",
       ),
     ]);
-    const relationships = await createTrustDomainClient({ transport, logger }).createFederationRelationships(
+    const relationships = await clients.trustDomains.createFederationRelationships(
       [
         {
           trustDomain: "b.test",
@@ -164,7 +147,7 @@ describe.each([
       config: scmSettings(TD, "demo", extraConfig),
       cluster,
       spire,
-      federation: federationApi(createTrustDomainClient({ transport, logger })),
+      federation: federationApi(clients.trustDomains),
     });
   });
   afterEach(async () => {

@@ -1,5 +1,5 @@
 /** Reads SPIRE entries through the registrar's own client, for assertions. */
-import type { Entry } from "../../../lib/planner/entry.js";
+import type { Entry, Selector } from "../../../lib/planner/entry.js";
 import { podSelectors } from "../../../lib/planner/index.js";
 import type { SpireClient } from "../../../lib/spire/client.js";
 
@@ -21,4 +21,32 @@ export async function podEntries(spire: SpireClient, namespace: string, name: st
 /** True when `id` is `root` or below it by path segments. */
 export function isUnder(id: string, root: string): boolean {
   return id === root || id.startsWith(`${root}/`);
+}
+
+/** An entry's fields as SPIRE holds them, selectors given as objects or as `registrar plan` prints them (`type:value`). */
+export interface ComparableEntry
+  extends Omit<Entry, "id" | "selectors" | "revisionNumber" | "createdAt" | "storeSvid"> {
+  readonly id?: string;
+  readonly selectors: readonly (Selector | string)[];
+}
+
+/**
+ * One string per entry for comparing entry sets: lists sorted where SPIRE does not keep order, absent TTLs and hint
+ * as SPIRE shows them, and IDs made under `newIdPrefix` (`<prefix>.<uuid>`) as `<prefix>.<uuid>` literally.
+ */
+export function comparableEntry(entry: ComparableEntry, newIdPrefix: string): string {
+  const selectors = entry.selectors.map((s) => (typeof s === "string" ? s : `${s.type}:${s.value}`));
+  return JSON.stringify({
+    id: entry.id?.replace(new RegExp(`^${newIdPrefix}\\.[0-9a-f-]{36}$`), `${newIdPrefix}.<uuid>`),
+    spiffeId: entry.spiffeId,
+    parentId: entry.parentId,
+    selectors: selectors.sort(),
+    dnsNames: entry.dnsNames,
+    federatesWith: [...entry.federatesWith].sort(),
+    admin: entry.admin,
+    downstream: entry.downstream,
+    x509SvidTtl: entry.x509SvidTtl ?? 0,
+    jwtSvidTtl: entry.jwtSvidTtl ?? 0,
+    hint: entry.hint ?? "",
+  });
 }

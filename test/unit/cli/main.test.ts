@@ -3,24 +3,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { main } from "../../../bin/main.js";
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(argv: string[], env: Record<string, string> = {}): Promise<Run> {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(argv, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env,
-  });
-  return { code, stdout, stderr };
-}
+import { runMain } from "./run-main.js";
 
 const directory = mkdtempSync(join(tmpdir(), "registrar-cli-"));
 function configFile(name: string, text: string): string {
@@ -41,7 +24,7 @@ describe("registrar check-config", () => {
     ["-config=", (path: string) => [`-config=${path}`]],
     ["--config=", (path: string) => [`--config=${path}`]],
   ])("prints the effective configuration for %s", async (_form, flags) => {
-    const result = await run(["check-config", ...flags(configFile("ok.conf", MINIMAL))]);
+    const result = await runMain(["check-config", ...flags(configFile("ok.conf", MINIMAL))]);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
     expect(JSON.parse(result.stdout)).toMatchObject({
@@ -54,7 +37,7 @@ describe("registrar check-config", () => {
 
   it("prints warnings on stderr and still succeeds", async () => {
     const path = configFile("warn.conf", `${MINIMAL}add_svc_dns_names = true\n`);
-    const result = await run(["check-config", "-config", path]);
+    const result = await runMain(["check-config", "-config", path]);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe(
       `warning: ${path}: unknown key "add_svc_dns_names" (line 4); did you mean "add_svc_dns_name"?\n`,
@@ -63,7 +46,7 @@ describe("registrar check-config", () => {
 
   it("prints each error on stderr and exits 1", async () => {
     const path = configFile("bad.conf", 'mode = "x"\n');
-    const result = await run(["check-config", "-config", path]);
+    const result = await runMain(["check-config", "-config", path]);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr.trim().split("\n")).toEqual([
@@ -95,7 +78,7 @@ describe("registrar check-config", () => {
     "refuses %s nested %i levels deep with one line naming the file and line, no stack (hardening defect 4)",
     async (format, depth, text, line, key) => {
       const path = configFile(`deep-${format}-${depth}.conf`, text(depth));
-      const result = await run(["check-config", "-config", path]);
+      const result = await runMain(["check-config", "-config", path]);
       expect(result.code).toBe(1);
       expect(result.stderr).toBe(
         `${path}: error parsing common config: unable to decode configuration: line ${line}: lists, objects and blocks are nested deeper than 64 levels${key}\n`,
@@ -105,7 +88,7 @@ describe("registrar check-config", () => {
 
   it("names the line of an unterminated string (line 7)", async () => {
     const path = configFile("line7.conf", LINE_7_UNTERMINATED);
-    const result = await run(["check-config", "-config", path]);
+    const result = await runMain(["check-config", "-config", path]);
     expect(result.code).toBe(1);
     expect(result.stderr).toBe(
       `${path}: error parsing common config: unable to decode configuration: line 7: unterminated string (in "cluster")\n`,
@@ -113,17 +96,17 @@ describe("registrar check-config", () => {
   });
 
   it("defaults to k8s-workload-registrar.conf in the working directory", async () => {
-    const result = await run(["check-config"]);
+    const result = await runMain(["check-config"]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(/^k8s-workload-registrar\.conf: unable to load configuration: /);
   });
 
   it("reads REGISTRAR_CONFIG when -config is not given, as the functions do; -config wins", async () => {
     const fromEnv = configFile("env.conf", MINIMAL);
-    const result = await run(["check-config"], { REGISTRAR_CONFIG: fromEnv });
+    const result = await runMain(["check-config"], { REGISTRAR_CONFIG: fromEnv });
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toMatchObject({ cluster: "CLUSTER" });
-    const flagged = await run(["check-config", "-config", join(directory, "missing.conf")], {
+    const flagged = await runMain(["check-config", "-config", join(directory, "missing.conf")], {
       REGISTRAR_CONFIG: fromEnv,
     });
     expect(flagged.code).toBe(1);
@@ -131,7 +114,7 @@ describe("registrar check-config", () => {
   });
 
   it("prints a startup probe on stderr when asked", async () => {
-    const result = await run(["check-config", "-config", configFile("probe.conf", MINIMAL)], {
+    const result = await runMain(["check-config", "-config", configFile("probe.conf", MINIMAL)], {
       REGISTRAR_STARTUP_PROBE: "1",
     });
     expect(JSON.parse(result.stderr)).toEqual({ loadedMs: expect.any(Number), rssBytes: expect.any(Number) });
@@ -142,7 +125,7 @@ describe("registrar check-config", () => {
     [["check-config", "-config"], "flag needs an argument: -config"],
     [["check-config", "extra"], "unexpected argument: extra"],
   ])("rejects %j as a usage error", async (argv, reason) => {
-    const result = await run(argv);
+    const result = await runMain(argv);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(
       `registrar check-config: ${reason}\nusage: registrar <command> [flags]\n`,
@@ -152,19 +135,19 @@ describe("registrar check-config", () => {
 
 describe("registrar", () => {
   it.each([["--help"], ["-help"], ["-h"], ["help"]])("prints help for %s", async (word) => {
-    const result = await run([word]);
+    const result = await runMain([word]);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^usage: registrar <command> \[flags\]\n/);
     expect(result.stdout).toContain("check-config");
   });
 
   it("prints a command's usage for help <command>", async () => {
-    const result = await run(["help", "check-config"]);
+    const result = await runMain(["help", "check-config"]);
     expect(result.stdout).toMatch(/^usage: registrar check-config \[-config FILE\]/);
   });
 
   it.each([["version"], ["-version"], ["--version"]])("prints the package version for %s", async (word) => {
-    expect(await run([word])).toEqual({ code: 0, stdout: `${packageVersion}\n`, stderr: "" });
+    expect(await runMain([word])).toEqual({ code: 0, stdout: `${packageVersion}\n`, stderr: "" });
   });
 
   it.each([
@@ -172,7 +155,7 @@ describe("registrar", () => {
     [["--bogus"], "registrar: unknown flag: --bogus"],
     [[], "usage: registrar <command> [flags]"],
   ])("exits 2 for %j", async (argv, message) => {
-    const result = await run(argv);
+    const result = await runMain(argv);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain(message);
     expect(result.stderr).toContain("usage: registrar <command> [flags]");

@@ -3,24 +3,13 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { main } from "../../../bin/main.js";
+import { runMain } from "./run-main.js";
 
 const directory = mkdtempSync(join(tmpdir(), "registrar-plan-scm-"));
 function file(name: string, content: unknown): string {
   const path = join(directory, name);
   writeFileSync(path, typeof content === "string" ? content : JSON.stringify(content));
   return path;
-}
-
-async function run(argv: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(argv, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: {},
-  });
-  return { code, stdout, stderr };
 }
 
 const TD = "example.org";
@@ -105,7 +94,7 @@ const FROM_FILES = ["--cluster-state", state, "--entries", entries, "--federatio
 
 describe("registrar plan in cluster-spiffeid mode", () => {
   it("prints the entry and federation writes, ownership and statuses as JSON", async () => {
-    const result = await run(["plan", "-config", hcl, ...FROM_FILES, "--output", "json"]);
+    const result = await runMain(["plan", "-config", hcl, ...FROM_FILES, "--output", "json"]);
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
     const plan = JSON.parse(result.stdout);
@@ -163,15 +152,15 @@ describe("registrar plan in cluster-spiffeid mode", () => {
 
   it("takes spire-controller-manager's own config file and plans the same", async () => {
     const [fromHcl, fromYaml] = await Promise.all([
-      run(["plan", "-config", hcl, ...FROM_FILES, "--output", "json"]),
-      run(["plan", "-config", controllerManagerConfig, ...FROM_FILES, "--output", "json"]),
+      runMain(["plan", "-config", hcl, ...FROM_FILES, "--output", "json"]),
+      runMain(["plan", "-config", controllerManagerConfig, ...FROM_FILES, "--output", "json"]),
     ]);
     expect(fromYaml.code).toBe(0);
     expect(fromYaml.stdout).toBe(fromHcl.stdout);
   });
 
   it("prints a table with one section per kind of write", async () => {
-    const result = await run(["plan", "-config", hcl, ...FROM_FILES]);
+    const result = await runMain(["plan", "-config", hcl, ...FROM_FILES]);
     expect(result.code).toBe(0);
     const lines = result.stdout.split("\n");
     expect(lines[0]).toMatch(/^ACTION +SPIFFE ID +PARENT ID +SELECTORS +ENTRY ID +DETAIL$/);
@@ -183,7 +172,7 @@ describe("registrar plan in cluster-spiffeid mode", () => {
   });
 
   it("reads SPIRE's federation relationships live without --federation: exits 1 naming the socket and --federation", async () => {
-    const result = await run(["plan", "-config", hcl, "--cluster-state", state, "--entries", entries]);
+    const result = await runMain(["plan", "-config", hcl, "--cluster-state", state, "--entries", entries]);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain(
@@ -199,7 +188,7 @@ describe("registrar plan in cluster-spiffeid mode", () => {
       "scm-entries-only.yaml",
       `apiVersion: spire.spiffe.io/v1alpha1\nkind: ControllerManagerConfig\ntrustDomain: ${TD}\nclusterName: c1\nclusterDomain: cluster.local\nspireServerSocketPath: ${socket}\nreconcile:\n  clusterSPIFFEIDs: true\n  clusterStaticEntries: true\n`,
     );
-    const result = await run([
+    const result = await runMain([
       "plan",
       "-config",
       entriesOnly,
@@ -220,7 +209,15 @@ describe("registrar plan in cluster-spiffeid mode", () => {
   });
 
   it("exits 1 naming the socket and --entries when SPIRE cannot be read", async () => {
-    const result = await run(["plan", "-config", hcl, "--cluster-state", state, "--federation", federation]);
+    const result = await runMain([
+      "plan",
+      "-config",
+      hcl,
+      "--cluster-state",
+      state,
+      "--federation",
+      federation,
+    ]);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain(
@@ -236,14 +233,14 @@ describe("registrar plan in cluster-spiffeid mode", () => {
     ],
     [["--cluster-state", file("no-kind.json", { items: [{}] })], 'no-kind.json: items[0] has no "kind"'],
   ])("rejects a bad file with exit 1: %j", async (extra, message) => {
-    const result = await run(["plan", "-config", hcl, ...FROM_FILES, ...extra]);
+    const result = await runMain(["plan", "-config", hcl, ...FROM_FILES, ...extra]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(message);
   });
 
   it("warns when the state file leaves out a kind the plan depends on", async () => {
     const podsOnly = file("pods-only.json", { kind: "List", items: [pod("web-1", "u1")] });
-    const result = await run([
+    const result = await runMain([
       "plan",
       "-config",
       hcl,

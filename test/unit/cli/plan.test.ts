@@ -2,24 +2,13 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { main } from "../../../bin/main.js";
+import { runMain } from "./run-main.js";
 
 const directory = mkdtempSync(join(tmpdir(), "registrar-plan-"));
 function file(name: string, content: unknown): string {
   const path = join(directory, name);
   writeFileSync(path, typeof content === "string" ? content : JSON.stringify(content));
   return path;
-}
-
-async function run(argv: string[]) {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(argv, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: {},
-  });
-  return { code, stdout, stderr };
 }
 
 const TD = "example.org";
@@ -92,7 +81,7 @@ const entries = file("entries.json", {
 
 describe("registrar plan", () => {
   it("prints creates, updates and deletes of owned entries as JSON", async () => {
-    const result = await run([
+    const result = await runMain([
       "plan",
       "-config",
       config,
@@ -145,7 +134,7 @@ describe("registrar plan", () => {
   });
 
   it("prints a readable table by default", async () => {
-    const result = await run(["plan", "-config", config, "--cluster-state", state, "--entries", entries]);
+    const result = await runMain(["plan", "-config", config, "--cluster-state", state, "--entries", entries]);
     expect(result.code).toBe(0);
     const lines = result.stdout.trimEnd().split("\n");
     expect(lines[0]).toMatch(/^ACTION +SPIFFE ID +PARENT ID +SELECTORS +DNS NAMES +ENTRY ID$/);
@@ -154,7 +143,7 @@ describe("registrar plan", () => {
   });
 
   it("exits 1 naming the socket and --entries when SPIRE cannot be read, and prints no plan", async () => {
-    const result = await run(["plan", "-config", config, "--cluster-state", state, "--output", "json"]);
+    const result = await runMain(["plan", "-config", config, "--cluster-state", state, "--output", "json"]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
       `cannot read the SPIRE server's entries: SPIRE server socket ${directory}/no-such.sock does not exist`,
@@ -173,7 +162,7 @@ describe("registrar plan", () => {
       "badentry.json: entries[0]: missing spiffe_id",
     ],
   ])("rejects %j with exit %i", async (extra, code, message) => {
-    const result = await run(["plan", "-config", config, ...extra]);
+    const result = await runMain(["plan", "-config", config, ...extra]);
     expect(result.code).toBe(code);
     expect(result.stderr).toContain(message);
   });
@@ -204,7 +193,7 @@ describe("registrar plan: Service DNS names from the state file", () => {
   const list = (...items: object[]) => ({ apiVersion: "v1", kind: "List", items: [pod, ...items] });
   const empty = file("no-entries.json", { entries: [] });
   const plannedNames = async (conf: string, stateFile: string) => {
-    const result = await run([
+    const result = await runMain([
       "plan",
       "-config",
       conf,
@@ -253,7 +242,7 @@ describe("registrar plan in webhook mode", () => {
       "webhook.conf",
       `mode = "webhook"\ntrust_domain = "${TD}"\ncluster = "c1"\nserver_socket_path = "${directory}/no-such.sock"\n`,
     );
-    const result = await run([
+    const result = await runMain([
       "plan",
       "-config",
       webhook,
@@ -347,7 +336,7 @@ describe("registrar plan in crd mode", () => {
   });
 
   it("plans the SpiffeIDs and the entries they call for, and leaves manual SpiffeIDs alone", async () => {
-    const result = await run([
+    const result = await runMain([
       "plan",
       "-config",
       crdConfig,
@@ -386,7 +375,7 @@ describe("registrar plan in crd mode", () => {
   });
 
   it("prints the SpiffeID writes before the entry table", async () => {
-    const result = await run([
+    const result = await runMain([
       "plan",
       "-config",
       crdConfig,

@@ -4,24 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
-import { main } from "../../../bin/main.js";
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function run(argv: string[]): Promise<Run> {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(argv, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: {},
-  });
-  return { code, stdout, stderr };
-}
+import { runMain } from "../cli/run-main.js";
 
 const directory = mkdtempSync(join(tmpdir(), "registrar-generate-config-"));
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
@@ -40,7 +23,7 @@ function documentsOf(stdout: string): Yaml[] {
 
 describe("registrar generate-config", () => {
   it("prints the five documents with their comments, in order and with the exact structure", async () => {
-    const result = await run(["generate-config", "-namespace", "spire-system", "-service", "registrar"]);
+    const result = await runMain(["generate-config", "-namespace", "spire-system", "-service", "registrar"]);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
     expect(result.stdout.startsWith("---\n# Apply to the cluster.")).toBe(true);
@@ -138,7 +121,7 @@ describe("registrar generate-config", () => {
   });
 
   it("applies the webhook and admission flags", async () => {
-    const result = await run([
+    const result = await runMain([
       "generate-config",
       "--failure-policy=Fail",
       "--timeout-seconds",
@@ -165,7 +148,7 @@ describe("registrar generate-config", () => {
   });
 
   it("leaves the namespaceSelector out when no namespace is disabled", async () => {
-    const result = await run(["generate-config", "--disabled-namespaces="]);
+    const result = await runMain(["generate-config", "--disabled-namespaces="]);
     expect(result.code).toBe(0);
     expect(documentsOf(result.stdout)[3].webhooks[0]).not.toHaveProperty("namespaceSelector");
   });
@@ -177,7 +160,7 @@ describe("registrar generate-config", () => {
       'trust_domain = "example.org"\ncluster = "c"\nserver_socket_path = "/run/spire/sockets/registration.sock"\n' +
         'disabled_namespaces = ["kube-system", "monitoring"]\n',
     );
-    const result = await run(["generate-config", "-config", config]);
+    const result = await runMain(["generate-config", "-config", config]);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe("");
     expect(documentsOf(result.stdout)[3].webhooks[0].namespaceSelector.matchExpressions[0].values).toEqual([
@@ -192,7 +175,7 @@ describe("registrar generate-config", () => {
       config,
       'mode = "reconcile"\ntrust_domain = "example.org"\ncluster = "c"\nserver_socket_path = "/tmp/s.sock"\n',
     );
-    const result = await run(["generate-config", "-config", config]);
+    const result = await runMain(["generate-config", "-config", config]);
     expect(result.code).toBe(0);
     expect(result.stderr).toBe(
       `warning: ${config}: mode is "reconcile", but these files are for webhook mode\n`,
@@ -202,7 +185,7 @@ describe("registrar generate-config", () => {
   it("fails with the configuration's errors when the file is invalid", async () => {
     const config = join(directory, "bad.conf");
     writeFileSync(config, 'cluster = "c"\n');
-    const result = await run(["generate-config", "-config", config]);
+    const result = await runMain(["generate-config", "-config", config]);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr).toContain(`${config}: `);
@@ -211,7 +194,7 @@ describe("registrar generate-config", () => {
 
   it("writes the registrar's and the API server's files with --out-dir, keys owner-only", async () => {
     const outDir = join(directory, "out", "nested");
-    const result = await run(["generate-config", "--out-dir", outDir, "-namespace", "ns"]);
+    const result = await runMain(["generate-config", "--out-dir", outDir, "-namespace", "ns"]);
     expect(result.code).toBe(0);
     expect(readdirSync(outDir).sort()).toEqual([
       "admission-configuration.yaml",
@@ -243,11 +226,11 @@ describe("registrar generate-config", () => {
 
   it("replaces a world-readable key file with an owner-only one", async () => {
     const outDir = join(directory, "existing");
-    await run(["generate-config", "--out-dir", outDir]);
+    await runMain(["generate-config", "--out-dir", outDir]);
     const keyPath = join(outDir, "key.pem");
     const before = readFileSync(keyPath, "utf8");
     writeFileSync(keyPath, "old", { mode: 0o644 });
-    const result = await run(["generate-config", "--out-dir", outDir]);
+    const result = await runMain(["generate-config", "--out-dir", outDir]);
     expect(result.code).toBe(0);
     expect(statSync(keyPath).mode & 0o777).toBe(0o600);
     expect(readFileSync(keyPath, "utf8")).not.toBe(before);
@@ -257,14 +240,14 @@ describe("registrar generate-config", () => {
   it("fails with exit 1 when the output directory cannot be written", async () => {
     const blocker = join(directory, "a-file");
     writeFileSync(blocker, "");
-    const result = await run(["generate-config", "--out-dir", join(blocker, "sub")]);
+    const result = await runMain(["generate-config", "--out-dir", join(blocker, "sub")]);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe("");
     expect(result.stderr).toMatch(/^registrar generate-config: cannot write to .*a-file\/sub: /);
   });
 
   it("exits 1 naming every bad value", async () => {
-    const result = await run([
+    const result = await runMain([
       "generate-config",
       "-ca-key-alg",
       "ec-p224",
@@ -300,7 +283,7 @@ describe("registrar generate-config", () => {
       "give either --disabled-namespaces or -config, not both",
     ],
   ])("exits 2 on the usage error in %j", async (flags, reason) => {
-    const result = await run(["generate-config", ...flags]);
+    const result = await runMain(["generate-config", ...flags]);
     expect(result.code).toBe(2);
     expect(result.stdout).toBe("");
     expect(result.stderr).toMatch(
@@ -310,17 +293,17 @@ describe("registrar generate-config", () => {
   });
 
   it("prints its usage for -help and is listed in the command help", async () => {
-    const help = await run(["generate-config", "-help"]);
+    const help = await runMain(["generate-config", "-help"]);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain("--out-dir DIR");
-    expect((await run(["help", "generate-config"])).stdout).toBe(help.stdout);
-    expect((await run(["help"])).stdout).toContain("generate-config");
+    expect((await runMain(["help", "generate-config"])).stdout).toBe(help.stdout);
+    expect((await runMain(["help"])).stdout).toContain("generate-config");
   });
 });
 
 describe("registrar generate-config --webhook-url", () => {
   it("points the webhook at the URL, names its host in the certificate and the admission users", async () => {
-    const result = await run(["generate-config", "--webhook-url", "https://127.0.0.1:9443"]);
+    const result = await runMain(["generate-config", "--webhook-url", "https://127.0.0.1:9443"]);
     expect(result.code).toBe(0);
     const [configMap, , kubeconfig, webhooks] = documentsOf(result.stdout);
     const server = new X509Certificate(configMap.data["server-cert.pem"]);
@@ -337,7 +320,11 @@ describe("registrar generate-config --webhook-url", () => {
   });
 
   it("uses a DNS name as a DNS SAN", async () => {
-    const result = await run(["generate-config", "--webhook-url", "https://registrar.example.org/validate"]);
+    const result = await runMain([
+      "generate-config",
+      "--webhook-url",
+      "https://registrar.example.org/validate",
+    ]);
     const [configMap] = documentsOf(result.stdout);
     expect(new X509Certificate(configMap.data["server-cert.pem"]).subjectAltName).toBe(
       "DNS:registrar.example.org",
@@ -347,7 +334,7 @@ describe("registrar generate-config --webhook-url", () => {
   it.each(["http://127.0.0.1:9443/validate", "not a url", "https://127.0.0.1/validate?x=1"])(
     "rejects %s",
     async (url) => {
-      const result = await run(["generate-config", "--webhook-url", url]);
+      const result = await runMain(["generate-config", "--webhook-url", url]);
       expect(result.code).toBe(1);
       expect(result.stderr).toContain(`invalid --webhook-url ${JSON.stringify(url)}`);
     },

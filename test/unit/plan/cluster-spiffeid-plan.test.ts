@@ -6,18 +6,13 @@ import {
   type ScmPlanInput,
 } from "../../../lib/plan/cluster-spiffeid-plan.js";
 import type { Entry } from "../../../lib/planner/entry.js";
-import { type ClusterState, parseScmConfig, ZERO_STATS } from "../../../lib/scm/index.js";
+import { type ClusterState, ZERO_STATS } from "../../../lib/scm/index.js";
+import { scmSettings } from "../../fakes/scm-context.js";
 
 const TD = "example.org";
 const PARENT = `spiffe://${TD}/spire/agent/k8s_psat/demo/node-uid`;
 
-function settings(extra = "") {
-  const parsed = parseScmConfig(
-    `apiVersion: spire.spiffe.io/v1alpha1\nkind: ControllerManagerConfig\ntrustDomain: ${TD}\nclusterName: demo\n${extra}`,
-  );
-  if (!parsed.ok) throw new Error(parsed.error.join("\n"));
-  return parsed.value.config;
-}
+const settings = (extra = "") => scmSettings(TD, "demo", extra);
 
 const CLUSTER: ClusterState = {
   clusterSpiffeIds: [

@@ -2,18 +2,12 @@
 import { describe, expect, it } from "vitest";
 import { planClusterSpiffeId, type ScmPlanInput } from "../../../lib/plan/cluster-spiffeid-plan.js";
 import { scmPlanToJson, scmPlanToTable } from "../../../lib/plan/format-cluster-spiffeid-plan.js";
-import { parseScmConfig } from "../../../lib/scm/index.js";
+import { scmSettings } from "../../fakes/scm-context.js";
 
 const TD = "example.org";
 const PARENT = `spiffe://${TD}/spire/agent/k8s_psat/demo/node-uid`;
 
-function settings(extra = "") {
-  const parsed = parseScmConfig(
-    `apiVersion: spire.spiffe.io/v1alpha1\nkind: ControllerManagerConfig\ntrustDomain: ${TD}\nclusterName: demo\n${extra}`,
-  );
-  if (!parsed.ok) throw new Error(parsed.error.join("\n"));
-  return parsed.value.config;
-}
+const settings = (extra = "") => scmSettings(TD, "demo", extra);
 
 const selectorOf = (uid: string) => [{ type: "k8s", value: `pod-uid:${uid}` }];
 const INPUT: ScmPlanInput = {

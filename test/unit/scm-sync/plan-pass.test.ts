@@ -1,6 +1,6 @@
 /** The full pass's decisions without I/O, shared by the resync and `registrar plan`. */
 import { describe, expect, it } from "vitest";
-import { type ClusterState, parseScmConfig, ZERO_STATS } from "../../../lib/scm/index.js";
+import { type ClusterState, ZERO_STATS } from "../../../lib/scm/index.js";
 import {
   acceptedOutcome,
   decideEntriesPass,
@@ -8,17 +8,12 @@ import {
   federationPassEnabled,
   statusesAfterApply,
 } from "../../../lib/scm-sync/plan-pass.js";
+import { scmSettings } from "../../fakes/scm-context.js";
 
 const TD = "example.org";
 const PARENT = `spiffe://${TD}/spire/agent/k8s_psat/demo/node-uid`;
 
-function settings(extra = "") {
-  const parsed = parseScmConfig(
-    `apiVersion: spire.spiffe.io/v1alpha1\nkind: ControllerManagerConfig\ntrustDomain: ${TD}\nclusterName: demo\n${extra}`,
-  );
-  if (!parsed.ok) throw new Error(parsed.error.join("\n"));
-  return parsed.value.config;
-}
+const settings = (extra = "") => scmSettings(TD, "demo", extra);
 
 const STATE: ClusterState = {
   clusterSpiffeIds: [
