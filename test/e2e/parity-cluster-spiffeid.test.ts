@@ -25,6 +25,7 @@
  */
 import { PatchStrategy, setHeaderOptions, type V1Pod } from "@kubernetes/client-node";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { type ClusterSpiffeIdStats, ZERO_STATS } from "../../lib/scm/index.js";
 import { CLUSTER_PEERS, type Cluster, startCluster } from "./harness/cluster.js";
 import { skipWithoutPeers } from "./harness/peers.js";
 import { printPeerLogs } from "./harness/process.js";
@@ -71,26 +72,10 @@ const PEERS = [...CLUSTER_PEERS, "spire-server", "spire-controller-manager"] as 
 const log = (line: string) => process.stderr.write(`[e2e] ${line}\n`);
 
 /** `status.stats` of a ClusterSPIFFEID. */
-interface Stats {
-  namespacesSelected: number;
-  namespacesIgnored: number;
-  podsSelected: number;
-  podEntryRenderFailures: number;
-  entriesMasked: number;
-  entriesToSet: number;
-  entryFailures: number;
-}
+type Stats = ClusterSpiffeIdStats;
 
-const stats = (given: Partial<Stats>): Stats => ({
-  namespacesSelected: 0,
-  namespacesIgnored: 0,
-  podsSelected: 0,
-  podEntryRenderFailures: 0,
-  entriesMasked: 0,
-  entriesToSet: 0,
-  entryFailures: 0,
-  ...given,
-});
+/** Stats that are zero but for `given`. */
+const stats = (given: Partial<Stats>): Stats => ({ ...ZERO_STATS, ...given });
 
 /** `status` of a ClusterStaticEntry. */
 interface StaticStatus {
