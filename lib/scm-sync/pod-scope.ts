@@ -74,7 +74,7 @@ export async function reconcilePodEvents(
     if (ref.uid !== undefined && ref.uid !== uid) claimedGone.add(ref.uid);
   });
   for (const uid of pods.keys()) claimedGone.delete(uid);
-  let gone: string[] = [];
+  let gone: GonePods = NO_GONE_PODS;
   if (claimedGone.size > 0) {
     const withEntries = await listEntriesOf(context, [...claimedGone]);
     if (!withEntries.ok) return failed(withEntries.error);
@@ -85,7 +85,14 @@ export async function reconcilePodEvents(
     );
     if (candidates.length > 0) {
       const alive = await phase(context, "pod", "kubernetes_read", () => context.cluster.listPodUids());
-      gone = candidates.filter((uid) => !alive.has(uid));
+      const uids = candidates.filter((uid) => !alive.has(uid));
+      const selectors = new Set(uids.map((uid) => `pod-uid:${uid}`));
+      gone = {
+        uids,
+        entries: withEntries.value.filter((entry) =>
+          entry.selectors.some((s) => s.type === "k8s" && selectors.has(s.value)),
+        ),
+      };
       for (const uid of candidates.filter((candidate) => alive.has(candidate)))
         context.logger.info(
           { [LogField.podUid]: uid },
@@ -98,7 +105,7 @@ export async function reconcilePodEvents(
 
 export async function reconcileNodeEvent(context: ScmSyncContext, nodeName: string): Promise<ScmResult> {
   const pods = await phase(context, "pod", "kubernetes_read", () => context.cluster.listPods({ nodeName }));
-  return reconcilePods(context, pods, []);
+  return reconcilePods(context, pods);
 }
 
 export async function reconcileNamespaceEvent(
@@ -106,7 +113,7 @@ export async function reconcileNamespaceEvent(
   namespace: string,
 ): Promise<ScmResult> {
   const pods = await phase(context, "pod", "kubernetes_read", () => context.cluster.listPods({ namespace }));
-  return reconcilePods(context, pods, []);
+  return reconcilePods(context, pods);
 }
 
 /** Services only matter to ClusterSPIFFEIDs with `autoPopulateDNSNames`; without one the event changes nothing. */
@@ -143,19 +150,28 @@ export async function reconcileClusterSpiffeIdEvent(
     );
     return perNamespace.flat().filter((pod) => spec.value.podSelector.matches(pod.metadata?.labels));
   });
-  return reconcilePods(context, pods, []);
+  return reconcilePods(context, pods);
 }
 
+/** Pods proven gone, by UID, and their entries as SPIRE listed them while proving it. */
+interface GonePods {
+  readonly uids: readonly string[];
+  readonly entries: readonly Entry[];
+}
+
+const NO_GONE_PODS: GonePods = { uids: [], entries: [] };
+
 /**
- * Makes SPIRE hold exactly the entries the custom resources declare for `pods` and for the gone pods of
- * `goneUids` (none but static entries naming them).
+ * Makes SPIRE hold exactly the entries the custom resources declare for `pods` and for the `gone` pods (none
+ * but static entries naming them). Only the entries of `pods` are listed: those of `gone` were listed already.
  */
 export async function reconcilePods(
   context: ScmSyncContext,
   pods: readonly PodJson[],
-  goneUids: readonly string[],
+  gone: GonePods = NO_GONE_PODS,
 ): Promise<ScmResult> {
   const summary = emptyScmSummary();
+  const goneUids = gone.uids;
   if (pods.length === 0 && goneUids.length === 0) return { ok: true, summary };
   const { config } = context;
   const reads = await phase(context, "pod", "kubernetes_read", () => readPodContext(context, pods));
@@ -198,10 +214,10 @@ export async function reconcilePods(
         ).entries,
       );
   });
-  const uids = [...pods.map((pod) => pod.metadata?.uid ?? ""), ...goneUids];
+  const uids = pods.map((pod) => pod.metadata?.uid ?? "");
   const current = await phase(context, "pod", "spire_list", () => listEntriesOf(context, uids));
   if (!current.ok) return failed(current.error, summary);
-  const plan = planEntries(declared, current.value, {
+  const plan = planEntries(declared, dedupeById([...current.value, ...gone.entries]), {
     entryIdPrefix: config.entryIdPrefix,
     entryIdPrefixCleanup: config.entryIdPrefixCleanup,
     unsupportedFields: context.unsupportedFields,

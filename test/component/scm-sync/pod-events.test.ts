@@ -189,10 +189,15 @@ describe("cluster-spiffeid passes", () => {
     cluster.pods = [pod("web-0", "uid-web-0"), pod("web-1", "uid-web-1")];
     await runFullPass(context);
     cluster.pods = [pod("web-1", "uid-web-1")];
+    lists.length = 0;
 
     const gone = await reconcilePodEvent(context, { namespace: "apps", name: "web-0", uid: "uid-web-0" });
 
     expect(gone).toMatchObject({ ok: true, summary: { entriesDeleted: 1 } });
+    // The UID's entries are listed once: to see it has some, and then to plan their deletion.
+    expect(lists).toEqual([
+      { selectors: { selectors: [{ type: "k8s", value: "pod-uid:uid-web-0" }], match: "any" } },
+    ]);
     expect((await entries()).map((entry) => entry.spiffeId)).toEqual([`spiffe://${TD}/ns/apps/sa/web-1`]);
   });
 
